@@ -1,0 +1,22 @@
+"""skxsim: k-nearest-neighbour cross-similarity as a scikit-learn estimator.
+
+Two faces over one engine:
+
+- :class:`CrossSimilarity`, scikit-learn orientation (rows are frames):
+  ``fit`` indexes a reference sequence, ``transform`` gives the
+  cross-similarity ``(n_queries, n_ref)`` of query frames to it.
+- :func:`cross_similarity`, a drop-in for
+  ``librosa.segment.cross_similarity`` (librosa orientation: features by
+  frames in, ``(n_ref, n)`` out).
+"""
+
+from ._estimator import CrossSimilarity, SkxsimVersionWarning
+from ._function import cross_similarity
+from ._version import __version__
+
+__all__ = [
+    "CrossSimilarity",
+    "SkxsimVersionWarning",
+    "__version__",
+    "cross_similarity",
+]

@@ -1,0 +1,435 @@
+"""The ``skxsim`` command line: demo, compute, fit, transform.
+
+Matrices are written in the scikit-learn orientation, ``(n_queries, n_ref)``:
+row ``i`` holds the similarities of query frame ``i`` to every reference
+frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+# Queries longer than this are transformed in blocks with a progress line.
+_PROGRESS_MIN_ROWS = 4000
+_PROGRESS_BLOCK = 2000
+_BANDWIDTH_NAMES = (
+    "med_k_scalar",
+    "mean_k",
+    "gmean_k",
+    "mean_k_avg",
+    "gmean_k_avg",
+    "mean_k_avg_and_pair",
+)
+
+
+class CLIError(Exception):
+    """An error to report to the user as one line, without a traceback."""
+
+
+def _log(message: str, *, quiet: bool = False) -> None:
+    if not quiet:
+        print(f"skxsim: {message}", file=sys.stderr, flush=True)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _bandwidth(text: str):
+    if text in _BANDWIDTH_NAMES:
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number > 0 or one of {', '.join(_BANDWIDTH_NAMES)}; "
+            f"got {text!r}"
+        ) from None
+    if not value > 0 or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"bandwidth must be > 0, got {text!r}")
+    return value
+
+
+def _embedding(text: str) -> tuple[int, int]:
+    try:
+        n_steps, delay = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected N_STEPS,DELAY such as 10,3; got {text!r}"
+        ) from None
+    if n_steps < 1 or delay == 0:
+        raise argparse.ArgumentTypeError(
+            f"need N_STEPS >= 1 and DELAY != 0; got {text!r}"
+        )
+    return n_steps, delay
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("cross-similarity parameters")
+    group.add_argument(
+        "--k",
+        type=_positive_int,
+        default=None,
+        help="neighbours per query frame (default: 2*ceil(sqrt(n_ref)))",
+    )
+    group.add_argument(
+        "--metric",
+        default="euclidean",
+        help="distance metric, any sklearn NearestNeighbors metric "
+        "(default: euclidean)",
+    )
+    group.add_argument(
+        "--mode",
+        choices=("connectivity", "distance", "affinity"),
+        default="connectivity",
+        help="value stored for each neighbour (default: connectivity)",
+    )
+    group.add_argument(
+        "--bandwidth",
+        type=_bandwidth,
+        default=None,
+        help="affinity bandwidth: a number > 0 or a rule name "
+        "(default: median k-th neighbour distance within the reference)",
+    )
+    group.add_argument(
+        "--embed",
+        type=_embedding,
+        metavar="N_STEPS,DELAY",
+        default=None,
+        help="time-delay embed both sequences first, e.g. 10,3",
+    )
+    group.add_argument(
+        "--n-jobs", type=int, default=None, help="parallel jobs (default: 1)"
+    )
+
+
+def _add_output_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=required,
+        metavar="OUT.npz",
+        help="write the (n_queries, n_ref) matrix: sparse in scipy.sparse.save_npz "
+        "format (read with scipy.sparse.load_npz), or with --dense a NumPy .npz "
+        "holding the array 'xsim'",
+    )
+    parser.add_argument(
+        "--dense", action="store_true", help="write a dense array instead of CSR"
+    )
+    parser.add_argument(
+        "--plot", metavar="OUT.png", help="also draw the matrix (needs skxsim[plot])"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress messages"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``skxsim`` command."""
+    from skxsim._version import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="skxsim",
+        description="k-nearest-neighbour cross-similarity matrices between two "
+        "feature sequences. Feature files hold frames as rows: .npy, .csv, or "
+        "audio (chroma via librosa, needs skxsim[audio]).",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    demo = commands.add_parser(
+        "demo",
+        help="synthetic song and cover: write a PNG and an .npz, print a summary",
+        description="Generate a reproducible synthetic chroma sequence and a "
+        "time-stretched 'cover' with a changed section, embed both, compute "
+        "their connectivity and affinity cross-similarity, and write "
+        "DIR/cross_similarity.png and DIR/cross_similarity.npz.",
+    )
+    demo.add_argument(
+        "--out", default=".", metavar="DIR", help="output directory (default: .)"
+    )
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+    compute = commands.add_parser(
+        "compute",
+        help="cross-similarity of QUERY against REF",
+        description="Fit on REF, transform QUERY, write the (n_queries, n_ref) "
+        "matrix.",
+    )
+    compute.add_argument("query", metavar="QUERY", help="query feature file")
+    compute.add_argument("ref", metavar="REF", help="reference feature file")
+    _add_model_options(compute)
+    _add_output_options(compute, required=False)
+
+    fit = commands.add_parser(
+        "fit",
+        help="fit on REF and save the model with joblib",
+        description="Fit on REF (index included) and save the model, to be "
+        "used with 'skxsim transform'.",
+    )
+    fit.add_argument("ref", metavar="REF", help="reference feature file")
+    fit.add_argument(
+        "-o", "--output", required=True, metavar="MODEL.joblib", help="model file"
+    )
+    _add_model_options(fit)
+    fit.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+
+    transform = commands.add_parser(
+        "transform",
+        help="apply a saved model to QUERY",
+        description="Load a model written by 'skxsim fit' and write the "
+        "cross-similarity of QUERY against its reference. Only load model "
+        "files you trust: joblib files can run code when loaded.",
+    )
+    transform.add_argument("model", metavar="MODEL.joblib", help="model file")
+    transform.add_argument("query", metavar="QUERY", help="query feature file")
+    _add_output_options(transform, required=True)
+    return parser
+
+
+# --------------------------------------------------------------------------
+# building blocks
+
+
+def _load(path: str, role: str, quiet: bool) -> np.ndarray:
+    from skxsim._io import load_features
+
+    start = time.perf_counter()
+    try:
+        features = load_features(path)
+    except (OSError, ValueError, ImportError) as exc:
+        raise CLIError(f"{role}: {exc}") from exc
+    _log(
+        f"read {role} {path}: {features.shape[0]} frames x "
+        f"{features.shape[1]} features ({time.perf_counter() - start:.2f} s)",
+        quiet=quiet,
+    )
+    return features
+
+
+def _make_model(args, sparse: bool = True):
+    from skxsim import CrossSimilarity
+
+    xsim = CrossSimilarity(
+        k=args.k,
+        metric=args.metric,
+        mode=args.mode,
+        bandwidth=args.bandwidth,
+        sparse=sparse,
+        n_jobs=args.n_jobs,
+    )
+    if args.embed is None:
+        return xsim
+    from sklearn.pipeline import Pipeline
+
+    from skxsim._embedding import TimeDelayEmbedding
+
+    n_steps, delay = args.embed
+    embed = TimeDelayEmbedding(n_steps=n_steps, delay=delay)
+    return Pipeline([("embed", embed), ("xsim", xsim)])
+
+
+def _fit(model, reference: np.ndarray, quiet: bool):
+    start = time.perf_counter()
+    try:
+        model.fit(reference)
+    except ValueError as exc:
+        raise CLIError(f"cannot fit on the reference: {exc}") from exc
+    _log(f"fitted on {reference.shape[0]} frames ({time.perf_counter() - start:.2f} s)", quiet=quiet)
+    return model
+
+
+def _transform(model, query: np.ndarray, quiet: bool):
+    """Transform in blocks of rows, reporting progress on long queries.
+
+    Blocks give the same result as one call: the estimator's output for a
+    query frame depends only on that frame and the fitted reference. With a
+    time-delay embedding in front, the whole query is embedded first, so the
+    blocks see the same embedded frames.
+    """
+    n_features = getattr(model, "n_features_in_", None)
+    if n_features is not None and query.shape[1] != n_features:
+        raise CLIError(
+            f"feature count mismatch: QUERY has {query.shape[1]} features per "
+            f"frame, the reference has {n_features}"
+        )
+    start = time.perf_counter()
+    final = model
+    if hasattr(model, "steps"):
+        query = model[:-1].transform(query)
+        final = model[-1]
+    n = query.shape[0]
+    try:
+        if n < _PROGRESS_MIN_ROWS:
+            result = final.transform(query)
+        else:
+            parts = []
+            for lo in range(0, n, _PROGRESS_BLOCK):
+                parts.append(final.transform(query[lo : lo + _PROGRESS_BLOCK]))
+                done = min(n, lo + _PROGRESS_BLOCK)
+                _log(f"transformed {done}/{n} query frames ({100 * done // n}%)", quiet=quiet)
+            result = sp.vstack(parts, format="csr") if sp.issparse(parts[0]) else np.vstack(parts)
+    except ValueError as exc:
+        raise CLIError(f"cannot transform the query: {exc}") from exc
+    _log(f"transformed {n} frames ({time.perf_counter() - start:.2f} s)", quiet=quiet)
+    return result
+
+
+def _save_matrix(result, path: str, dense: bool) -> None:
+    try:
+        if dense:
+            values = result.toarray() if sp.issparse(result) else np.asarray(result)
+            np.savez_compressed(path, xsim=values)
+        else:
+            sp.save_npz(path, sp.csr_matrix(result))
+    except OSError as exc:
+        raise CLIError(f"cannot write {path!r}: {exc}") from exc
+
+
+def _save_plot(result, path: str, title: str) -> None:
+    _use_agg()
+    try:
+        import matplotlib.pyplot as plt
+
+        from skxsim.plot import show_cross_similarity
+    except ImportError as exc:
+        raise CLIError(f'--plot needs matplotlib: pip install "skxsim[plot]" ({exc})') from exc
+    fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")
+    show_cross_similarity(result, ax=ax, title=title)
+    try:
+        fig.savefig(path, dpi=120)
+    except OSError as exc:
+        raise CLIError(f"cannot write {path!r}: {exc}") from exc
+    finally:
+        plt.close(fig)
+
+
+def _use_agg() -> None:
+    """Headless plotting, whatever the user's default backend is."""
+    try:
+        import matplotlib
+    except ImportError:
+        return
+    matplotlib.use("Agg", force=True)
+
+
+def _summary(result) -> str:
+    if sp.issparse(result):
+        return f"shape {result.shape}, nnz {result.nnz}, sparse {result.format}"
+    return f"shape {result.shape}, nnz {np.count_nonzero(result)}, dense"
+
+
+# --------------------------------------------------------------------------
+# commands
+
+
+def _cmd_compute(args) -> int:
+    query = _load(args.query, "QUERY", args.quiet)
+    reference = _load(args.ref, "REF", args.quiet)
+    if query.shape[1] != reference.shape[1]:
+        raise CLIError(
+            f"feature count mismatch: QUERY has {query.shape[1]} features per "
+            f"frame, REF has {reference.shape[1]}"
+        )
+    model = _fit(_make_model(args), reference, args.quiet)
+    result = _transform(model, query, args.quiet)
+    print(f"cross-similarity (n_queries, n_ref): {_summary(result)}")
+    if args.output:
+        _save_matrix(result, args.output, args.dense)
+        print(f"wrote {args.output}")
+    if args.plot:
+        _save_plot(result, args.plot, f"{Path(args.query).name} vs {Path(args.ref).name}")
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _cmd_fit(args) -> int:
+    import joblib
+
+    reference = _load(args.ref, "REF", args.quiet)
+    model = _fit(_make_model(args), reference, args.quiet)
+    try:
+        joblib.dump(model, args.output)
+    except OSError as exc:
+        raise CLIError(f"cannot write {args.output!r}: {exc}") from exc
+    print(f"wrote {args.output} (reference: {reference.shape[0]} frames x {reference.shape[1]} features)")
+    return 0
+
+
+def _cmd_transform(args) -> int:
+    import joblib
+
+    if not os.path.isfile(args.model):
+        raise CLIError(f"no such model file: {args.model!r}")
+    try:
+        model = joblib.load(args.model)
+    except Exception as exc:  # unpickling can fail in many ways
+        raise CLIError(f"cannot load model {args.model!r}: {type(exc).__name__}: {exc}") from exc
+    if not hasattr(model, "transform") or not hasattr(model, "n_features_in_"):
+        raise CLIError(f"{args.model!r} does not hold a fitted skxsim model")
+    query = _load(args.query, "QUERY", args.quiet)
+    result = _transform(model, query, args.quiet)
+    print(f"cross-similarity (n_queries, n_ref): {_summary(result)}")
+    _save_matrix(result, args.output, args.dense)
+    print(f"wrote {args.output}")
+    if args.plot:
+        _save_plot(result, args.plot, f"{Path(args.query).name} vs {Path(args.model).name}")
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from skxsim._demo import run_demo
+
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"cannot create output directory {args.out!r}: {exc}") from exc
+    return run_demo(args.out, seed=args.seed)
+
+
+_COMMANDS = {
+    "demo": _cmd_demo,
+    "compute": _cmd_compute,
+    "fit": _cmd_fit,
+    "transform": _cmd_transform,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``skxsim`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments without the program name; ``sys.argv[1:]`` if None.
+
+    Returns
+    -------
+    status : int
+        0 on success, 1 on an error reported on stderr (argparse exits with
+        2 on a usage error).
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except CLIError as exc:
+        print(f"skxsim {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("skxsim: interrupted", file=sys.stderr)
+        return 130
