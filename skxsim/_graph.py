@@ -7,6 +7,7 @@ the librosa-compatible function transposes at its boundary.
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -156,6 +157,13 @@ def cross_graph(
     n, n_ref = X.shape[0], index.n_samples_fit_
     dtype = X.dtype
     if full and mode != "connectivity":
+        if not getattr(index, "exact", True):
+            warnings.warn(
+                "full=True computes every distance exactly; the approximate "
+                "index is not used for it.",
+                UserWarning,
+                stacklevel=3,
+            )
         exact = exact_index_for(index, metric, metric_params)
         dist, q_kth, q_mean = pairwise(exact, X, k, n_jobs=n_jobs, dtype=dtype)
         rows = np.repeat(np.arange(n), n_ref)
