@@ -167,8 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     compute = commands.add_parser(
         "compute",
         help="cross-similarity of QUERY against REF",
-        description="Fit on REF, transform QUERY, write the (n_queries, n_ref) "
-        "matrix.",
+        description="Fit on REF, transform QUERY, write the (n_queries, n_ref) matrix.",
     )
     compute.add_argument("query", metavar="QUERY", help="query feature file")
     compute.add_argument("ref", metavar="REF", help="reference feature file")
@@ -249,7 +248,10 @@ def _fit(model, reference: np.ndarray, quiet: bool):
         model.fit(reference)
     except ValueError as exc:
         raise CLIError(f"cannot fit on the reference: {exc}") from exc
-    _log(f"fitted on {reference.shape[0]} frames ({time.perf_counter() - start:.2f} s)", quiet=quiet)
+    _log(
+        f"fitted on {reference.shape[0]} frames ({time.perf_counter() - start:.2f} s)",
+        quiet=quiet,
+    )
     return model
 
 
@@ -281,8 +283,15 @@ def _transform(model, query: np.ndarray, quiet: bool):
             for lo in range(0, n, _PROGRESS_BLOCK):
                 parts.append(final.transform(query[lo : lo + _PROGRESS_BLOCK]))
                 done = min(n, lo + _PROGRESS_BLOCK)
-                _log(f"transformed {done}/{n} query frames ({100 * done // n}%)", quiet=quiet)
-            result = sp.vstack(parts, format="csr") if sp.issparse(parts[0]) else np.vstack(parts)
+                _log(
+                    f"transformed {done}/{n} query frames ({100 * done // n}%)",
+                    quiet=quiet,
+                )
+            result = (
+                sp.vstack(parts, format="csr")
+                if sp.issparse(parts[0])
+                else np.vstack(parts)
+            )
     except ValueError as exc:
         raise CLIError(f"cannot transform the query: {exc}") from exc
     _log(f"transformed {n} frames ({time.perf_counter() - start:.2f} s)", quiet=quiet)
@@ -307,7 +316,9 @@ def _save_plot(result, path: str, title: str) -> None:
 
         from skxsim.plot import show_cross_similarity
     except ImportError as exc:
-        raise CLIError(f'--plot needs matplotlib: pip install "skxsim[plot]" ({exc})') from exc
+        raise CLIError(
+            f'--plot needs matplotlib: pip install "skxsim[plot]" ({exc})'
+        ) from exc
     fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")
     show_cross_similarity(result, ax=ax, title=title)
     try:
@@ -352,7 +363,9 @@ def _cmd_compute(args) -> int:
         _save_matrix(result, args.output, args.dense)
         print(f"wrote {args.output}")
     if args.plot:
-        _save_plot(result, args.plot, f"{Path(args.query).name} vs {Path(args.ref).name}")
+        _save_plot(
+            result, args.plot, f"{Path(args.query).name} vs {Path(args.ref).name}"
+        )
         print(f"wrote {args.plot}")
     return 0
 
@@ -366,7 +379,9 @@ def _cmd_fit(args) -> int:
         joblib.dump(model, args.output)
     except OSError as exc:
         raise CLIError(f"cannot write {args.output!r}: {exc}") from exc
-    print(f"wrote {args.output} (reference: {reference.shape[0]} frames x {reference.shape[1]} features)")
+    print(
+        f"wrote {args.output} (reference: {reference.shape[0]} frames x {reference.shape[1]} features)"
+    )
     return 0
 
 
@@ -378,7 +393,9 @@ def _cmd_transform(args) -> int:
     try:
         model = joblib.load(args.model)
     except Exception as exc:  # unpickling can fail in many ways
-        raise CLIError(f"cannot load model {args.model!r}: {type(exc).__name__}: {exc}") from exc
+        raise CLIError(
+            f"cannot load model {args.model!r}: {type(exc).__name__}: {exc}"
+        ) from exc
     if not hasattr(model, "transform") or not hasattr(model, "n_features_in_"):
         raise CLIError(f"{args.model!r} does not hold a fitted skxsim model")
     query = _load(args.query, "QUERY", args.quiet)
@@ -387,7 +404,9 @@ def _cmd_transform(args) -> int:
     _save_matrix(result, args.output, args.dense)
     print(f"wrote {args.output}")
     if args.plot:
-        _save_plot(result, args.plot, f"{Path(args.query).name} vs {Path(args.model).name}")
+        _save_plot(
+            result, args.plot, f"{Path(args.query).name} vs {Path(args.model).name}"
+        )
         print(f"wrote {args.plot}")
     return 0
 

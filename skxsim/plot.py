@@ -79,8 +79,8 @@ def show_cross_similarity(
     sr : float, default=None
         Sample rate for time axes; frames are shown when None.
     cmap : str or matplotlib.colors.Colormap, default=None
-        Colour map. None picks ``"gray_r"`` for 0/1 (connectivity) matrices
-        and ``"magma_r"`` otherwise.
+        Colour map. None picks ``"gray_r"`` for 0/1 (connectivity) matrices,
+        drawn on a fixed 0 to 1 scale, and ``"magma_r"`` otherwise.
     colorbar : bool, default=True
         Whether to add a colour bar.
     title : str, default=None
@@ -116,9 +116,9 @@ def show_cross_similarity(
         ax = plt.gca()
     n_ref, n_queries = image.shape
 
+    finite = image.compressed()
+    binary = finite.size > 0 and bool(np.isin(finite, (0.0, 1.0)).all())
     if cmap is None:
-        finite = image.compressed()
-        binary = finite.size > 0 and np.isin(finite, (0.0, 1.0)).all()
         cmap = "gray_r" if binary else "magma_r"
 
     if sr is not None:
@@ -138,6 +138,9 @@ def show_cross_similarity(
         interpolation="nearest",
         cmap=cmap,
         extent=extent,
+        # A connectivity matrix keeps its 0/1 scale even when it only stores 1s.
+        vmin=0.0 if binary else None,
+        vmax=1.0 if binary else None,
     )
     ax.set_xlabel(f"query {unit}")
     ax.set_ylabel(f"reference {unit}")
