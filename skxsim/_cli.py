@@ -204,6 +204,18 @@ def build_parser() -> argparse.ArgumentParser:
 # building blocks
 
 
+def _check_writable(*paths: str | None) -> None:
+    """Fail before the work, not after it, when an output cannot be written."""
+    for path in paths:
+        if path is None:
+            continue
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise CLIError(
+                f"cannot write {path!r}: directory {parent!r} does not exist"
+            )
+
+
 def _load(path: str, role: str, quiet: bool) -> np.ndarray:
     from skxsim._io import load_features
 
@@ -349,6 +361,7 @@ def _summary(result) -> str:
 
 
 def _cmd_compute(args) -> int:
+    _check_writable(args.output, args.plot)
     query = _load(args.query, "QUERY", args.quiet)
     reference = _load(args.ref, "REF", args.quiet)
     if query.shape[1] != reference.shape[1]:
@@ -373,6 +386,7 @@ def _cmd_compute(args) -> int:
 def _cmd_fit(args) -> int:
     import joblib
 
+    _check_writable(args.output)
     reference = _load(args.ref, "REF", args.quiet)
     model = _fit(_make_model(args), reference, args.quiet)
     try:
@@ -388,6 +402,7 @@ def _cmd_fit(args) -> int:
 def _cmd_transform(args) -> int:
     import joblib
 
+    _check_writable(args.output, args.plot)
     if not os.path.isfile(args.model):
         raise CLIError(f"no such model file: {args.model!r}")
     try:

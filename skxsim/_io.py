@@ -14,6 +14,13 @@ AUDIO_EXTENSIONS = frozenset(
 )
 
 
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(f"not a valid NumPy .npy file of numbers ({exc})") from exc
+
+
 def _load_csv(path: Path) -> np.ndarray:
     try:
         return np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64)
@@ -88,7 +95,7 @@ def load_features(
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
-            features = np.load(path, allow_pickle=False)
+            features = _load_npy(path)
         elif suffix in (".csv", ".txt"):
             features = _load_csv(path)
         elif suffix in AUDIO_EXTENSIONS:
