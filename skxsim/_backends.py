@@ -40,8 +40,12 @@ class SklearnIndex:
 
     def __init__(self, reference, metric, metric_params, algorithm):
         self.reference_ = reference
+        params = dict(metric_params or {})
+        # NearestNeighbors takes minkowski's p as its own argument (and warns
+        # when it comes through metric_params).
+        p = params.pop("p", 2)
         self.nn_ = NearestNeighbors(
-            algorithm=algorithm, metric=metric, metric_params=metric_params
+            algorithm=algorithm, metric=metric, p=p, metric_params=params or None
         ).fit(reference)
         self.n_samples_fit_, self.n_features_in_ = reference.shape
 
