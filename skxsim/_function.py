@@ -29,7 +29,8 @@ def _frames(data, name: str) -> np.ndarray:
     # librosa swaps the frame axis to the front and flattens the rest in
     # Fortran order, so channel c of feature f lands at column f * C + c.
     frames = np.swapaxes(data, -1, 0)
-    frames = frames.reshape((frames.shape[0], -1), order="F")
+    n_features = int(np.prod(data.shape[:-1]))
+    frames = frames.reshape((frames.shape[0], n_features), order="F")
     return check_array(
         frames,
         dtype=[np.float64, np.float32],
