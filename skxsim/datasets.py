@@ -150,11 +150,11 @@ def make_cover_pair(
     n_cover = max(2, int(round(n_ref * stretch)))
 
     # Monotone time map u -> w(u) on [0, 1]: w'(u) = 1 + warp * cos(...) > 0.
-    u = np.arange(n_cover) / n_cover
+    u = np.arange(n_cover) / (n_cover - 1)
     phase = rng.uniform(0, 2 * np.pi)
     w = u + warp * (np.sin(2 * np.pi * u + phase) - np.sin(phase)) / (2 * np.pi)
-    w = (w - w.min()) / (w.max() - w.min() + 1e-12) * (n_cover - 1) / n_cover
-    alignment = np.clip(np.floor(w * n_ref).astype(np.intp), 0, n_ref - 1)
+    w = (w - w[0]) / (w[-1] - w[0]) if n_cover > 1 else w
+    alignment = np.clip(np.rint(w * (n_ref - 1)).astype(np.intp), 0, n_ref - 1)
 
     clean_cover = clean_ref[alignment].copy()
     labels_cover = labels_ref[alignment].copy()

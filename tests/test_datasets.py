@@ -1,0 +1,92 @@
+"""Synthetic data and the feature-file loader."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from skxsim.datasets import load_features, make_cover_pair
+
+
+def test_cover_pair_is_reproducible_and_seeded():
+    a, b = make_cover_pair(random_state=7), make_cover_pair(random_state=7)
+    np.testing.assert_array_equal(a.cover, b.cover)
+    np.testing.assert_array_equal(a.alignment, b.alignment)
+    c = make_cover_pair(random_state=8)
+    assert not np.array_equal(a.reference, c.reference)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cover_pair_structure(seed):
+    pair = make_cover_pair(
+        n_chords=10, frames_per_chord=6, stretch=1.5, random_state=seed
+    )
+    assert pair.reference.shape == (60, 12)
+    assert pair.cover.shape == (90, 12)
+    assert pair.reference.min() >= 0
+    np.testing.assert_allclose(pair.cover.max(axis=1), 1.0)
+    faithful = pair.alignment[~pair.changed]
+    assert (faithful >= 0).all() and (pair.alignment[pair.changed] == -1).all()
+    assert (np.diff(faithful) >= 0).all()  # the time map is monotone
+    assert faithful[0] == 0 and faithful[-1] >= 55  # and covers the reference
+    np.testing.assert_array_equal(
+        pair.cover_labels[~pair.changed], pair.reference_labels[faithful]
+    )
+
+
+def test_cover_pair_without_change_and_without_noise():
+    pair = make_cover_pair(changed_section=None, noise=0.0, warp=0.0, stretch=1.0)
+    assert not pair.changed.any()
+    np.testing.assert_array_equal(pair.alignment, np.arange(len(pair.alignment)))
+    np.testing.assert_allclose(pair.cover, pair.reference)
+
+
+@pytest.mark.parametrize("section", [(0.5, 0.2), (-0.1, 0.3), (0.2, 1.5)])
+def test_cover_pair_bad_section(section):
+    with pytest.raises(ValueError, match="changed_section"):
+        make_cover_pair(changed_section=section)
+
+
+def test_load_npy_csv_and_1d(tmp_path):
+    X = np.arange(12, dtype=np.float32).reshape(4, 3)
+    np.save(tmp_path / "x.npy", X)
+    loaded = load_features(tmp_path / "x.npy")
+    assert loaded.dtype == np.float32
+    np.testing.assert_array_equal(loaded, X)
+    np.savetxt(tmp_path / "x.csv", X, delimiter=",")
+    np.testing.assert_array_equal(load_features(tmp_path / "x.csv"), X)
+    np.save(tmp_path / "v.npy", np.arange(5))
+    assert load_features(tmp_path / "v.npy").shape == (5, 1)
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (np.array([[1.0, np.nan]]), "NaN"),
+        (np.zeros((0, 3)), "no frames"),
+        (np.zeros((2, 2, 2)), "shape"),
+        (np.array(["a", "b"]), "real numbers"),
+    ],
+)
+def test_load_rejects_bad_arrays(tmp_path, content, match):
+    np.save(tmp_path / "bad.npy", content)
+    with pytest.raises(ValueError, match=match):
+        load_features(tmp_path / "bad.npy")
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load_features(tmp_path / "missing.npy")
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(ValueError, match="unknown extension"):
+        load_features(tmp_path / "x.json")
+    (tmp_path / "x.csv").write_text("a,b\n1,2\nx,y\n")
+    with pytest.raises(ValueError, match="cannot read"):
+        load_features(tmp_path / "x.csv")
+
+
+def test_audio_without_librosa_names_the_extra(tmp_path, monkeypatch):
+    (tmp_path / "song.wav").write_bytes(b"RIFF")
+    monkeypatch.setitem(sys.modules, "librosa", None)
+    with pytest.raises(ImportError, match=r'pip install "skxsim\[audio\]"'):
+        load_features(tmp_path / "song.wav")
