@@ -1,0 +1,119 @@
+"""Fitted estimators survive pickle / joblib, in another process; the index
+cache is reused instead of rebuilt."""
+
+import pickle
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+
+import skxsim._estimator
+from skxsim import CrossSimilarity, SkxsimVersionWarning
+from skxsim._backends import BUILD_COUNTER
+
+CONFIGS = [
+    dict(k=4),
+    dict(k=5, metric="cosine", mode="affinity", bandwidth="mean_k_avg"),
+    dict(k=3, metric="manhattan", algorithm="kd_tree", mode="distance"),
+    dict(mode="affinity", sparse=False),
+]
+
+
+def run_python(code):
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("params", CONFIGS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_round_trip_in_another_process(tmp_path, rng, params, dtype):
+    X_ref = rng.standard_normal((120, 7)).astype(dtype)
+    X = rng.standard_normal((40, 7)).astype(dtype)
+    est = CrossSimilarity(**params).fit(X_ref)
+    expected = est.transform(X)
+    expected = expected.toarray() if hasattr(expected, "toarray") else expected
+    with open(tmp_path / "model.pkl", "wb") as f:
+        pickle.dump(est, f)
+    joblib.dump(est, tmp_path / "model.joblib")
+    np.save(tmp_path / "query.npy", X)
+    run_python(
+        f"""
+        import pickle, joblib, numpy as np
+        X = np.load({str(tmp_path / "query.npy")!r})
+        dense = lambda a: a.toarray() if hasattr(a, "toarray") else a
+        with open({str(tmp_path / "model.pkl")!r}, "rb") as f:
+            a = dense(pickle.load(f).transform(X))
+        b = dense(joblib.load({str(tmp_path / "model.joblib")!r}).transform(X))
+        est = joblib.load({str(tmp_path / "model.joblib")!r}, mmap_mode="r")
+        c = dense(est.transform(X))
+        np.savez({str(tmp_path / "out.npz")!r}, a=a, b=b, c=c)
+        """
+    )
+    out = np.load(tmp_path / "out.npz")
+    for key in "abc":
+        assert out[key].dtype == expected.dtype
+        np.testing.assert_array_equal(out[key], expected)
+
+
+def test_mmap_load_maps_the_index(tmp_path, rng):
+    est = CrossSimilarity(k=3).fit(rng.standard_normal((5000, 16)))
+    joblib.dump(est, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib", mmap_mode="r")
+    assert isinstance(loaded.index_.prepared_, np.memmap)
+    X = rng.standard_normal((10, 16))
+    assert (loaded.transform(X) != est.transform(X)).nnz == 0
+
+
+def test_other_version_warns_on_load(rng, monkeypatch):
+    payload = pickle.dumps(CrossSimilarity(k=2).fit(rng.standard_normal((10, 3))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pickle.loads(payload)  # same version: silent
+    monkeypatch.setattr(skxsim._estimator, "__version__", "99.0")
+    with pytest.warns(SkxsimVersionWarning, match="saved by skxsim 0.1.0 and is loaded by skxsim 99.0"):
+        pickle.loads(payload)
+
+
+def test_index_cache_is_keyed_on_reference_and_index_parameters(tmp_path, rng):
+    X_ref = rng.standard_normal((200, 6))
+    X = rng.standard_normal((20, 6))
+    memory = str(tmp_path / "cache")
+    start = BUILD_COUNTER["builds"]
+    first = CrossSimilarity(k=3, memory=memory).fit(X_ref)
+    assert BUILD_COUNTER["builds"] == start + 1
+    # Another k, mode or bandwidth reuses the index.
+    for params in [dict(k=7), dict(k=4, mode="affinity"), dict(mode="distance", bandwidth=2.0)]:
+        est = CrossSimilarity(memory=memory, **params).fit(X_ref)
+        reference = CrossSimilarity(**params).fit(X_ref)
+        assert (est.transform(X) != reference.transform(X)).nnz == 0
+    assert BUILD_COUNTER["builds"] == start + 1 + 3  # the 3 uncached references
+    # A new reference, metric or algorithm builds.
+    CrossSimilarity(memory=memory).fit(X_ref + 1)
+    CrossSimilarity(memory=memory, metric="cosine").fit(X_ref)
+    CrossSimilarity(memory=memory, algorithm="ball_tree").fit(X_ref)
+    assert BUILD_COUNTER["builds"] == start + 1 + 3 + 3
+    # joblib.Memory objects work too, and another process reuses the cache.
+    CrossSimilarity(memory=joblib.Memory(memory, verbose=0), k=9).fit(X_ref)
+    assert BUILD_COUNTER["builds"] == start + 7
+    np.save(tmp_path / "ref.npy", X_ref)
+    np.save(tmp_path / "query.npy", X)
+    builds = run_python(
+        f"""
+        import numpy as np
+        from skxsim import CrossSimilarity
+        from skxsim._backends import BUILD_COUNTER
+        X_ref = np.load({str(tmp_path / "ref.npy")!r})
+        est = CrossSimilarity(k=3, memory={memory!r}).fit(X_ref)
+        np.save({str(tmp_path / "out.npy")!r}, est.transform(np.load({str(tmp_path / "query.npy")!r})).toarray())
+        print(BUILD_COUNTER["builds"])
+        """
+    )
+    assert int(builds) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), first.transform(X).toarray())
