@@ -10,6 +10,7 @@ Two faces over one engine:
   frames in, ``(n_ref, n)`` out).
 """
 
+from ._embedding import TimeDelayEmbedding
 from ._estimator import CrossSimilarity, SkxsimVersionWarning
 from ._function import cross_similarity
 from ._version import __version__
@@ -17,6 +18,7 @@ from ._version import __version__
 __all__ = [
     "CrossSimilarity",
     "SkxsimVersionWarning",
+    "TimeDelayEmbedding",
     "__version__",
     "cross_similarity",
 ]
