@@ -22,7 +22,6 @@ from pathlib import Path
 
 import joblib
 import matplotlib.pyplot as plt
-import numpy as np
 
 from skxsim import CrossSimilarity
 from skxsim.datasets import make_cover_pair
