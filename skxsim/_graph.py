@@ -166,13 +166,11 @@ def cross_graph(
             )
         exact = exact_index_for(index, metric, metric_params)
         dist, q_kth, q_mean = pairwise(exact, X, k, n_jobs=n_jobs, dtype=dtype)
-        rows = np.repeat(np.arange(n), n_ref)
         cols = np.tile(np.arange(n_ref), n)
         width = n_ref
     else:
         dist, cols = kneighbors(index, X, k, n_jobs=n_jobs, dtype=dtype)
         q_kth, q_mean = dist.max(axis=1), dist.mean(axis=1)
-        rows = np.repeat(np.arange(n), k)
         width = k
     shape2d = dist.shape
 
@@ -182,6 +180,7 @@ def cross_graph(
         values = dist.ravel()
     else:
         flat = dist.ravel()
+        rows = np.repeat(np.arange(n), width)
         if isinstance(bandwidth, np.ndarray):
             bw = bandwidth[rows, cols.ravel()]
         elif isinstance(bandwidth, str) and bandwidth == "med_k_query":
