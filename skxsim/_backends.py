@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.neighbors import VALID_METRICS, NearestNeighbors
 
+from ._approximate import HNSW_METRICS, NNDESCENT_METRICS, build_hnsw, build_nndescent
 from ._engine import FAST_METRICS, ExactIndex
 
 # Every metric scikit-learn's NearestNeighbors accepts, but "precomputed",
@@ -92,11 +93,15 @@ BACKENDS: dict[str, Backend] = {
     "ball_tree": Backend(
         _sklearn_builder("ball_tree"), tuple(VALID_METRICS["ball_tree"])
     ),
+    # Approximate, optional extras: their libraries load only when an index
+    # is built (or unpickled).
+    "hnsw": Backend(build_hnsw, HNSW_METRICS, extra="hnsw"),
+    "nndescent": Backend(build_nndescent, NNDESCENT_METRICS, extra="nndescent"),
 }
 
 # What users may pass as ``algorithm``; "exact" is internal (it is what
 # "auto" and "brute" resolve to for the metrics the BLAS engine computes).
-PUBLIC_ALGORITHMS = ["auto", "brute", "kd_tree", "ball_tree"]
+PUBLIC_ALGORITHMS = ["auto", "brute", "kd_tree", "ball_tree", "hnsw", "nndescent"]
 
 
 def uses_fast_engine(metric, metric_params) -> bool:

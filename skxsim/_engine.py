@@ -14,10 +14,9 @@ Orientation: scikit-learn (rows are frames).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 
 import numpy as np
-from joblib import effective_n_jobs
+from joblib import cpu_count
 from sklearn import get_config
 from threadpoolctl import threadpool_limits
 
@@ -226,17 +225,27 @@ def run_blocks(func, blocks: list[slice], n_jobs: int | None) -> None:
     With several threads, BLAS is held to one thread each so that the
     product does not oversubscribe the cores.
     """
-    n_workers = min(effective_n_jobs(n_jobs), len(blocks)) if blocks else 1
+    n_workers = min(n_workers_for(n_jobs), len(blocks))
     if n_workers <= 1:
         for block in blocks:
             func(block)
         return
-    limits = threadpool_limits(limits=1, user_api="blas") if n_workers > 1 else nullcontext()
-    with limits, ThreadPoolExecutor(n_workers) as pool:
+    with (
+        threadpool_limits(limits=1, user_api="blas"),
+        ThreadPoolExecutor(n_workers) as pool,
+    ):
         for future in [pool.submit(func, block) for block in blocks]:
             future.result()
 
 
 def n_workers_for(n_jobs: int | None) -> int:
-    """Number of threads ``n_jobs`` stands for (joblib's convention)."""
-    return max(1, effective_n_jobs(n_jobs))
+    """Local threads ``n_jobs`` stands for, in joblib's convention.
+
+    Counted on this machine's cores, not through joblib's active backend: the
+    threads run here even inside ``parallel_config(backend="dask")``.
+    """
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        return max(1, cpu_count() + 1 + n_jobs)
+    return max(1, n_jobs)

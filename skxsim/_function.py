@@ -166,8 +166,9 @@ def cross_similarity(
         raise ValueError(f"mode={mode!r} is not one of {list(MODES)}.")
     _check_metric(metric)
     check_bandwidth_spec(bandwidth)
-    data_arr, ref_arr = np.atleast_2d(np.asarray(data)), np.atleast_2d(
-        np.asarray(data_ref)
+    data_arr, ref_arr = (
+        np.atleast_2d(np.asarray(data)),
+        np.atleast_2d(np.asarray(data_ref)),
     )
     if data_arr.shape[:-1] != ref_arr.shape[:-1]:
         raise ValueError(

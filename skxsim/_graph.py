@@ -196,9 +196,6 @@ def cross_graph(
     if not sparse and width == n_ref and full:
         return values.reshape(shape2d)
     indptr = np.arange(0, n * width + 1, width)
-    graph = sp.csr_matrix(
-        (values, cols.ravel(), indptr), shape=(n, n_ref), dtype=dtype
-    )
+    graph = sp.csr_matrix((values, cols.ravel(), indptr), shape=(n, n_ref), dtype=dtype)
     graph.has_sorted_indices = True
     return graph if sparse else graph.toarray()
-

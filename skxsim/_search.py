@@ -91,5 +91,3 @@ def pairwise(index, X: np.ndarray, k: int, *, n_jobs=None, dtype=None):
     row_bytes = n_ref * dtype.itemsize * 3
     run_blocks(work, row_blocks(n, row_bytes, n_workers_for(n_jobs)), n_jobs)
     return D, kth, mean_k
-
-

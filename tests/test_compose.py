@@ -24,7 +24,11 @@ def labelled_frames(rng, n_per_class=40, n_classes=3, d=8, centers=None):
 def test_pipeline(tmp_path, rng, memory):
     X, y, _ = labelled_frames(rng)
     pipe = Pipeline(
-        [("scale", StandardScaler()), ("xsim", CrossSimilarity(k=5, mode="affinity")), ("clf", LogisticRegression())],
+        [
+            ("scale", StandardScaler()),
+            ("xsim", CrossSimilarity(k=5, mode="affinity")),
+            ("clf", LogisticRegression()),
+        ],
         memory=None if memory is None else str(tmp_path / memory),
     )
     pipe.fit(X, y)
@@ -32,7 +36,9 @@ def test_pipeline(tmp_path, rng, memory):
     # The transform step sees the scaled frames and indexes all of them.
     xsim = pipe[:-1].transform(X)
     assert xsim.shape == (len(X), len(X))
-    expected = CrossSimilarity(k=5, mode="affinity").fit(StandardScaler().fit_transform(X))
+    expected = CrossSimilarity(k=5, mode="affinity").fit(
+        StandardScaler().fit_transform(X)
+    )
     assert (xsim != expected.transform(StandardScaler().fit(X).transform(X))).nnz == 0
     if memory is not None:
         again = clone(pipe).fit(X, y)  # fitted transformers come from the cache
@@ -41,7 +47,12 @@ def test_pipeline(tmp_path, rng, memory):
 
 def test_feature_union(rng):
     X, y, _ = labelled_frames(rng)
-    union = FeatureUnion([("euc", CrossSimilarity(k=3)), ("cos", CrossSimilarity(k=4, metric="cosine", mode="distance"))])
+    union = FeatureUnion(
+        [
+            ("euc", CrossSimilarity(k=3)),
+            ("cos", CrossSimilarity(k=4, metric="cosine", mode="distance")),
+        ]
+    )
     out = union.fit(X).transform(X)
     assert out.shape == (len(X), 2 * len(X))
     left = CrossSimilarity(k=3).fit(X).transform(X)
@@ -50,15 +61,27 @@ def test_feature_union(rng):
     assert (out[:, : len(X)] != left).nnz == 0
     assert (out[:, len(X) :] != right).nnz == 0
     names = union.get_feature_names_out()
-    assert names[0] == "euc__crosssimilarity0" and names[-1] == f"cos__crosssimilarity{len(X) - 1}"
+    assert (
+        names[0] == "euc__crosssimilarity0"
+        and names[-1] == f"cos__crosssimilarity{len(X) - 1}"
+    )
 
 
 def test_grid_search_over_k_and_metric(tmp_path, rng):
     X, y, groups = labelled_frames(rng)
-    pipe = Pipeline([("xsim", CrossSimilarity(memory=str(tmp_path / "idx"))), ("clf", LogisticRegression())])
+    pipe = Pipeline(
+        [
+            ("xsim", CrossSimilarity(memory=str(tmp_path / "idx"))),
+            ("clf", LogisticRegression()),
+        ]
+    )
     grid = GridSearchCV(
         pipe,
-        {"xsim__k": [1, 5, 15], "xsim__metric": ["euclidean", "cosine", "manhattan"], "xsim__mode": ["connectivity", "affinity"]},
+        {
+            "xsim__k": [1, 5, 15],
+            "xsim__metric": ["euclidean", "cosine", "manhattan"],
+            "xsim__mode": ["connectivity", "affinity"],
+        },
         cv=GroupKFold(n_splits=4),
         n_jobs=2,
     )
@@ -72,7 +95,9 @@ def test_grid_search_over_k_and_metric(tmp_path, rng):
 
 
 def test_clone_and_params():
-    est = CrossSimilarity(k=7, metric="cosine", mode="affinity", bandwidth="gmean_k", n_jobs=2)
+    est = CrossSimilarity(
+        k=7, metric="cosine", mode="affinity", bandwidth="gmean_k", n_jobs=2
+    )
     copy = clone(est)
     assert copy.get_params() == est.get_params()
     assert copy.set_params(k=3).k == 3 and est.k == 7

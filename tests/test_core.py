@@ -19,7 +19,17 @@ def sequences(rng, n, n_ref, d=6):
 
 
 # ----------------------------------------------------------------- selection
-@pytest.mark.parametrize("b, m, k", [(5, 10, 3), (40, 1000, 7), (30, 3000, 141), (8, 300, 299), (8, 300, 300), (3, 5000, 1)])
+@pytest.mark.parametrize(
+    "b, m, k",
+    [
+        (5, 10, 3),
+        (40, 1000, 7),
+        (30, 3000, 141),
+        (8, 300, 299),
+        (8, 300, 300),
+        (3, 5000, 1),
+    ],
+)
 def test_select_k_smallest_matches_lexsort_with_ties(rng, b, m, k):
     S = rng.integers(0, 40, size=(b, m)).astype(float)  # many ties
     cols, values = select_k_smallest(S, k)
@@ -51,7 +61,9 @@ def test_exact_matches_are_kept(rng, metric):
     assert aff[0, 3] == aff[1, 17] == aff[2, 29] == 1.0
 
     # The librosa-compatible face keeps them too (transposed).
-    xsim = cross_similarity(X.T, X_ref.T, k=k, metric=metric, mode="distance", sparse=True)
+    xsim = cross_similarity(
+        X.T, X_ref.T, k=k, metric=metric, mode="distance", sparse=True
+    )
     assert xsim.nnz == len(X) * k
     assert xsim.format == "csc" and 3 in xsim.indices[xsim.indptr[0] : xsim.indptr[1]]
     assert xsim[3, 0] == 0
@@ -67,7 +79,9 @@ def test_full_is_full_for_any_n(rng, n, n_ref, metric):
     np.testing.assert_allclose(out, D.T, rtol=1e-10, atol=1e-12)
 
     sigma = np.median(brute.kth_and_mean(D, 3)[0])
-    aff = cross_similarity(X.T, X_ref.T, k=3, metric=metric, mode="affinity", full=True, sparse=True)
+    aff = cross_similarity(
+        X.T, X_ref.T, k=3, metric=metric, mode="affinity", full=True, sparse=True
+    )
     assert aff.nnz == n * n_ref
     np.testing.assert_allclose(aff.toarray(), np.exp(-D / sigma).T, rtol=1e-10)
 
@@ -93,12 +107,16 @@ def test_per_pair_bandwidths_function(rng, n, n_ref, name, full):
     X, X_ref = sequences(rng, n, n_ref)
     k = 4
     D = cdist(X, X_ref)
-    bw = brute.pair_bandwidth(name, D, brute.kth_and_mean(D, k), brute.reference_stats(X_ref, k))
+    bw = brute.pair_bandwidth(
+        name, D, brute.kth_and_mean(D, k), brute.reference_stats(X_ref, k)
+    )
     if full:
         expected = np.exp(-D / bw)
     else:
         expected = brute.graph(D, k, "affinity", bandwidth=bw)
-    ours = cross_similarity(X.T, X_ref.T, k=k, mode="affinity", bandwidth=name, full=full)
+    ours = cross_similarity(
+        X.T, X_ref.T, k=k, mode="affinity", bandwidth=name, full=full
+    )
     np.testing.assert_allclose(ours, expected.T, rtol=1e-10)
 
 
@@ -113,7 +131,9 @@ def test_per_pair_bandwidths_estimator(rng, name):
     np.testing.assert_allclose(est.reference_kth_distance_, r_stats[0], rtol=1e-12)
     np.testing.assert_allclose(est.reference_mean_distance_, r_stats[1], rtol=1e-12)
     assert est.bandwidth_ is None
-    np.testing.assert_allclose(est.transform(X), brute.graph(D, k, "affinity", bw), rtol=1e-10)
+    np.testing.assert_allclose(
+        est.transform(X), brute.graph(D, k, "affinity", bw), rtol=1e-10
+    )
 
 
 @pytest.mark.parametrize("bandwidth", [None, "med_k_scalar"])
@@ -124,9 +144,15 @@ def test_estimator_median_bandwidth_is_learned_from_reference(rng, bandwidth):
     expected_bw = np.median(brute.reference_stats(X_ref, k)[0])
     assert est.bandwidth_ == pytest.approx(expected_bw, rel=1e-12)
     D = cdist(X, X_ref)
-    np.testing.assert_allclose(est.transform(X).toarray(), brute.graph(D, k, "affinity", expected_bw), rtol=1e-10)
+    np.testing.assert_allclose(
+        est.transform(X).toarray(),
+        brute.graph(D, k, "affinity", expected_bw),
+        rtol=1e-10,
+    )
     # A row's output does not depend on the other rows.
-    np.testing.assert_allclose(est.transform(X[4:6]).toarray(), est.transform(X).toarray()[4:6])
+    np.testing.assert_allclose(
+        est.transform(X[4:6]).toarray(), est.transform(X).toarray()[4:6]
+    )
 
 
 def test_median_bandwidth_counts_exact_matches(rng):
@@ -142,20 +168,28 @@ def test_median_bandwidth_counts_exact_matches(rng):
 def test_zero_per_pair_bandwidth_takes_the_limit():
     X_ref = np.repeat(np.eye(3), 3, axis=0)  # every frame has 2 exact duplicates
     X = np.array([[1.0, 0, 0], [0.5, 0.5, 0]])
-    out = CrossSimilarity(k=2, mode="affinity", bandwidth="gmean_k", sparse=False).fit(X_ref).transform(X)
+    out = (
+        CrossSimilarity(k=2, mode="affinity", bandwidth="gmean_k", sparse=False)
+        .fit(X_ref)
+        .transform(X)
+    )
     assert np.all(np.isfinite(out))
     np.testing.assert_array_equal(out[0], [1, 1, 0, 0, 0, 0, 0, 0, 0])
 
 
 # ----------------------------------------------------- two faces, one engine
-@pytest.mark.parametrize("mode, bandwidth", [("connectivity", None), ("distance", None), ("affinity", 0.7)])
+@pytest.mark.parametrize(
+    "mode, bandwidth", [("connectivity", None), ("distance", None), ("affinity", 0.7)]
+)
 @pytest.mark.parametrize("metric", ["euclidean", "cosine", "manhattan", "correlation"])
 @pytest.mark.parametrize("full", [False, True])
 def test_estimator_equals_function(rng, mode, bandwidth, metric, full):
     X, X_ref = sequences(rng, 17, 23)
     params = dict(k=4, metric=metric, mode=mode, bandwidth=bandwidth, full=full)
     est = CrossSimilarity(**params, sparse=False).fit(X_ref)
-    np.testing.assert_array_equal(est.transform(X).T, cross_similarity(X.T, X_ref.T, **params))
+    np.testing.assert_array_equal(
+        est.transform(X).T, cross_similarity(X.T, X_ref.T, **params)
+    )
 
 
 # ---------------------------------------------------------------- engine
@@ -185,10 +219,17 @@ def test_float32_stays_float32(rng, metric):
     for mode in ["connectivity", "distance", "affinity"]:
         out = CrossSimilarity(k=5, metric=metric, mode=mode).fit(X_ref).transform(X)
         assert out.dtype == np.float32
-    out = CrossSimilarity(k=5, metric=metric, mode="distance", sparse=False).fit(X_ref).transform(X)
+    out = (
+        CrossSimilarity(k=5, metric=metric, mode="distance", sparse=False)
+        .fit(X_ref)
+        .transform(X)
+    )
     D = cdist(X.astype(np.float64), X_ref.astype(np.float64), metric)
     np.testing.assert_allclose(out, brute.graph(D, 5, "distance"), rtol=2e-5, atol=1e-6)
-    assert cross_similarity(X.T, X_ref.T, metric=metric, mode="distance").dtype == np.float32
+    assert (
+        cross_similarity(X.T, X_ref.T, metric=metric, mode="distance").dtype
+        == np.float32
+    )
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "cosine", "cityblock"])
@@ -210,7 +251,9 @@ def test_large_k_relative_to_reference(rng):
     D = cdist(X, X_ref)
     for k in [1, 90, 200, 699, 700]:
         out = CrossSimilarity(k=k, mode="distance").fit(X_ref).transform(X)
-        np.testing.assert_allclose(out.toarray(), brute.graph(D, k, "distance"), rtol=1e-10)
+        np.testing.assert_allclose(
+            out.toarray(), brute.graph(D, k, "distance"), rtol=1e-10
+        )
 
 
 # ----------------------------------------------------------- k and backends
@@ -235,9 +278,13 @@ def test_backends_agree(rng, algorithm, metric):
 
 def test_metric_params(rng):
     X, X_ref = sequences(rng, 10, 30)
-    est = CrossSimilarity(k=4, metric="minkowski", metric_params={"p": 3}, mode="distance")
+    est = CrossSimilarity(
+        k=4, metric="minkowski", metric_params={"p": 3}, mode="distance"
+    )
     D = cdist(X, X_ref, "minkowski", p=3)
-    np.testing.assert_allclose(est.fit(X_ref).transform(X).toarray(), brute.graph(D, 4, "distance"), rtol=1e-10)
+    np.testing.assert_allclose(
+        est.fit(X_ref).transform(X).toarray(), brute.graph(D, 4, "distance"), rtol=1e-10
+    )
 
 
 def test_graph_invariants(rng):

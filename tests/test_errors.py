@@ -31,7 +31,9 @@ def test_function_rejects_empty(pair, shape):
 
 
 def test_function_feature_mismatch_names_both_shapes(rng):
-    with pytest.raises(ValueError, match=r"data.shape=\(5, 20\) and data_ref.shape=\(6, 30\)"):
+    with pytest.raises(
+        ValueError, match=r"data.shape=\(5, 20\) and data_ref.shape=\(6, 30\)"
+    ):
         cross_similarity(rng.standard_normal((5, 20)), rng.standard_normal((6, 30)))
 
 
@@ -45,9 +47,18 @@ def test_function_feature_mismatch_names_both_shapes(rng):
         ({"metric": "euclidian"}, "metric='euclidian' is not supported"),
         ({"metric": "precomputed"}, "metric='precomputed' is not supported"),
         ({"mode": "affinity", "bandwidth": 0}, "bandwidth must be a finite float > 0"),
-        ({"mode": "affinity", "bandwidth": -1.0}, "bandwidth must be a finite float > 0"),
-        ({"mode": "affinity", "bandwidth": "median"}, "bandwidth='median' is not a known"),
-        ({"mode": "affinity", "bandwidth": np.ones((30, 20))}, r"must be \(n, n_ref\) = \(20, 30\)"),
+        (
+            {"mode": "affinity", "bandwidth": -1.0},
+            "bandwidth must be a finite float > 0",
+        ),
+        (
+            {"mode": "affinity", "bandwidth": "median"},
+            "bandwidth='median' is not a known",
+        ),
+        (
+            {"mode": "affinity", "bandwidth": np.ones((30, 20))},
+            r"must be \(n, n_ref\) = \(20, 30\)",
+        ),
         ({"mode": "affinity", "bandwidth": np.zeros((20, 30))}, "must be > 0"),
     ],
 )
@@ -63,7 +74,9 @@ def test_estimator_transform_before_fit(rng):
 
 def test_estimator_feature_mismatch_names_both_counts(rng):
     est = CrossSimilarity().fit(rng.standard_normal((10, 5)))
-    with pytest.raises(ValueError, match="X has 3 features, but CrossSimilarity is expecting 5"):
+    with pytest.raises(
+        ValueError, match="X has 3 features, but CrossSimilarity is expecting 5"
+    ):
         est.transform(rng.standard_normal((4, 3)))
 
 
@@ -104,20 +117,31 @@ def test_estimator_bad_parameters(rng, params, match):
 
 
 def test_metric_not_supported_by_tree(rng):
-    with pytest.raises(ValueError, match="metric='cosine' is not supported by algorithm='kd_tree'"):
-        CrossSimilarity(metric="cosine", algorithm="kd_tree").fit(rng.standard_normal((10, 4)))
+    with pytest.raises(
+        ValueError, match="metric='cosine' is not supported by algorithm='kd_tree'"
+    ):
+        CrossSimilarity(metric="cosine", algorithm="kd_tree").fit(
+            rng.standard_normal((10, 4))
+        )
 
 
 def test_one_frame_reference_with_learned_bandwidth(rng):
     with pytest.raises(ValueError, match=r"at least 2 frames \(n_samples = 1\)"):
         CrossSimilarity(mode="affinity").fit(rng.standard_normal((1, 4)))
     with pytest.raises(ValueError, match="at least 2 frames"):
-        cross_similarity(rng.standard_normal((4, 6)), rng.standard_normal((4, 1)), mode="affinity", bandwidth="mean_k")
+        cross_similarity(
+            rng.standard_normal((4, 6)),
+            rng.standard_normal((4, 1)),
+            mode="affinity",
+            bandwidth="mean_k",
+        )
     # A fixed bandwidth needs no neighbours within the reference.
     CrossSimilarity(mode="affinity", bandwidth=1.0).fit(rng.standard_normal((1, 4)))
 
 
 def test_zero_estimated_bandwidth_is_an_error():
     X_ref = np.repeat(np.eye(3), 4, axis=0)  # each frame has 3 exact duplicates
-    with pytest.raises(ValueError, match="bandwidth estimated from the reference frames"):
+    with pytest.raises(
+        ValueError, match="bandwidth estimated from the reference frames"
+    ):
         CrossSimilarity(k=2, mode="affinity").fit(X_ref)

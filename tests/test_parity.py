@@ -11,7 +11,14 @@ librosa = pytest.importorskip("librosa")
 
 SHAPES = [(6, 20), (30, 8), (7, 1), (7, 2), (7, 3)]  # (n, n_ref)
 KS = [None, 1, 5, 50]
-METRICS = ["euclidean", "cosine", "sqeuclidean", "manhattan", "chebyshev", "correlation"]
+METRICS = [
+    "euclidean",
+    "cosine",
+    "sqeuclidean",
+    "manhattan",
+    "chebyshev",
+    "correlation",
+]
 MODES = ["connectivity", "distance", "affinity"]
 
 
@@ -103,7 +110,12 @@ def test_parity_on_librosas_documented_pipeline(rng):
     chroma_comp = np.abs(rng.standard_normal((12, 90)))
     x_ref = librosa.feature.stack_memory(chroma_ref, n_steps=10, delay=3)
     x_comp = librosa.feature.stack_memory(chroma_comp, n_steps=10, delay=3)
-    for kwargs in [{}, {"k": 5}, {"metric": "cosine"}, {"metric": "cosine", "mode": "affinity"}]:
+    for kwargs in [
+        {},
+        {"k": 5},
+        {"metric": "cosine"},
+        {"metric": "cosine", "mode": "affinity"},
+    ]:
         assert_same(
             cross_similarity(x_comp, x_ref, **kwargs),
             librosa.segment.cross_similarity(x_comp, x_ref, **kwargs),

@@ -25,7 +25,10 @@ CONFIGS = [
 
 def run_python(code):
     result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -77,7 +80,9 @@ def test_other_version_warns_on_load(rng, monkeypatch):
         warnings.simplefilter("error")
         pickle.loads(payload)  # same version: silent
     monkeypatch.setattr(skxsim._estimator, "__version__", "99.0")
-    with pytest.warns(SkxsimVersionWarning, match="saved by skxsim 0.1.0 and is loaded by skxsim 99.0"):
+    with pytest.warns(
+        SkxsimVersionWarning, match="saved by skxsim 0.1.0 and is loaded by skxsim 99.0"
+    ):
         pickle.loads(payload)
 
 
@@ -89,7 +94,11 @@ def test_index_cache_is_keyed_on_reference_and_index_parameters(tmp_path, rng):
     first = CrossSimilarity(k=3, memory=memory).fit(X_ref)
     assert BUILD_COUNTER["builds"] == start + 1
     # Another k, mode or bandwidth reuses the index.
-    for params in [dict(k=7), dict(k=4, mode="affinity"), dict(mode="distance", bandwidth=2.0)]:
+    for params in [
+        dict(k=7),
+        dict(k=4, mode="affinity"),
+        dict(mode="distance", bandwidth=2.0),
+    ]:
         est = CrossSimilarity(memory=memory, **params).fit(X_ref)
         reference = CrossSimilarity(**params).fit(X_ref)
         assert (est.transform(X) != reference.transform(X)).nnz == 0
@@ -116,4 +125,6 @@ def test_index_cache_is_keyed_on_reference_and_index_parameters(tmp_path, rng):
         """
     )
     assert int(builds) == 0
-    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), first.transform(X).toarray())
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "out.npy"), first.transform(X).toarray()
+    )
