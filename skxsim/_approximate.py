@@ -1,0 +1,330 @@
+"""Approximate neighbour backends: HNSW (hnswlib) and NN-descent (pynndescent).
+
+Both are optional extras.  Their libraries are imported when an index is
+built or loaded, never when skxsim is imported, so registering the backends
+costs nothing and a missing library is an ``ImportError`` that names the
+extra to install.
+
+An approximate index only proposes the ``k`` neighbours of a query frame.
+What leaves it is finished here, the same way for both libraries:
+
+- the distances of the proposed pairs are recomputed from the frames in the
+  input dtype, so they are the true metric distances (hnswlib returns squared
+  euclidean distances in float32; an exact match is exactly 0 here);
+- a row with fewer than ``k`` distinct neighbours (possible in approximate
+  search: a disconnected region of the graph, a too small ``ef``) is
+  completed by an exact search of that row, never returned short;
+- each row comes in ascending reference-index order, the CSR row order.
+
+Orientation: scikit-learn (rows are frames).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pickle
+import threading
+
+import numpy as np
+from sklearn.metrics import pairwise_distances
+
+from ._engine import select_k_smallest
+
+# Metrics each library computes, by their scikit-learn names.
+HNSW_METRICS = ("euclidean", "l2", "sqeuclidean", "cosine")
+NNDESCENT_METRICS = (
+    "euclidean",
+    "l2",
+    "sqeuclidean",
+    "cosine",
+    "manhattan",
+    "cityblock",
+    "l1",
+    "chebyshev",
+    "minkowski",
+)
+
+# The seed used when ``algorithm_params`` gives no ``random_state``: a fixed
+# one, so that the same reference always gives the same index.
+DEFAULT_RANDOM_STATE = 0
+
+# Largest (rows x k x n_features) difference tensor built at once when the
+# distances of the proposed pairs are recomputed.
+_PAIR_CHUNK = 2**22
+
+
+def _import_extra(module: str, extra: str):
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f"algorithm={extra!r} needs the {module} package, which is not "
+            f'installed: pip install "skxsim[{extra}]"'
+        ) from exc
+
+
+def _check_params(algorithm: str, params: dict, accepted) -> None:
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"algorithm_params {unknown} are not parameters of "
+            f"algorithm={algorithm!r}; it accepts {sorted(accepted)}."
+        )
+
+
+def _pair_distances(X, reference, indices, metric, metric_params):
+    """``metric(X[i], reference[indices[i, j]])`` for every (i, j)."""
+    b, k = indices.shape
+    out = np.empty((b, k), dtype=X.dtype)
+    step = max(1, _PAIR_CHUNK // max(1, k * X.shape[1]))
+    for start in range(0, b, step):
+        rows = slice(start, start + step)
+        query = X[rows, np.newaxis, :]
+        neighbours = reference[indices[rows]]
+        if metric == "cosine":
+            out[rows] = _cosine_pairs(query, neighbours)
+            continue
+        diff = np.abs(query - neighbours)
+        if metric in ("euclidean", "l2", "sqeuclidean"):
+            d = np.einsum("ijk,ijk->ij", diff, diff)
+            out[rows] = d if metric == "sqeuclidean" else np.sqrt(d)
+        elif metric in ("manhattan", "cityblock", "l1"):
+            out[rows] = diff.sum(axis=2)
+        elif metric == "chebyshev":
+            out[rows] = diff.max(axis=2)
+        else:  # minkowski
+            p = float(metric_params.get("p", 2))
+            out[rows] = np.power(np.power(diff, p).sum(axis=2), 1 / p)
+    return out
+
+
+def _cosine_pairs(query, neighbours):
+    def unit(a):
+        norms = np.sqrt(np.einsum("...k,...k->...", a, a))[..., np.newaxis]
+        # scikit-learn's convention: a zero vector has cosine similarity 0
+        # with everything (distance 1).
+        return a / np.where(norms == 0, 1, norms)
+
+    u, v = unit(query), unit(neighbours)
+    dist = 1 - np.einsum("ijk,ijk->ij", np.broadcast_to(u, v.shape), v)
+    # Near 0, 1 - cos loses every digit; half the squared chord between the
+    # unit vectors is the same quantity, computed accurately.
+    small = dist < 1e-2
+    if np.any(small):
+        chord = u - v
+        dist = np.where(small, 0.5 * np.einsum("ijk,ijk->ij", chord, chord), dist)
+    return np.clip(dist, 0, 2)
+
+
+class ApproximateIndex:
+    """Common finishing of an approximate index's answers.
+
+    Subclasses implement ``_candidates(X, k) -> indices`` of shape
+    ``(len(X), k)``, with ``-1`` (or a repeated index) where the library
+    found fewer than ``k`` neighbours, and the persistence of their library
+    object.
+    """
+
+    exact = False
+
+    def __init__(self, reference, metric, metric_params) -> None:
+        self.reference_ = reference
+        self.metric = metric
+        self.metric_params = dict(metric_params or {})
+        self.n_samples_fit_, self.n_features_in_ = reference.shape
+
+    def kneighbors_block(self, X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The (approximate) k nearest reference frames of each row of ``X``.
+
+        Returns ``(distances, indices)`` of shape ``(len(X), k)``: exactly
+        ``k`` distinct neighbours per row, in ascending reference-index order,
+        with their true metric distances in ``X.dtype``.
+        """
+        X = np.asarray(X, dtype=self.reference_.dtype)
+        indices = np.sort(self._candidates(X, k).astype(np.intp, copy=False), axis=1)
+        short = (indices[:, 0] < 0) | np.any(indices[:, 1:] == indices[:, :-1], axis=1)
+        indices[short] = 0  # placeholders, replaced below
+        distances = _pair_distances(
+            X, self.reference_, indices, self.metric, self.metric_params
+        )
+        if np.any(short):
+            distances[short], indices[short] = self._exact_rows(X[short], k)
+        return distances, indices
+
+    def _exact_rows(self, X, k):
+        """Exact k nearest neighbours of a few rows whose search came short."""
+        D = pairwise_distances(
+            X, self.reference_, metric=self.metric, **self.metric_params
+        ).astype(X.dtype, copy=False)
+        cols, values = select_k_smallest(D, k)
+        return values, cols
+
+
+class HNSWIndex(ApproximateIndex):
+    """A hierarchical navigable small world graph (hnswlib) of the reference.
+
+    Parameters
+    ----------
+    reference : ndarray of shape (n_ref, n_features)
+        Reference frames, rows are frames.
+    metric : {"euclidean", "l2", "sqeuclidean", "cosine"}
+        The distance.
+    M : int, default=16
+        Graph degree; larger is more accurate, slower and bigger.
+    ef_construction : int, default=200
+        Candidate list size while building.
+    ef : int, default=64
+        Candidate list size while searching, raised to ``k`` when smaller.
+    random_state : int, default=0
+        Seed of the level assignment.
+    n_jobs : int, default=1
+        Threads of the build.  More is faster but the graph then depends on
+        the thread schedule; 1 makes the index reproducible.
+    """
+
+    PARAMS = {"M": 16, "ef_construction": 200, "ef": 64, "random_state": 0, "n_jobs": 1}
+
+    def __init__(self, reference, metric, metric_params=None, **params) -> None:
+        if metric_params:
+            raise ValueError(
+                f"algorithm='hnsw' takes no metric_params; got {metric_params!r}."
+            )
+        hnswlib = _import_extra("hnswlib", "hnsw")
+        super().__init__(reference, metric, None)
+        _check_params("hnsw", params, self.PARAMS)
+        params = {**self.PARAMS, **params}
+        if params["random_state"] is None:
+            params["random_state"] = DEFAULT_RANDOM_STATE
+        self.params = params
+        n_ref, n_features = reference.shape
+        space = "cosine" if metric == "cosine" else "l2"
+        index = hnswlib.Index(space=space, dim=n_features)
+        index.init_index(
+            max_elements=n_ref,
+            M=int(params["M"]),
+            ef_construction=int(params["ef_construction"]),
+            random_seed=int(params["random_state"]),
+        )
+        n_jobs = params["n_jobs"]
+        index.add_items(
+            np.asarray(reference, dtype=np.float32),
+            np.arange(n_ref),
+            num_threads=-1 if n_jobs is None else int(n_jobs),
+        )
+        self._set_index(index)
+
+    def _set_index(self, index) -> None:
+        self._index = index
+        self._index.set_ef(int(self.params["ef"]))
+        self._lock = threading.Lock()
+
+    def _candidates(self, X, k):
+        ef = max(int(self.params["ef"]), k)
+        if self._index.ef != ef:
+            with self._lock:
+                self._index.set_ef(ef)
+        try:
+            # One thread per call: skxsim's n_jobs already spreads the blocks.
+            labels, _ = self._index.knn_query(X, k=k, num_threads=1)
+        except RuntimeError:
+            # hnswlib refuses a batch when it cannot find k neighbours for some
+            # row; every row is then marked short and searched exactly.
+            return np.full((X.shape[0], k), -1, dtype=np.intp)
+        return labels.astype(np.intp)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["_index"], state["_lock"]
+        # hnswlib's own serialisation, as bytes: a memory-mapped load
+        # (joblib mmap_mode) then leaves it alone.
+        state["_index_bytes"] = pickle.dumps(self._index, protocol=4)
+        return state
+
+    def __setstate__(self, state):
+        data = state.pop("_index_bytes")
+        self.__dict__.update(state)
+        _import_extra("hnswlib", "hnsw")
+        self._set_index(pickle.loads(data))
+
+
+class NNDescentIndex(ApproximateIndex):
+    """A nearest-neighbour-descent search graph (pynndescent) of the reference.
+
+    Parameters
+    ----------
+    reference : ndarray of shape (n_ref, n_features)
+        Reference frames, rows are frames.
+    metric : str
+        One of ``NNDESCENT_METRICS``; ``"minkowski"`` takes ``p`` in
+        ``metric_params``.
+    epsilon : float, default=0.1
+        Search breadth of queries; larger is more accurate and slower.
+    random_state : int, default=0
+        Seed of the build and of the query initialisation.
+    n_jobs : int, default=1
+        Threads of the build (numba).
+    **params
+        Any other parameter of :class:`pynndescent.NNDescent`, e.g.
+        ``n_neighbors`` (default 30).
+    """
+
+    QUERY_PARAMS = {"epsilon": 0.1}
+    BUILD_PARAMS = {"n_neighbors": 30, "random_state": 0, "n_jobs": 1}
+    _NAMES = {"l2": "euclidean", "cityblock": "manhattan", "l1": "manhattan"}
+
+    def __init__(self, reference, metric, metric_params=None, **params) -> None:
+        metric_params = dict(metric_params or {})
+        if metric_params and (metric != "minkowski" or set(metric_params) != {"p"}):
+            raise ValueError(
+                "algorithm='nndescent' takes metric_params only as {'p': value} "
+                f"with metric='minkowski'; got metric={metric!r}, "
+                f"metric_params={metric_params!r}."
+            )
+        pynndescent = _import_extra("pynndescent", "nndescent")
+        super().__init__(reference, metric, metric_params)
+        accepted = set(inspect.signature(pynndescent.NNDescent).parameters)
+        accepted -= {"data", "metric", "metric_kwds", "verbose"}
+        _check_params("nndescent", params, accepted | set(self.QUERY_PARAMS))
+        params = {**self.BUILD_PARAMS, **self.QUERY_PARAMS, **params}
+        if params["random_state"] is None:
+            params["random_state"] = DEFAULT_RANDOM_STATE
+        self.params = params
+        build = {key: v for key, v in params.items() if key not in self.QUERY_PARAMS}
+        index = pynndescent.NNDescent(
+            np.asarray(reference, dtype=np.float32),
+            metric=self._NAMES.get(metric, metric),
+            metric_kwds=metric_params or None,
+            **build,
+        )
+        # Build the search graph now: fit pays for it, and it is what pickles.
+        index.prepare()
+        self._index = index
+
+    def _candidates(self, X, k):
+        indices, _ = self._index.query(
+            np.asarray(X, dtype=np.float32), k=k, epsilon=self.params["epsilon"]
+        )
+        return indices
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        # pynndescent pickles its search graph (not its compiled search
+        # function, which it rebuilds on load).
+        state["_index"] = pickle.dumps(self._index, protocol=4)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        _import_extra("pynndescent", "nndescent")
+        self._index = pickle.loads(state["_index"])
+
+
+def build_hnsw(reference, metric, metric_params, algorithm_params) -> HNSWIndex:
+    """Builder of the ``"hnsw"`` backend (see :class:`HNSWIndex`)."""
+    return HNSWIndex(reference, metric, metric_params, **algorithm_params)
+
+
+def build_nndescent(reference, metric, metric_params, algorithm_params) -> NNDescentIndex:
+    """Builder of the ``"nndescent"`` backend (see :class:`NNDescentIndex`)."""
+    return NNDescentIndex(reference, metric, metric_params, **algorithm_params)
