@@ -78,6 +78,6 @@ print("pipeline == cross_similarity:", True)
 # frames up: the rising diagonal is the alignment of the cover to the song,
 # broken where the cover changes section.
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
-show_cross_similarity(xsim, ax=axes[0], title="Binary recurrence (symmetric)")
+show_cross_similarity(xsim, ax=axes[0], title="Binary cross-recurrence")
 show_cross_similarity(xsim_aff, ax=axes[1], title="Cross-affinity")
 plt.show()
