@@ -96,7 +96,7 @@ class CrossSimilarity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     ----------
     n_features_in_ : int
         Features per frame.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` has string column names.
     n_samples_fit_ : int
         Reference frames ``n_ref``.
