@@ -27,7 +27,7 @@ FAST_METRICS = ("euclidean", "l2", "sqeuclidean", "cosine")
 # squared norms loses too many digits in ``|q|^2 - 2 q.r + |r|^2``; it is
 # recomputed from the difference.  Values give about 1e-11 relative error
 # (float64) and 1e-5 (float32) on the final distance.
-_CANCELLATION_RATIO = {np.dtype(np.float64): 1e-3, np.dtype(np.float32): 3e-2}
+_CANCELLATION_RATIO = {np.dtype(np.float64): 1e-3, np.dtype(np.float32): 1e-3}
 
 
 class ExactIndex:
@@ -57,12 +57,18 @@ class ExactIndex:
             # scikit-learn's cosine distance treats a zero vector as having
             # cosine similarity 0 with everything: keep zero rows at zero.
             norms[norms == 0] = 1
+            self.center_ = None
             self.prepared_ = np.ascontiguousarray(reference / norms[:, None], dtype)
         else:
-            half_sq = 0.5 * np.einsum("ij,ij->i", reference, reference)
+            # Distances do not change under translation, but the rounding of
+            # the norm expansion grows with the norms: centring on the
+            # reference mean shrinks them (features such as chroma or
+            # embeddings of a time series sit far from the origin).
+            self.center_ = reference.mean(axis=0, dtype=np.float64).astype(dtype)
             prepared = np.empty((reference.shape[0], reference.shape[1] + 1), dtype)
-            prepared[:, :-1] = reference
-            prepared[:, -1] = half_sq
+            np.subtract(reference, self.center_, out=prepared[:, :-1])
+            centred = prepared[:, :-1]
+            prepared[:, -1] = 0.5 * np.einsum("ij,ij->i", centred, centred)
             self.prepared_ = prepared
         self.n_samples_fit_, self.n_features_in_ = reference.shape
 
@@ -73,21 +79,23 @@ class ExactIndex:
     @property
     def reference_(self) -> np.ndarray:
         """The reference frames (unit-normalised for cosine)."""
-        if self.metric == "cosine":
+        if self.center_ is None:
             return self.prepared_
-        return self.prepared_[:, :-1]
+        return self.prepared_[:, :-1] + self.center_
 
     def _prepare_query(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Query block as the left factor of the product, plus its own term."""
         X = np.asarray(X, dtype=self.dtype)
-        sq = np.einsum("ij,ij->i", X, X)
         if self.metric == "cosine":
-            norms = np.sqrt(sq)
+            norms = np.sqrt(np.einsum("ij,ij->i", X, X))
             norms[norms == 0] = 1
             unit = X / norms[:, None]
             return -unit, unit
         left = np.empty((X.shape[0], X.shape[1] + 1), self.dtype)
-        np.negative(X, out=left[:, :-1])
+        centred = left[:, :-1]
+        np.subtract(X, self.center_, out=centred)
+        sq = np.einsum("ij,ij->i", centred, centred)
+        np.negative(centred, out=centred)
         left[:, -1] = 1
         return left, sq
 
@@ -95,7 +103,7 @@ class ExactIndex:
         left, extra = self._prepare_query(X)
         return left @ self.prepared_.T, left, extra
 
-    def _finish(self, X, left, extra, rows, cols, scores):
+    def _finish(self, left, extra, rows, cols, scores):
         """Distances of the pairs (rows, cols) from their selection scores."""
         ratio = _CANCELLATION_RATIO.get(self.dtype, 1e-3)
         if self.metric == "cosine":
@@ -108,13 +116,13 @@ class ExactIndex:
                 dist[small] = 0.5 * np.einsum("ij,ij->i", diff, diff)
             return dist
         sq_q = extra
-        ref = self.reference_
         d2 = 2 * scores + sq_q[rows]
         np.maximum(d2, 0, out=d2)
         bound = ratio * (sq_q[rows] + 2 * self.prepared_[cols, -1])
         small = np.flatnonzero(d2 < bound)
         if small.size:
-            diff = np.asarray(X[rows[small]], self.dtype) - ref[cols[small]]
+            # left holds the negated centred query: q - r = -(left + r).
+            diff = left[rows[small], :-1] + self.prepared_[cols[small], :-1]
             d2[small] = np.einsum("ij,ij->i", diff, diff)
         if self.metric == "sqeuclidean":
             return d2
@@ -130,7 +138,7 @@ class ExactIndex:
         S, left, extra = self._scores(X)
         cols, scores = select_k_smallest(S, k)
         rows = np.repeat(np.arange(S.shape[0]), k)
-        dist = self._finish(X, left, extra, rows, cols.ravel(), scores.ravel())
+        dist = self._finish(left, extra, rows, cols.ravel(), scores.ravel())
         return dist.reshape(cols.shape), cols
 
     def pairwise_block(self, X: np.ndarray) -> np.ndarray:
@@ -139,7 +147,7 @@ class ExactIndex:
         b, m = S.shape
         rows = np.repeat(np.arange(b), m)
         cols = np.tile(np.arange(m), b)
-        return self._finish(X, left, extra, rows, cols, S.ravel()).reshape(b, m)
+        return self._finish(left, extra, rows, cols, S.ravel()).reshape(b, m)
 
 
 def select_k_smallest(S: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
