@@ -8,7 +8,8 @@ runs the blocked BLAS search for the euclidean metric) and for each installed
 approximate backend (``"hnsw"``, ``"nndescent"``), and reports
 
 * build: the time of ``fit`` (index construction);
-* query: the time of ``transform`` of the n query frames (connectivity CSR);
+* query: the median time (of ``--repeat`` runs) of ``transform`` of the n
+  query frames (connectivity CSR);
 * speed-up: exact query time / backend query time;
 * recall@k: the fraction of the exact k nearest reference frames of each query
   frame that the backend returns, averaged over query frames.
@@ -67,10 +68,14 @@ def recall(approx, exact):
     return found.size / keys.size
 
 
-def timed(func, *args):
-    start = time.perf_counter()
-    result = func(*args)
-    return result, time.perf_counter() - start
+def timed(func, *args, repeat=1):
+    """Result of ``func(*args)`` and the median wall time of ``repeat`` calls."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = func(*args)
+        times.append(time.perf_counter() - start)
+    return result, float(np.median(times))
 
 
 def main(argv=None):
@@ -82,6 +87,7 @@ def main(argv=None):
     parser.add_argument("--clusters", type=int, default=1000)
     parser.add_argument("--spread", type=float, default=0.3)
     parser.add_argument("--n-jobs", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=3, help="query timings")
     parser.add_argument("--backends", nargs="+", default=list(LIBRARY))
     parser.add_argument(
         "--params",
@@ -131,7 +137,7 @@ def main(argv=None):
         common = dict(k=k, n_jobs=args.n_jobs)
         exact = CrossSimilarity(algorithm="brute", **common)
         _, build = timed(exact.fit, reference)
-        truth, query_time = timed(exact.transform, query)
+        truth, query_time = timed(exact.transform, query, repeat=args.repeat)
         row = f"| {k} | exact | | {build:.2f} | {query_time:.2f} | 1.0 | 1.000 |"
         print(row, flush=True)
         lines.append(row)
@@ -139,7 +145,7 @@ def main(argv=None):
             params = extra[backend]
             est = CrossSimilarity(algorithm=backend, algorithm_params=params, **common)
             _, build = timed(est.fit, reference)
-            graph, seconds = timed(est.transform, query)
+            graph, seconds = timed(est.transform, query, repeat=args.repeat)
             shown = ", ".join(f"{key}={v}" for key, v in params.items()) or "defaults"
             row = (
                 f"| {k} | {backend} | {shown} | {build:.2f} | {seconds:.2f} "
