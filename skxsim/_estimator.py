@@ -78,12 +78,29 @@ class CrossSimilarity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         the bandwidth only.
     sparse : bool, default=True
         Return a ``scipy.sparse.csr_matrix`` (else an ndarray).
-    algorithm : {"auto", "brute", "kd_tree", "ball_tree"}, default="auto"
-        Neighbour search.  ``"auto"`` and ``"brute"`` use the exact BLAS
-        engine for euclidean, sqeuclidean and cosine and scikit-learn's brute
-        force otherwise; the trees are scikit-learn's.
+    algorithm : {"auto", "brute", "kd_tree", "ball_tree", "hnsw", "nndescent"}, \
+default="auto"
+        Neighbour search.  ``"auto"`` is always exact: it and ``"brute"`` use
+        the exact BLAS engine for euclidean, sqeuclidean and cosine and
+        scikit-learn's brute force otherwise; the trees are scikit-learn's.
+        ``"hnsw"`` (hnswlib; euclidean, sqeuclidean, cosine) and
+        ``"nndescent"`` (pynndescent; also manhattan, chebyshev, minkowski)
+        are approximate graph searches, optional extras
+        (``pip install "skxsim[hnsw]"`` / ``"skxsim[nndescent]"``), for long
+        references: every mode and bandwidth works as with exact search,
+        distances are recomputed exactly, each row has exactly ``k``
+        neighbours (a short list is completed by exact search), and
+        ``full=True`` computes all distances exactly (with a warning).
     algorithm_params : dict or None, default=None
-        Build parameters of the backend.
+        Parameters of the backend's index, part of the ``memory=`` cache key.
+        ``"hnsw"``: ``M`` (16), ``ef_construction`` (200), ``ef`` (64, the
+        search breadth, raised to ``k`` when smaller), ``random_state`` (0),
+        ``n_jobs`` (1 build thread, which keeps the index reproducible).
+        ``"nndescent"``: ``epsilon`` (0.1, search breadth),
+        ``search_tree_leaf_budget`` (8), ``n_neighbors`` (30),
+        ``random_state`` (0), ``n_jobs`` (None: all build threads) and any
+        other :class:`pynndescent.NNDescent` parameter.  The exact backends
+        ignore it.
     n_jobs : int or None, default=None
         Threads for the search (``-1``: all cores).
     memory : None, str or joblib.Memory, default=None
