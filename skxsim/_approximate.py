@@ -310,15 +310,22 @@ class NNDescentIndex(ApproximateIndex):
         # Build the search graph now: fit pays for it, and it is what pickles.
         index.prepare()
         self._index = index
+        self._lock = threading.Lock()
 
     def _candidates(self, X, k):
-        indices, _ = self._index.query(
-            np.asarray(X, dtype=np.float32), k=k, epsilon=self.params["epsilon"]
-        )
-        return indices
+        # pynndescent's query reuses one result buffer (and one visited-node
+        # array) across calls: concurrent blocks (n_jobs > 1) would read each
+        # other's answers.  Queries are therefore serialised, and the answer
+        # copied out of the buffer before the next query may run.
+        with self._lock:
+            indices, _ = self._index.query(
+                np.asarray(X, dtype=np.float32), k=k, epsilon=self.params["epsilon"]
+            )
+            return np.array(indices, dtype=np.intp)
 
     def __getstate__(self):
         state = self.__dict__.copy()
+        del state["_lock"]
         # pynndescent pickles its search graph (not its compiled search
         # function, which it rebuilds on load).
         state["_index"] = pickle.dumps(self._index, protocol=4)
@@ -328,6 +335,7 @@ class NNDescentIndex(ApproximateIndex):
         self.__dict__.update(state)
         _import_extra("pynndescent", "nndescent")
         self._index = pickle.loads(state["_index"])
+        self._lock = threading.Lock()
 
 
 def build_hnsw(reference, metric, metric_params, algorithm_params) -> HNSWIndex:

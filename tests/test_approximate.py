@@ -6,6 +6,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import time
 
 import joblib
 import numpy as np
@@ -328,10 +329,42 @@ def test_hnsw_failed_batch_is_searched_exactly(monkeypatch, clusters):
     assert_same_graph(xsim.transform(query), expected, 1e-9)
 
 
-def test_threads_give_the_same_answers():
-    needs("hnsw")
-    reference, query = hard_data(3)
-    xsim = CrossSimilarity(k=7, algorithm="hnsw", algorithm_params=WEAK["hnsw"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_threads_give_the_same_answers(backend):
+    # pynndescent's query reuses one scratch array: concurrent blocks must
+    # not share it.
+    needs(backend)
+    reference, _ = hard_data(3)
+    query = np.random.default_rng(4).standard_normal((2000, 12))
+    params = WEAK[backend]
+    xsim = CrossSimilarity(k=7, algorithm=backend, algorithm_params=params)
     one = xsim.fit(reference).transform(query)
-    two = xsim.set_params(n_jobs=2).fit(reference).transform(query)
+    two = xsim.set_params(n_jobs=2).transform(query)
     assert (one != two).nnz == 0
+
+
+def test_nndescent_queries_are_serialised(clusters):
+    # pynndescent's query writes into one buffer kept on the index: two
+    # threads must never be inside it at once.
+    needs("nndescent")
+    reference, _ = clusters
+    query = np.tile(reference, (20, 1))
+    xsim = CrossSimilarity(k=5, algorithm="nndescent", n_jobs=2).fit(reference)
+    library_index = xsim.index_._index
+    query_library = library_index.query
+    active, most = [0], [0]
+
+    def watched(*args, **kwargs):
+        active[0] += 1
+        most[0] = max(most[0], active[0])
+        time.sleep(0.01)  # lets another thread in, were it not locked out
+        try:
+            return query_library(*args, **kwargs)
+        finally:
+            active[0] -= 1
+
+    library_index.query = watched
+    graph = xsim.transform(query)
+    assert most[0] == 1
+    expected = CrossSimilarity(k=5).fit(reference).transform(query)
+    assert (graph != expected).nnz == 0
