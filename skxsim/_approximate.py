@@ -175,7 +175,8 @@ class HNSWIndex(ApproximateIndex):
     ef_construction : int, default=200
         Candidate list size while building.
     ef : int, default=64
-        Candidate list size while searching, raised to ``k`` when smaller.
+        Candidate list size while searching; hnswlib raises it to ``k``
+        when smaller.
     random_state : int, default=0
         Seed of the level assignment.
     n_jobs : int, default=1
@@ -215,17 +216,14 @@ class HNSWIndex(ApproximateIndex):
         self._set_index(index)
 
     def _set_index(self, index) -> None:
+        # hnswlib searches with max(ef, k) candidates: ef below k is raised.
+        index.set_ef(int(self.params["ef"]))
         self._index = index
-        self._index.set_ef(int(self.params["ef"]))
-        self._lock = threading.Lock()
 
     def _candidates(self, X, k):
-        ef = max(int(self.params["ef"]), k)
-        if self._index.ef != ef:
-            with self._lock:
-                self._index.set_ef(ef)
         try:
-            # One thread per call: skxsim's n_jobs already spreads the blocks.
+            # One thread per call: skxsim's n_jobs already spreads the blocks
+            # (hnswlib queries are thread-safe and release the GIL).
             labels, _ = self._index.knn_query(X, k=k, num_threads=1)
         except RuntimeError:
             # hnswlib refuses a batch when it cannot find k neighbours for some
@@ -235,7 +233,7 @@ class HNSWIndex(ApproximateIndex):
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        del state["_index"], state["_lock"]
+        del state["_index"]
         # hnswlib's own serialisation, as bytes: a memory-mapped load
         # (joblib mmap_mode) then leaves it alone.
         state["_index_bytes"] = pickle.dumps(self._index, protocol=4)

@@ -284,13 +284,20 @@ def test_unsupported_metric_names_the_backend(clusters):
         CrossSimilarity(metric="manhattan", algorithm="hnsw").fit(clusters[0])
 
 
-def test_hnsw_raises_ef_to_k(clusters):
+def test_hnsw_search_breadth_is_at_least_k():
     needs("hnsw")
-    reference, query = clusters
-    xsim = CrossSimilarity(k=20, algorithm="hnsw", algorithm_params={"ef": 2})
-    graph = xsim.fit(reference).transform(query)
-    assert xsim.index_._index.ef == 20
-    np.testing.assert_array_equal(np.diff(graph.indptr), 20)
+    reference, query = hard_data(5)
+    build = {"M": 4, "ef_construction": 8}
+
+    def graph(ef):
+        params = {**build, "ef": ef}
+        xsim = CrossSimilarity(k=20, algorithm="hnsw", algorithm_params=params)
+        return xsim.fit(reference).transform(query)
+
+    low = graph(2)
+    np.testing.assert_array_equal(np.diff(low.indptr), 20)
+    assert (low != graph(20)).nnz == 0
+    assert (low != graph(80)).nnz > 0  # ef matters above k
 
 
 def test_short_neighbour_lists_are_filled_exactly(monkeypatch, clusters):
