@@ -10,6 +10,7 @@ Two faces over one engine:
   frames in, ``(n_ref, n)`` out).
 """
 
+from ._batch import transform_many
 from ._embedding import TimeDelayEmbedding
 from ._estimator import CrossSimilarity, SkxsimVersionWarning
 from ._function import cross_similarity
@@ -21,4 +22,5 @@ __all__ = [
     "TimeDelayEmbedding",
     "__version__",
     "cross_similarity",
+    "transform_many",
 ]

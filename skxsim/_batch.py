@@ -70,8 +70,7 @@ def transform_many(
     Examples
     --------
     >>> import numpy as np
-    >>> from skxsim import CrossSimilarity
-    >>> from skxsim._batch import transform_many
+    >>> from skxsim import CrossSimilarity, transform_many
     >>> rng = np.random.default_rng(0)
     >>> reference = rng.standard_normal((40, 6))
     >>> queries = [reference[:10], reference[5:30], reference[::2]]
