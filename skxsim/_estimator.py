@@ -18,9 +18,10 @@ from sklearn.utils._param_validation import (
     InvalidParameterError,
     StrOptions,
 )
-from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._backends import ALL_METRICS, BACKENDS, build_index, resolve_algorithm
+from ._backends import ALL_METRICS, BACKENDS, resolve_algorithm
+from ._cache import cached_build_index
 from ._graph import (
     BANDWIDTH_NAMES,
     MODES,
@@ -229,7 +230,7 @@ default="auto"
         self._fit_method = resolve_algorithm(
             self.algorithm, self.metric, self.metric_params
         )
-        build = check_memory(self.memory).cache(build_index)
+        build = cached_build_index(self.memory)
         self.index_ = build(
             X, self.metric, self.metric_params, self._fit_method, self.algorithm_params
         )

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import weakref
 
 import joblib
 import numpy as np
@@ -219,12 +218,6 @@ def test_pickle_and_rebuild_are_reproducible(backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_memory_cache_reuses_the_approximate_index(monkeypatch, tmp_path, backend):
     needs(backend)
-    # joblib remembers per process, not per cache location, that it wrote a
-    # function's code file, so a second location used later in this process
-    # would get no func_code.py and be cleared by the next process
-    # (tests/test_persistence.py checks that reuse).  Keep this test's
-    # cache location out of that process-wide record.
-    monkeypatch.setattr(joblib.memory, "_FUNCTION_HASHES", weakref.WeakKeyDictionary())
     reference, query = hard_data(2)
     memory = joblib.Memory(tmp_path, verbose=0)
     params = dict(algorithm=backend, algorithm_params=WEAK[backend], memory=memory)

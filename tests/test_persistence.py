@@ -23,9 +23,9 @@ CONFIGS = [
 ]
 
 
-def run_python(code):
+def run_python(code, *args):
     result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", textwrap.dedent(code), *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -128,3 +128,23 @@ def test_index_cache_is_keyed_on_reference_and_index_parameters(tmp_path, rng):
     np.testing.assert_array_equal(
         np.load(tmp_path / "out.npy"), first.transform(X).toarray()
     )
+
+
+def test_index_cache_survives_several_locations_in_one_process(tmp_path, rng):
+    # joblib records per process that it wrote a function's code file; a
+    # second cache location must still get it, or the next process clears
+    # that location and rebuilds.
+    np.save(tmp_path / "ref.npy", rng.standard_normal((50, 4)))
+    script = f"""
+        import sys, numpy as np
+        from skxsim import CrossSimilarity
+        from skxsim._backends import BUILD_COUNTER
+        X_ref = np.load({str(tmp_path / "ref.npy")!r})
+        for location in sys.argv[1:]:
+            CrossSimilarity(memory=location).fit(X_ref)
+        print(BUILD_COUNTER["builds"])
+        """
+    first, second = str(tmp_path / "first"), str(tmp_path / "second")
+    assert int(run_python(script, first, second)) == 2
+    assert int(run_python(script, second)) == 0
+    assert int(run_python(script, first)) == 0
