@@ -178,7 +178,9 @@ def select_k_smallest(S: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     # Groups are strided (column c in group c % g) because the close frames of
     # a sequence are neighbours in time: contiguous groups would put a whole
     # run of near neighbours into one group and loosen the bound.
-    g = max(4 * k, 64)
+    # 4k groups keep the bound tight; at least m / 8 (up to 2048) keeps the
+    # reduction's inner loops long enough to run at memory speed.
+    g = max(4 * k, min(2048, m // 8))
     if m >= 2 * g:
         n_full = (m // g) * g
         mins = S[:, :n_full].reshape(b, m // g, g).min(axis=1)
