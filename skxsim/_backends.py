@@ -99,9 +99,14 @@ BACKENDS: dict[str, Backend] = {
     "nndescent": Backend(build_nndescent, NNDESCENT_METRICS, extra="nndescent"),
 }
 
-# What users may pass as ``algorithm``; "exact" is internal (it is what
-# "auto" and "brute" resolve to for the metrics the BLAS engine computes).
-PUBLIC_ALGORITHMS = ["auto", "brute", "kd_tree", "ball_tree", "hnsw", "nndescent"]
+
+def public_algorithms() -> list[str]:
+    """Values users may pass as ``algorithm``: "auto" and the registry.
+
+    "exact" is internal: it is what "auto" and "brute" resolve to for the
+    metrics the BLAS engine computes.
+    """
+    return ["auto"] + [name for name in BACKENDS if name != "exact"]
 
 
 def uses_fast_engine(metric, metric_params) -> bool:

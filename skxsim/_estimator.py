@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._backends import ALL_METRICS, BACKENDS, resolve_algorithm
+from ._backends import ALL_METRICS, public_algorithms, resolve_algorithm
 from ._cache import cached_build_index
 from ._graph import (
     BANDWIDTH_NAMES,
@@ -36,11 +36,6 @@ from ._version import __version__
 
 class SkxsimVersionWarning(UserWarning):
     """A model pickled by another skxsim version was loaded."""
-
-
-def public_algorithms() -> list[str]:
-    """Values accepted for ``algorithm``: "auto" plus the registered backends."""
-    return ["auto"] + [name for name in BACKENDS if name != "exact"]
 
 
 class CrossSimilarity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
