@@ -240,3 +240,28 @@ def test_version():
     proc = run_cli("--version")
     assert proc.returncode == 0
     assert proc.stdout.strip() == skxsim.__version__
+
+
+@pytest.mark.filterwarnings("ignore:n_fft=.* is too large")
+def test_compute_on_audio_files_uses_chroma(tmp_path):
+    # Two short synthetic recordings: a chord sequence and the same sequence
+    # with the chords in another order.
+    sf = pytest.importorskip("soundfile")
+    librosa = pytest.importorskip("librosa")
+    sr = 22050
+    t = np.arange(sr // 2) / sr
+    chords = [[220.0, 277.2, 329.6], [246.9, 311.1, 370.0], [261.6, 329.6, 392.0]]
+    tones = [sum(np.sin(2 * np.pi * f * t) for f in chord) / 3 for chord in chords]
+    sf.write(tmp_path / "ref.wav", np.concatenate(tones), sr)
+    sf.write(tmp_path / "query.wav", np.concatenate(tones[::-1]), sr)
+    out = tmp_path / "xsim.npz"
+    proc = run_cli("compute", tmp_path / "query.wav", tmp_path / "ref.wav", "-o", out, "--k", 3)
+    assert proc.returncode == 0, proc.stderr
+    xsim = sp.load_npz(out)
+    chroma = [
+        librosa.feature.chroma_cqt(y=librosa.load(tmp_path / name, sr=sr)[0], sr=sr).T
+        for name in ("query.wav", "ref.wav")
+    ]
+    expected = CrossSimilarity(k=3).fit(chroma[1]).transform(chroma[0])
+    assert xsim.shape == expected.shape == (len(chroma[0]), len(chroma[1]))
+    assert (xsim != expected).nnz == 0
