@@ -232,8 +232,8 @@ def row_blocks(n_rows: int, row_bytes: int, n_workers: int = 1) -> list[slice]:
 def run_blocks(func, blocks: list[slice], n_jobs: int | None) -> None:
     """Call ``func(block)`` for every block, on ``n_jobs`` threads.
 
-    With several threads, BLAS is held to one thread each so that the
-    product does not oversubscribe the cores.
+    With several threads, BLAS and OpenMP (scikit-learn's neighbour search)
+    are held to one thread each so that they do not oversubscribe the cores.
     """
     n_workers = min(n_workers_for(n_jobs), len(blocks))
     if n_workers <= 1:
@@ -241,7 +241,7 @@ def run_blocks(func, blocks: list[slice], n_jobs: int | None) -> None:
             func(block)
         return
     with (
-        threadpool_limits(limits=1, user_api="blas"),
+        threadpool_limits(limits=1),
         ThreadPoolExecutor(n_workers) as pool,
     ):
         for future in [pool.submit(func, block) for block in blocks]:
