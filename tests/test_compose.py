@@ -101,3 +101,17 @@ def test_clone_and_params():
     copy = clone(est)
     assert copy.get_params() == est.get_params()
     assert copy.set_params(k=3).k == 3 and est.k == 7
+
+
+def test_dataframe_feature_names(rng):
+    pd = pytest.importorskip("pandas")
+    columns = [f"chroma_{i}" for i in range(8)]
+    reference = pd.DataFrame(rng.standard_normal((30, 8)), columns=columns)
+    est = CrossSimilarity(k=3).fit(reference)
+    np.testing.assert_array_equal(est.feature_names_in_, columns)
+    query = pd.DataFrame(rng.standard_normal((5, 8)), columns=columns)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        as_array = est.transform(query.to_numpy())
+    assert (est.transform(query) != as_array).nnz == 0
+    with pytest.raises(ValueError, match="feature names should match"):
+        est.transform(query[columns[::-1]])
