@@ -371,16 +371,19 @@ def _cmd_compute(args) -> int:
         )
     model = _fit(_make_model(args), reference, args.quiet)
     result = _transform(model, query, args.quiet)
+    _write_outputs(result, args, f"{Path(args.query).name} vs {Path(args.ref).name}")
+    return 0
+
+
+def _write_outputs(result, args, title: str) -> None:
+    """Summary line, then the matrix (-o) and the picture (--plot)."""
     print(f"cross-similarity (n_queries, n_ref): {_summary(result)}")
     if args.output:
         _save_matrix(result, args.output, args.dense)
         print(f"wrote {args.output}")
     if args.plot:
-        _save_plot(
-            result, args.plot, f"{Path(args.query).name} vs {Path(args.ref).name}"
-        )
+        _save_plot(result, args.plot, title)
         print(f"wrote {args.plot}")
-    return 0
 
 
 def _cmd_fit(args) -> int:
@@ -415,14 +418,9 @@ def _cmd_transform(args) -> int:
         raise CLIError(f"{args.model!r} does not hold a fitted skxsim model")
     query = _load(args.query, "QUERY", args.quiet)
     result = _transform(model, query, args.quiet)
-    print(f"cross-similarity (n_queries, n_ref): {_summary(result)}")
-    _save_matrix(result, args.output, args.dense)
-    print(f"wrote {args.output}")
-    if args.plot:
-        _save_plot(
-            result, args.plot, f"{Path(args.query).name} vs {Path(args.model).name}"
-        )
-        print(f"wrote {args.plot}")
+    _write_outputs(
+        result, args, f"{Path(args.query).name} vs {Path(args.model).name}"
+    )
     return 0
 
 
