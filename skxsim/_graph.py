@@ -156,7 +156,8 @@ def cross_graph(
     """
     n, n_ref = X.shape[0], index.n_samples_fit_
     dtype = X.dtype
-    if full and mode != "connectivity":
+    full_rows = full and mode != "connectivity"
+    if full_rows:
         if not getattr(index, "exact", True):
             warnings.warn(
                 "full=True computes every distance exactly; the approximate "
@@ -166,36 +167,40 @@ def cross_graph(
             )
         exact = exact_index_for(index, metric, metric_params)
         dist, q_kth, q_mean = pairwise(exact, X, k, n_jobs=n_jobs, dtype=dtype)
-        cols = np.tile(np.arange(n_ref), n)
         width = n_ref
     else:
-        dist, cols = kneighbors(index, X, k, n_jobs=n_jobs, dtype=dtype)
+        dist, ind = kneighbors(index, X, k, n_jobs=n_jobs, dtype=dtype)
         q_kth, q_mean = dist.max(axis=1), dist.mean(axis=1)
         width = k
-    shape2d = dist.shape
 
+    def columns():
+        # The column of every stored entry.  Full rows hold every column, so
+        # that array is built only where an index array is really needed.
+        return np.tile(np.arange(n_ref), n) if full_rows else ind.ravel()
+
+    flat = dist.ravel()
     if mode == "connectivity":
         values = np.ones(dist.size, dtype=dtype)
     elif mode == "distance":
-        values = dist.ravel()
+        values = flat
     else:
-        flat = dist.ravel()
-        rows = np.repeat(np.arange(n), width)
         if isinstance(bandwidth, np.ndarray):
-            bw = bandwidth[rows, cols.ravel()]
+            rows = np.repeat(np.arange(n), width)
+            bw = bandwidth[rows, columns()]
         elif isinstance(bandwidth, str) and bandwidth == "med_k_query":
             bw = median_bandwidth(q_kth, "the query frames")
         elif isinstance(bandwidth, str):
+            rows = np.repeat(np.arange(n), width)
             bw = _pair_bandwidth(
-                bandwidth, rows, cols.ravel(), flat, (q_kth, q_mean), reference_stats
+                bandwidth, rows, columns(), flat, (q_kth, q_mean), reference_stats
             )
         else:
             bw = float(bandwidth)
         values = _affinity(flat, bw)
 
-    if not sparse and width == n_ref and full:
-        return values.reshape(shape2d)
+    if full_rows and not sparse:
+        return values.reshape(dist.shape)
     indptr = np.arange(0, n * width + 1, width)
-    graph = sp.csr_matrix((values, cols.ravel(), indptr), shape=(n, n_ref), dtype=dtype)
+    graph = sp.csr_matrix((values, columns(), indptr), shape=(n, n_ref), dtype=dtype)
     graph.has_sorted_indices = True
     return graph if sparse else graph.toarray()
