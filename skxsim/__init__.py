@@ -10,17 +10,35 @@ Two faces over one engine:
   frames in, ``(n_ref, n)`` out).
 """
 
+from ._alignment import alignment_scores, dmax, qmax
 from ._batch import transform_many
+from ._cover import CoverSongIndex, cover_song_distance, cross_recurrence
 from ._embedding import TimeDelayEmbedding
 from ._estimator import CrossSimilarity, SkxsimVersionWarning
 from ._function import cross_similarity
+from ._transposition import (
+    global_chroma_profile,
+    optimal_transposition_index,
+    oti_binary_similarity,
+    transpose_chroma,
+)
 from ._version import __version__
 
 __all__ = [
+    "CoverSongIndex",
     "CrossSimilarity",
     "SkxsimVersionWarning",
     "TimeDelayEmbedding",
     "__version__",
+    "alignment_scores",
+    "cover_song_distance",
+    "cross_recurrence",
     "cross_similarity",
+    "dmax",
+    "global_chroma_profile",
+    "optimal_transposition_index",
+    "oti_binary_similarity",
+    "qmax",
     "transform_many",
+    "transpose_chroma",
 ]
