@@ -110,13 +110,15 @@ def recurrence_column_max(
     new = slice(pad, width)
     # Score and "score minus the gap cost of leaving this cell" of the last
     # rows, each with `pad` zero columns on the left (cells outside the matrix).
+    onset, extend = dtype(gap_onset), dtype(gap_extend)
+    # A cell outside the matrix has score 0 and no recurrence, so leaving it
+    # costs gap_extend (Dmax's moves add recurrences they pass to that).
     Q = [np.zeros(width, dtype) for _ in range(pad + 1)]
-    P = [np.zeros(width, dtype) for _ in range(pad + 1)]
+    P = [np.full(width, -extend, dtype) for _ in range(pad + 1)]
     S = [np.zeros(width, dtype) for _ in range(pad + 1)]
     column_max = np.zeros(n_cols, dtype)
     A = np.empty(n_cols, dtype)
     B = np.empty(n_cols, dtype)
-    onset, extend = dtype(gap_onset), dtype(gap_extend)
 
     def back(X, rows_up: int, cols_left: int):
         return X[rows_up][pad - cols_left : width - cols_left]

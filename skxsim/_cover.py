@@ -44,6 +44,7 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from ._alignment import PAD, recurrence_column_max
 from ._embedding import TimeDelayEmbedding
@@ -86,6 +87,7 @@ def _distances_to(query_frames, frames, metric, metric_params, memory=None):
     """
     xsim = CrossSimilarity(
         k=1,  # unused with full=True, and the cheapest per-row statistic
+        n_jobs=1,
         metric=metric,
         metric_params=metric_params,
         mode="distance",
@@ -666,10 +668,18 @@ def _chunk_bounds(n_frames_with_gaps: np.ndarray, max_width: int):
 
 
 def _score_queries(index: CoverSongIndex, queries) -> np.ndarray:
-    """Dissimilarities of some queries to the whole catalogue (one joblib task)."""
+    """Dissimilarities of some queries to the whole catalogue (one joblib task).
+
+    The work is many small matrix products and row-wise numpy passes;
+    parallelism comes from the queries (``n_jobs`` joblib workers), and a
+    multithreaded BLAS on such small products only adds synchronisation: on
+    a busy 2-core machine it made a query 5x slower.  So, as scikit-learn's
+    KMeans does, BLAS runs on one thread for the duration of the task.
+    """
     out = np.empty((len(queries), index.n_samples_fit_))
-    for q, query in enumerate(queries):
-        out[q] = _score_query(index, query)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for q, query in enumerate(queries):
+            out[q] = _score_query(index, query)
     return out
 
 
@@ -789,5 +799,4 @@ def cover_song_distance(query, reference, **params) -> float:
     True
     """
     index = CoverSongIndex(**params).fit([reference])
-    (query,) = index._check_queries([query])
-    return float(_score_query(index, query)[0])
+    return float(_score_queries(index, index._check_queries([query]))[0, 0])

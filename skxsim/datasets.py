@@ -6,6 +6,8 @@ All sequences use the scikit-learn orientation: frames as rows,
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from numbers import Integral, Real
 
 import numpy as np
@@ -14,7 +16,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 
 from skxsim._io import load_features
 
-__all__ = ["make_cover_pair", "load_features"]
+__all__ = ["load_bach_chorales", "load_features", "make_cover_pair"]
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -184,4 +186,99 @@ def make_cover_pair(
         reference_labels=labels_ref,
         cover_labels=labels_cover,
         changed=changed,
+    )
+
+
+@validate_params(
+    {
+        "min_versions": [Interval(Integral, 1, None, closed="left")],
+        "step": [Interval(Real, 0, None, closed="neither")],
+        "data_home": [str, os.PathLike, None],
+        "n_jobs": [Integral, None],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def load_bach_chorales(
+    *,
+    min_versions: int = 1,
+    step: float = 0.5,
+    data_home=None,
+    n_jobs: int | None = None,
+    return_X_y: bool = False,
+):
+    """Chroma of Bach's chorales, grouped into works (tunes): a cover-song set.
+
+    The Riemenschneider collection of 371 four-part chorales (the scores
+    ship with music21) harmonises far fewer tunes: chorales filed under one
+    title are one tune harmonised again, often in another key, so the
+    chorales sharing a title (or a score) form one work.  Chroma is computed
+    from the scores: per frame of ``step`` quarter notes, the pitch classes
+    sounding in all parts, weighted by how long they sound, max-normalised.
+    Needs ``pip install "skxsim[datasets]"`` (music21).
+
+    Parsing every score takes about a minute; the chroma is cached on disk in
+    ``data_home`` (scikit-learn's :func:`~sklearn.datasets.get_data_home`),
+    score by score, so a subset parses only its own scores.
+
+    Orientation: scikit-learn, each recording ``(n_frames, 12)``.
+
+    Parameters
+    ----------
+    min_versions : int, default=1
+        Keep only works with at least this many chorales (2: the cover sets
+        proper; 1: also the single chorales, distractors in a catalogue).
+    step : float, default=0.5
+        Frame length in quarter notes (0.5: an eighth-note grid).
+    data_home : str or path-like or None, default=None
+        Cache folder; ``None``: ``~/scikit_learn_data`` or
+        ``$SCIKIT_LEARN_DATA``.
+    n_jobs : int or None, default=None
+        joblib workers parsing the scores not yet cached.
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        With the fields:
+
+        - ``data``: list of float32 ndarrays of shape (n_frames_i, 12), the
+          chroma of each chorale (pitch classes C, C#, ..., B).
+        - ``target``: object ndarray of shape (n_chorales,), the work (tune)
+          of each chorale, named by its first title.
+        - ``title``: object ndarray, each chorale's own title.
+        - ``score``: object ndarray, the music21 corpus file of each chorale
+          (``"bwv269.mxl"``).
+        - ``DESCR``: this description.
+
+    (data, target) : tuple
+        With ``return_X_y=True``.
+
+    Examples
+    --------
+    >>> from skxsim.datasets import load_bach_chorales
+    >>> chorales = load_bach_chorales(min_versions=2)  # doctest: +SKIP
+    >>> len(chorales.data), len(set(chorales.target))  # doctest: +SKIP
+    (184, 66)
+    """
+    from sklearn.datasets import get_data_home
+
+    from skxsim._chorales import cached_chroma, chorale_catalogue
+
+    files, titles, works = chorale_catalogue()
+    counts = Counter(works)
+    keep = [i for i, w in enumerate(works) if counts[w] >= min_versions]
+    names = [files[i] for i in keep]
+    chroma = cached_chroma(names, float(step), get_data_home(data_home), n_jobs)
+    data = [chroma[n].astype(np.float32) for n in names]
+    target = np.array([works[i] for i in keep], dtype=object)
+    if return_X_y:
+        return data, target
+    return Bunch(
+        data=data,
+        target=target,
+        title=np.array([titles[i] for i in keep], dtype=object),
+        score=np.array(names, dtype=object),
+        DESCR=load_bach_chorales.__doc__.split("Parameters")[0].strip(),
     )
