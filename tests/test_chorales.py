@@ -1,0 +1,85 @@
+"""The Bach chorale loader: chroma from scores, works from titles, the cache."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+music21 = pytest.importorskip("music21")
+
+from skxsim import _chorales  # noqa: E402
+from skxsim.datasets import load_bach_chorales  # noqa: E402
+
+
+def test_score_chroma_by_hand():
+    s = music21.stream.Stream()
+    s.insert(0, music21.chord.Chord(["C4", "E4", "G4"], quarterLength=1.0))
+    s.insert(1.0, music21.note.Note("E5", quarterLength=0.25))  # half a frame
+    s.insert(1.5, music21.note.Note("A3", quarterLength=0.5))
+    s.insert(1.5, music21.note.Note("A4", quarterLength=0.5))  # octave: same class
+    chroma = _chorales.score_chroma(s, 0.5)
+    expected = np.zeros((4, 12))
+    expected[[0, 1], 0] = expected[[0, 1], 4] = expected[[0, 1], 7] = 1
+    expected[2, 4] = 1  # E alone (0.5 of the frame), max-normalised
+    expected[3, 9] = 1  # two A's, max-normalised
+    np.testing.assert_allclose(chroma, expected)
+
+
+def test_titles_shared_through_a_score_make_one_work():
+    files, titles, works = _chorales.chorale_catalogue()
+    assert len(files) == len(set(files))  # each score once
+    work_of = dict(zip(files, works, strict=True))
+    norm = _chorales._normalise_title
+    # Oracle: music21's own list.  A score filed under two titles joins them:
+    # every score under either title belongs to the same work.
+    from music21.corpus import chorales
+
+    titles_of = {}
+    for entry in chorales.ChoraleListRKBWV().byRiemenschneider.values():
+        name = f"bwv{entry['bwv']}.mxl"
+        if name in work_of:
+            titles_of.setdefault(name, set()).add(norm(entry["title"]))
+    joined = 0
+    for name, names in titles_of.items():
+        if len(names) < 2:
+            continue
+        for other, other_names in titles_of.items():
+            if other_names & names:
+                assert work_of[other] == work_of[name]
+                joined += other != name
+    assert joined > 0
+    # And different titles never sharing a score stay apart.
+    assert work_of["bwv269.mxl"] != work_of["bwv347.mxl"]
+
+
+def test_load_subset_and_cache(tmp_path, monkeypatch):
+    files = ["bwv269.mxl", "bwv347.mxl", "bwv37.6.mxl"]  # two tunes
+    monkeypatch.setattr(
+        _chorales,
+        "chorale_catalogue",
+        lambda: (files, ["A", "B", "B'"], ["A", "B", "B"]),
+    )
+    data = load_bach_chorales(data_home=tmp_path)
+    assert [len(x) > 8 for x in data.data] == [True] * 3
+    assert all(x.dtype == np.float32 and x.shape[1] == 12 for x in data.data)
+    np.testing.assert_array_equal(data.target, ["A", "B", "B"])
+    np.testing.assert_array_equal(data.score, files)
+    assert all(np.isclose(x.max(axis=1), 1).mean() > 0.9 for x in data.data)
+
+    X, y = load_bach_chorales(min_versions=2, data_home=tmp_path, return_X_y=True)
+    np.testing.assert_array_equal(y, ["B", "B"])
+    np.testing.assert_array_equal(X[0], data.data[1])
+
+    # Cached: a second load parses nothing.
+    assert os.listdir(tmp_path / "skxsim_bach_chorales")
+    monkeypatch.setattr(_chorales, "_parse", pytest.fail)
+    again = load_bach_chorales(data_home=tmp_path)
+    for a, b in zip(again.data, data.data, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_missing_music21(monkeypatch):
+    monkeypatch.setitem(sys.modules, "music21", None)
+    with pytest.raises(ImportError, match=r"skxsim\[datasets\]"):
+        load_bach_chorales()
