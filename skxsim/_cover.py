@@ -6,8 +6,8 @@ chroma sequences:
 
 1. key invariance: the query is transposed by the optimal transposition
    index (:mod:`skxsim._transposition`);
-2. time-delay embedding: every frame stacked with the next ``n_steps - 1``
-   (only complete stacks are kept);
+2. time-delay embedding: every frame stacked with the ``n_steps - 1`` before
+   it (the first ones padded with zeros, or dropped);
 3. binarisation: query frame ``i`` and reference frame ``j`` recur when each
    is among the other's ``k`` nearest (the mutual k-NN cross-recurrence);
 4. local alignment: Qmax or Dmax (:mod:`skxsim._alignment`), turned into the
@@ -252,7 +252,7 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
     (essentia's defaults): the query is transposed to the reference's key
     (OTI), both are time-delay embedded (``n_steps`` frames), binarised by
     mutual nearest neighbours (``k``) and aligned (Qmax); the dissimilarity
-    is ``sqrt(n_ref) / Qmax``, ``n_ref`` the reference's embedded length
+    is ``sqrt(n_ref) / Qmax``, ``n_ref`` the reference's number of stacks
     (``inf`` when nothing aligns).  :func:`cover_song_distance` computes one
     pair the same way.
 
@@ -268,6 +268,12 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
         Frames per time-delay stack (essentia's ``frameStackSize``).
     delay : int, default=1
         Frames between stacked frames (essentia's ``frameStackStride``).
+    complete_stacks : bool, default=False
+        ``False``: one stack per frame, the first ``(n_steps - 1) * delay``
+        padded with zeros (:class:`TimeDelayEmbedding`, librosa's
+        ``stack_memory``); the opening of a piece then counts fully (on
+        Bach's chorales, MAP 0.790 against 0.766).  ``True``: complete stacks
+        only, as essentia (which also drops the last one).
     similarity : {"mutual_knn", "oti_binary"}, default="mutual_knn"
         Binarisation: mutual k-NN of the stacked frames under ``metric``
         (Serrà 2009; essentia's default), or essentia's OTI-binary frame
@@ -306,7 +312,8 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
     work_ids_ : ndarray of shape (n_samples_fit_,) or None
         The work id of each catalogue recording.
     n_frames_ : ndarray of shape (n_samples_fit_,)
-        Embedded frames (complete stacks) of each catalogue recording.
+        Stacked frames of each catalogue recording (its length, or fewer
+        with ``complete_stacks=True``).
     profiles_ : ndarray of shape (n_samples_fit_, n_features_in_)
         Global chroma profile of each recording (for the OTI).
     embedding_ : TimeDelayEmbedding
@@ -360,6 +367,7 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
         "n_shifts": [Interval(Integral, 0, None, closed="left")],
         "n_steps": [Interval(Integral, 1, None, closed="left")],
         "delay": [Interval(Integral, 1, None, closed="left")],
+        "complete_stacks": ["boolean"],
         "similarity": [StrOptions({"mutual_knn", "oti_binary"})],
         "k": list(_K_CONSTRAINT),
         "metric": list(_METRIC_CONSTRAINT),
@@ -378,6 +386,7 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
         n_shifts: int = 12,
         n_steps: int = 9,
         delay: int = 1,
+        complete_stacks: bool = False,
         similarity: str = "mutual_knn",
         k: int | float = 0.095,
         metric="euclidean",
@@ -392,6 +401,7 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
         self.n_shifts = n_shifts
         self.n_steps = n_steps
         self.delay = delay
+        self.complete_stacks = complete_stacks
         self.similarity = similarity
         self.k = k
         self.metric = metric
@@ -460,12 +470,15 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
         return self
 
     def _embed(self, sequence: np.ndarray, name: str) -> np.ndarray:
-        """Complete stacks only (the first ones would contain padding)."""
+        """The stacked frames: one per frame, or the complete stacks only."""
+        if not self.complete_stacks:
+            return self.embedding_.transform(sequence)
         span = (self.n_steps - 1) * self.delay
         if len(sequence) <= span:
             raise ValueError(
-                f"{name} has {len(sequence)} frames; stacking n_steps={self.n_steps} "
-                f"frames delay={self.delay} apart needs at least {span + 1}."
+                f"{name} has {len(sequence)} frames; a complete stack of "
+                f"n_steps={self.n_steps} frames delay={self.delay} apart needs "
+                f"at least {span + 1}."
             )
         return self.embedding_.transform(sequence)[span:]
 
@@ -762,7 +775,8 @@ def cover_song_distance(query, reference, **params) -> float:
     (``distanceType="asymmetric"``), with the same defaults: OTI
     transposition, stacks of 9 frames, mutual k-NN binarisation with
     ``k=0.095``, Qmax with gap costs 0.5 and 0.5, and
-    ``sqrt(n_ref) / Qmax``.
+    ``sqrt(n_ref) / Qmax``; but every frame ends a stack (the first ones
+    padded, see ``complete_stacks``).
 
     Parameters
     ----------
@@ -778,7 +792,7 @@ def cover_song_distance(query, reference, **params) -> float:
     Returns
     -------
     distance : float
-        ``sqrt(n_ref) / score``, ``n_ref`` the reference's embedded length;
+        ``sqrt(n_ref) / score``, ``n_ref`` the reference's number of stacks;
         ``inf`` when nothing aligns.  Smaller is more likely a cover.
 
     See Also
