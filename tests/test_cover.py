@@ -362,3 +362,25 @@ def test_grid_search(rng):
     search = GridSearchCV(CoverSongIndex(), {"k": [0.095]}, cv=2).fit(X, y)
     assert 0 <= search.best_score_ <= 1
     assert search.best_estimator_.predict(X[:2]).shape == (2,)
+
+
+def test_dask_runs_the_queries(fitted):
+    distributed = pytest.importorskip("distributed")
+    index, X, y = fitted
+    expected = index.kneighbors(X[:4])
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+        distributed.get_task_stream(client) as stream,
+        joblib.parallel_config(backend="dask"),
+    ):
+        got = index.kneighbors(X[:4])
+    np.testing.assert_array_equal(got[1], expected[1])
+    np.testing.assert_allclose(got[0], expected[0])
+    assert {task["worker"] for task in stream.data}  # ran on the cluster
