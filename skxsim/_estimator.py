@@ -322,7 +322,13 @@ default="auto"
             return full_graph(
                 D, mode=self.mode, bandwidth=bandwidth, sparse=self.sparse
             )
-        neighbors = kneighbors(self.index_, X, self.k_, n_jobs=self.n_jobs)
+        neighbors = kneighbors(
+            self.index_,
+            X,
+            self.k_,
+            n_jobs=self.n_jobs,
+            values=self.mode != "connectivity",
+        )
         if isinstance(bandwidth, str):
             bandwidth = self._pair_bandwidth(neighbors.row_statistics(dtype))
         return neighbor_graph(
