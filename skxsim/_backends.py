@@ -156,8 +156,11 @@ TREE_NS_PER_CALL = (100.0, 2.0)
 # The tree's cost is measured on reference frames, which may sit closer to
 # the reference than the queries will: it must win by this factor.
 TREE_SAFETY = 2.0
-# Beyond this many features a KD-tree prunes too little to compete.
+# Beyond this many features a KD-tree prunes too little to compete, and
+# below this many reference frames per neighbour it visits too many of them
+# (chroma of real music, benchmarks/): the tree is not even built then.
 TREE_MAX_FEATURES = 24
+TREE_MIN_FRAMES_PER_NEIGHBOUR = 1000
 # Reference frames used to measure how much the tree prunes.
 _PROBE_ROWS = 256
 
@@ -185,7 +188,8 @@ def choose_exact(candidates: list[str], reference: np.ndarray, k: int, build):
     return ``(name, index)`` of the cheapest.  ``build(name)`` builds one
     (through the ``memory=`` cache)."""
     if candidates == ["blas", "kd_tree"]:
-        if reference.shape[1] > TREE_MAX_FEATURES or k >= reference.shape[0] // 2:
+        n_ref, d = reference.shape
+        if d > TREE_MAX_FEATURES or n_ref < TREE_MIN_FRAMES_PER_NEIGHBOUR * k:
             return "blas", build("blas")
         tree = build("kd_tree")
         blas_ns, tree_ns = predicted_costs(tree, k)
