@@ -63,9 +63,7 @@ def recall(approx, exact):
     n_ref = exact.shape[1]
     rows = np.repeat(np.arange(exact.shape[0], dtype=np.int64), np.diff(exact.indptr))
     keys = rows * n_ref + exact.indices
-    rows_a = np.repeat(
-        np.arange(approx.shape[0], dtype=np.int64), np.diff(approx.indptr)
-    )
+    rows_a = np.repeat(np.arange(approx.shape[0], dtype=np.int64), np.diff(approx.indptr))
     found = np.intersect1d(keys, rows_a * n_ref + approx.indices, assume_unique=True)
     return found.size / keys.size
 
@@ -120,8 +118,7 @@ def main(argv=None):
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, numpy {np.__version__}.",
         f"Command: `python benchmarks/bench_approximate.py "
-        f"{' '.join(argv if argv is not None else sys.argv[1:])}`".rstrip()
-        + "",
+        f"{' '.join(argv if argv is not None else sys.argv[1:])}`".rstrip() + "",
         "",
     ]
     if "nndescent" in backends:
