@@ -9,7 +9,8 @@ Protocol, for every method alike:
    longer than ``single_above`` seconds, it is the only run and is reported
    (marked cold);
 3. otherwise one call under ``tracemalloc`` (untimed; its peak is the
-   "traced" memory figure), then timed calls: at least ``repeats``, and
+   "traced" memory figure; not for librosa, whose Python row loop runs
+   about 5x slower traced), then timed calls: at least ``repeats``, and
    more until they add up to ``min_time`` seconds (at most ``MAX_RUNS``).
    Reported times are medians.
 
@@ -157,7 +158,7 @@ def child_main(spec):
     times = [(fit_s, query_s)]
     traced = traced_s = None
     cold = first_total > spec["single_above"]
-    if not cold:
+    if not cold and spec.get("trace", True):
         out = None
         gc.collect()
         tracemalloc.start()
@@ -167,6 +168,7 @@ def child_main(spec):
         traced_s = time.perf_counter() - t0
         traced = tracemalloc.get_traced_memory()[1] - start
         tracemalloc.stop()
+    if not cold:
         out = None
         gc.collect()
         reset_peak_rss()

@@ -39,15 +39,20 @@ def pair_distances(X, R, rows, cols, chunk=1 << 18):
     return out
 
 
-def true_knn_distances(X, R, k):
-    """(n, k) sorted exact distances of every query frame's k nearest."""
+def true_knn(X, R, k):
+    """(distances, columns), each (n, k): every query frame's k nearest.
+
+    Distances are sorted per row; columns are the neighbours chosen by
+    (distance, column), sorted by column (for comparing sets).
+    """
     n, n_ref = X.shape[0], R.shape[0]
     X64 = np.ascontiguousarray(X, dtype=np.float64)
     R64 = np.ascontiguousarray(R, dtype=np.float64)
     r2 = np.einsum("ij,ij->i", R64, R64)
     x2 = np.einsum("ij,ij->i", X64, X64)
     margin = 1e-9 * (x2.max() + r2.max()) + 1e-300
-    result = np.empty((n, k))
+    distances = np.empty((n, k))
+    columns = np.empty((n, k), dtype=np.int64)
     block = max(1, BLOCK_BYTES // (8 * n_ref))
     for start in range(0, n, block):
         stop = min(start + block, n)
@@ -58,47 +63,59 @@ def true_knn_distances(X, R, k):
         kth = np.partition(scores, k - 1, axis=1)[:, k - 1]
         rows, cols = np.nonzero(scores <= (kth + margin)[:, None])
         dist = pair_distances(X64, R64, rows + start, cols)
-        order = np.lexsort((dist, rows))
-        rows, dist = rows[order], dist[order]
+        order = np.lexsort((cols, dist, rows))
+        rows, cols, dist = rows[order], cols[order], dist[order]
         starts = np.searchsorted(rows, np.arange(stop - start))
-        rank = np.arange(rows.size) - starts[rows]
-        result[start:stop] = dist[rank < k].reshape(stop - start, k)
-    return result
+        first_k = (np.arange(rows.size) - starts[rows]) < k
+        distances[start:stop] = dist[first_k].reshape(stop - start, k)
+        columns[start:stop] = np.sort(cols[first_k].reshape(stop - start, k), axis=1)
+    return distances, columns
 
 
 def oracle_path(x_path, r_path, dtype, k):
     text = f"{os.path.basename(x_path)}|{os.path.basename(r_path)}|{dtype}|{k}"
     digest = hashlib.sha1(text.encode()).hexdigest()[:16]
-    return os.path.join(_features.CACHE_DIR, f"oracle-{digest}.npy")
+    return os.path.join(_features.CACHE_DIR, f"oracle-{digest}.npz")
 
 
 def oracle(X, R, k, x_path, r_path):
-    """The cached (or freshly computed) true k-NN distances."""
+    """The cached (or freshly computed) true k-NN (distances, columns)."""
     path = oracle_path(x_path, r_path, str(X.dtype), k)
     if os.path.exists(path):
-        return np.load(path)
-    result = true_knn_distances(X, R, k)
-    tmp = f"{path}.{os.getpid()}.tmp.npy"
-    np.save(tmp, result)
+        with np.load(path) as stored:
+            return stored["distances"], stored["columns"]
+    distances, columns = true_knn(X, R, k)
+    tmp = f"{path}.{os.getpid()}.tmp.npz"
+    np.savez(tmp, distances=distances, columns=columns)
     os.replace(tmp, path)
-    return result
+    return distances, columns
 
 
 def check(X, R, truth, counts, cols):
-    """Fraction of exact rows, and the worst relative excess of a k-th distance."""
-    n, k = truth.shape
+    """Fraction of exact rows, and the worst relative excess of a k-th distance.
+
+    A row with the oracle's columns is exact; any other row with k
+    neighbours is exact if their direct distances are the oracle's (a tie
+    broken otherwise), which is computed for those rows only.
+    """
+    distances, columns = truth
+    n, k = distances.shape
     full = counts == k
-    rows = np.repeat(np.arange(n), counts)
-    dist = pair_distances(X, R, rows, cols)
-    found = np.full((n, k), np.inf)
-    keep = full[rows]
-    found[full] = np.sort(dist[keep].reshape(-1, k), axis=1)
-    exact = full & np.all(
-        np.abs(found - truth) <= 1e-12 * np.maximum(truth, 1e-300), axis=1
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        excess = np.where(full, (found[:, -1] - truth[:, -1]) / truth[:, -1], np.inf)
-    worst = float(np.nanmax(excess)) if n else 0.0
+    found = np.full((n, k), -1, dtype=np.int64)
+    keep = np.repeat(full, counts)
+    found[full] = np.sort(cols[keep].reshape(-1, k), axis=1)
+    exact = full & np.all(found == columns, axis=1)
+    other = np.flatnonzero(full & ~exact)
+    worst = 0.0 if (~full).sum() == 0 else np.inf
+    if other.size:
+        dist = pair_distances(X, R, np.repeat(other, k), found[other].ravel())
+        dist = np.sort(dist.reshape(-1, k), axis=1)
+        true = distances[other]
+        exact[other] = np.all(np.abs(dist - true) <= 1e-12 * true, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            excess = (dist[:, -1] - true[:, -1]) / true[:, -1]
+        if np.isfinite(worst):
+            worst = max(worst, float(np.nanmax(excess)))
     return {
         "exact_rows": float(exact.mean()) if n else 1.0,
         "rows_without_k": int((~full).sum()),

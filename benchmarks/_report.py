@@ -75,7 +75,7 @@ def targets(case, face, res, machine):
     if peers:
         best = min(peers, key=lambda p: p["total_s"])
         q = best["total_s"] / t
-        label = f"peer {fmt(q, 2)}x"
+        label = f"peer ({best['method']}) {fmt(q, 2)}x"
         if PEER_MIN <= q < PEER_AIM:
             label += f" (aim {PEER_AIM:g}x)"
         out.append((label, q >= PEER_MIN))
@@ -125,7 +125,8 @@ def header(machine, args, full=True):
             f"for issue 3's walk); layout {args.layout}"
         )
         lines.append(
-            f"- timing: one warm-up call, one traced call (memory), then the median of "
+            f"- timing: one warm-up call, one traced call (memory; not for librosa), "
+            f"then the median of "
             f">= {args.repeats} timed calls, more until {args.min_time:g} s (a single "
             f"cold call above {args.single_above:g} s); each (case, method) in a fresh "
             "subprocess"
