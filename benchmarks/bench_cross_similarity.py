@@ -377,6 +377,12 @@ def main_profile(args):
         print(
             f"wall {wall:.4f} s unprofiled, {wall_prof:.4f} s under cProfile; "
             f"{len(prof.thread_profiles)} worker thread(s) profiled and merged"
+            + (
+                " (the main thread waiting for them shows as 'acquire' of "
+                "'_thread.lock' objects)"
+                if prof.thread_profiles
+                else ""
+            )
         )
         for key, title in (
             ("cumulative", "cumulative time"),
