@@ -115,6 +115,12 @@ def header(machine, args, full=True):
     lines.append(
         f"- machine load (1, 5, 15 min): {m['load_avg_start']} at start, "
         f"{m.get('load_avg_end')} at end; total run {fmt(m.get('run_s'), 3)} s"
+        + (
+            f"; other processes used {m['other_cpu_mean']:.0f}% of the CPUs on average "
+            f"while measurements ran (max {m['other_cpu_max']:.0f}%)"
+            if m.get("other_cpu_mean") is not None
+            else ""
+        )
     )
     if full:
         lines.append(

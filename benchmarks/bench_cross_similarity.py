@@ -212,6 +212,17 @@ def main_benchmark(args):
                 check_case(case, x_path, r_path, records, args)
         machine["load_avg_end"] = _machine.load_avg()
         machine["run_s"] = time.perf_counter() - t_start
+        other = [
+            r["other_cpu_pct"] for r in records if r.get("other_cpu_pct") is not None
+        ]
+        if other:  # weighted by how long each measurement ran
+            weights = [
+                r["subprocess_s"] for r in records if r.get("other_cpu_pct") is not None
+            ]
+            mean = sum(o * w for o, w in zip(other, weights, strict=True)) / sum(
+                weights
+            )
+            machine["other_cpu_mean"], machine["other_cpu_max"] = mean, max(other)
     finally:
         shutil.rmtree(edges_dir, ignore_errors=True)
 
