@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -135,6 +136,8 @@ def librosa_estimate(case, records):
 def select_cases(args):
     scale = 0.25 if args.quick else 1.0
     cases = _cases.all_cases(scale=scale, seed=args.seed)
+    if args.dtype != "native":
+        cases = {name: replace(c, dtype=args.dtype) for name, c in cases.items()}
     if not args.cases:
         return list(cases.values())
     chosen = []
