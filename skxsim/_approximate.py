@@ -119,7 +119,7 @@ class ApproximateIndex:
         _import_extra(*self._LIBRARY)
         self._restore(pickle.loads(self._library_bytes))
 
-    def kneighbors_block(self, X: np.ndarray, k: int, band=None):
+    def kneighbors_block(self, X: np.ndarray, k: int, band=None, values=True):
         """The (approximate) k nearest reference frames of each row of ``X``.
 
         ``k`` distinct neighbours per row (fewer only where a band leaves

@@ -19,6 +19,7 @@ from ._index import BlasIndex, BruteIndex, TreeIndex
 from ._metrics import (
     ALL_METRICS,
     BALL_TREE_METRICS,
+    BLAS_METRICS,
     BRUTE_METRICS,
     KD_TREE_METRICS,
     canonical,
@@ -53,14 +54,18 @@ class Backend:
     accepts_callable: bool = False
 
 
+# Trees search the BLAS metrics too: euclidean trees (of unit vectors for
+# cosine), with the distances recomputed by the BLAS engine's exact formula.
+_BLAS_NAMES = frozenset(BLAS_METRICS)
+
 BACKENDS: dict[str, Backend] = {
     # "blas" is what "auto" and "brute" resolve to for the BLAS metrics.
-    "blas": Backend(_build_blas, frozenset({"euclidean", "sqeuclidean", "cosine"})),
+    "blas": Backend(_build_blas, _BLAS_NAMES),
     "brute": Backend(_build_brute, frozenset(ALL_METRICS), accepts_callable=True),
-    "kd_tree": Backend(_tree_builder("kd_tree"), KD_TREE_METRICS | {"cosine"}),
+    "kd_tree": Backend(_tree_builder("kd_tree"), KD_TREE_METRICS | _BLAS_NAMES),
     "ball_tree": Backend(
         _tree_builder("ball_tree"),
-        BALL_TREE_METRICS | {"cosine"},
+        BALL_TREE_METRICS | _BLAS_NAMES,
         accepts_callable=True,
     ),
     # Approximate, optional extras: their libraries load only when an index
@@ -76,6 +81,16 @@ def public_algorithms() -> list[str]:
     """Values users may pass as ``algorithm``: "auto" and the registry's,
     but "blas" (what "auto" and "brute" use for the BLAS metrics)."""
     return ["auto"] + [name for name in BACKENDS if name != "blas"]
+
+
+def check_algorithm_params(algorithm: str, algorithm_params) -> None:
+    """Exact backends take no ``algorithm_params`` (they would only enter the
+    cache key); the approximate ones check theirs when they build."""
+    if algorithm_params and (algorithm == "auto" or BACKENDS[algorithm].exact):
+        raise ValueError(
+            f"algorithm={algorithm!r} is exact and takes no algorithm_params; "
+            f"got {algorithm_params!r}. They apply to 'hnsw' and 'nndescent'."
+        )
 
 
 def check_algorithm_metric(algorithm: str, metric) -> None:
@@ -136,8 +151,11 @@ def build_index(reference, metric, metric_params, algorithm, algorithm_params=No
 # on one core of the machine named in ``benchmarks/README.md``: the BLAS
 # engine's cost per (query, reference) pair, as a + b * d, and a KD-tree's cost
 # per distance evaluation, as c + e * d.
-BLAS_NS_PER_PAIR = (1.3, 0.030)
-TREE_NS_PER_CALL = (25.0, 1.5)
+BLAS_NS_PER_PAIR = (1.5, 0.05)
+TREE_NS_PER_CALL = (100.0, 2.0)
+# The tree's cost is measured on reference frames, which may sit closer to
+# the reference than the queries will: it must win by this factor.
+TREE_SAFETY = 2.0
 # Beyond this many features a KD-tree prunes too little to compete.
 TREE_MAX_FEATURES = 24
 # Reference frames used to measure how much the tree prunes.
@@ -171,7 +189,7 @@ def choose_exact(candidates: list[str], reference: np.ndarray, k: int, build):
             return "blas", build("blas")
         tree = build("kd_tree")
         blas_ns, tree_ns = predicted_costs(tree, k)
-        if tree_ns < blas_ns:
+        if TREE_SAFETY * tree_ns < blas_ns:
             return "kd_tree", tree
         return "blas", build("blas")
     return candidates[0], build(candidates[0])

@@ -145,7 +145,15 @@ class PairDistances:
         if self.metric == "cosine":
             return 0.5 * keys
         if self.metric == "sqeuclidean":
-            return keys * self.scale_**2
+            with np.errstate(over="ignore"):
+                out = keys * np.float64(self.scale_) * np.float64(self.scale_)
+            if not np.all(np.isfinite(out)):
+                raise ValueError(
+                    "squared euclidean distances of these frames overflow "
+                    "float64 (values near 1e154 or beyond); use "
+                    "metric='euclidean' or rescale the features."
+                )
+            return out
         return np.sqrt(keys) * self.scale_
 
 
@@ -163,20 +171,25 @@ class BlasScores:
 
     def __init__(self, reference: np.ndarray, metric: str, pairs: PairDistances):
         self.metric = metric
+        self.pairs_ = pairs
         R = np.asarray(reference, dtype=np.float64)
-        if metric == "cosine":
-            self.center_ = None
-            prepared = pairs.unit(R, pairs.norms_)
-            self.max_norm_ = 1.0
-        else:
-            self.center_ = R.mean(axis=0)
-            centred = (R - self.center_) / pairs.scale_
-            self.max_norm_ = float(np.max(row_norms(centred), initial=0.0))
-            prepared = np.empty((R.shape[0], R.shape[1] + 1))
-            prepared[:, :-1] = centred
-            prepared[:, -1] = 0.5 * np.square(row_norms(centred))
+        self.center_ = None if metric == "cosine" else R.mean(axis=0)
+        prepared = self._prepare(R)
+        self.max_norm_ = (
+            1.0 if metric == "cosine" else float(np.sqrt(2 * prepared[:, -1].max()))
+        )
         self.scale_ = pairs.scale_
         self.prepared_ = np.ascontiguousarray(prepared, dtype=_SCORE_DTYPE)
+
+    def _prepare(self, R64: np.ndarray) -> np.ndarray:
+        """The prepared reference, in float64."""
+        if self.metric == "cosine":
+            return self.pairs_.unit(R64, self.pairs_.norms_)
+        centred = (R64 - self.center_) / self.pairs_.scale_
+        prepared = np.empty((R64.shape[0], R64.shape[1] + 1))
+        prepared[:, :-1] = centred
+        prepared[:, -1] = 0.5 * np.square(row_norms(centred))
+        return prepared
 
     def left(self, X: np.ndarray):
         """The query block as the product's left factor, plus its row norms."""
@@ -212,7 +225,9 @@ class BlasScores:
         if dtype == self.prepared_.dtype:
             right = self.prepared_
         else:
-            right = self.prepared_.astype(dtype)
+            # Rare (see blas_kneighbors): rebuilt from the frames, since the
+            # stored float32 copy has float32 rounding.
+            right = self._prepare(np.asarray(self.pairs_.reference_, np.float64))
         return np.asarray(left, dtype=dtype) @ right.T
 
     def margin(self, q_norms: np.ndarray, dtype) -> np.ndarray:
@@ -259,8 +274,8 @@ def nominate(S: np.ndarray, k: int, margin: np.ndarray):
     distinct entry), so the columns at or below bound + margin include all
     within the margin of the k-th.  Excluded columns (+inf) never qualify.
 
-    Returns flat ``(rows, cols)`` in row-major order (columns ascending
-    within a row).
+    Returns ``(flat, rows, cols)``: flat indices into ``S`` and their rows
+    and columns, in row-major order (columns ascending within a row).
     """
     b, m = S.shape
     # 4k groups keep the bound tight; at least m / 8 (up to 2048) keeps the
@@ -271,49 +286,73 @@ def nominate(S: np.ndarray, k: int, margin: np.ndarray):
     bound = np.partition(mins, kk, axis=1)[:, kk]
     threshold = np.minimum(bound + margin, np.finfo(S.dtype).max).astype(S.dtype)
     flat = np.flatnonzero(S <= threshold[:, None])
-    return np.divmod(flat, m)
+    rows, cols = np.divmod(flat, m)
+    return flat, rows, cols
 
 
-def choose_k(rows: np.ndarray, cols: np.ndarray, keys: np.ndarray, k: int, b: int):
-    """Per row, the k smallest candidates by (key, column), in column order.
-
-    ``rows``/``cols``/``keys`` are flat, row-major with columns ascending
-    within a row.  A row with fewer than k candidates keeps them all.
-    Returns ``(counts, cols, keys)`` of the kept entries, in the same order.
-    """
-    counts = np.bincount(rows, minlength=b)
-    if np.all(counts <= k):
-        return counts, cols, keys
+def kth_smallest(rows, values, counts, k, b) -> np.ndarray:
+    """Per row, the k-th smallest of its flat ``values`` (rows in order;
+    +inf for a row with fewer than k).  ``k`` is an int or one per row."""
     starts = np.zeros(b + 1, dtype=np.intp)
     np.cumsum(counts, out=starts[1:])
+    k = np.asarray(k, dtype=np.intp)
+    width = max(int(counts.max(initial=0)), int(k.max(initial=1)), 1)
+    padded = np.full((b, width), np.inf, dtype=values.dtype)
+    padded[rows, np.arange(rows.size) - starts[rows]] = values
+    if k.ndim == 0:
+        return np.partition(padded, k - 1, axis=1)[:, k - 1]
+    padded.sort(axis=1)
+    kth = np.take_along_axis(padded, np.maximum(k, 1)[:, None] - 1, axis=1)[:, 0]
+    return np.where(k > 0, kth, -np.inf)
+
+
+def keep_k(rows: np.ndarray, keys: np.ndarray, k, b: int) -> np.ndarray:
+    """Mask of the entries kept when each row keeps its k smallest keys,
+    ties going to the earliest entries (the lowest columns).
+
+    ``rows``/``keys`` are flat and row-major; ``k`` is an int or one count
+    per row.  A row with fewer entries keeps them all.
+    """
+    counts = np.bincount(rows, minlength=b)
     over = counts > k
-    # The k-th smallest key of each overfull row, among its candidates.
-    width = int(counts.max())
-    padded = np.full((int(over.sum()), width), np.inf)
-    slot = np.full(b, -1, dtype=np.intp)
-    slot[over] = np.arange(padded.shape[0])
-    in_over = over[rows]
-    pos = np.arange(rows.size) - starts[rows]
-    padded[slot[rows[in_over]], pos[in_over]] = keys[in_over]
-    kth = np.full(b, np.inf)
-    kth[over] = np.partition(padded, k - 1, axis=1)[:, k - 1]
+    if not np.any(over):
+        return np.ones(rows.size, dtype=bool)
+    kth = np.where(over, kth_smallest(rows, keys, counts, k, b), np.inf)
     kth_of = kth[rows]
-    below = keys < kth_of
+    keep = keys < kth_of
     tie = keys == kth_of
-    # Ties at the k-th key go to the lowest columns, as many as are missing.
-    missing = k - np.bincount(rows, weights=below, minlength=b).astype(np.intp)
-    tie_cum = np.cumsum(tie)
-    tie_rank = tie_cum - tie_cum[starts[rows]] + tie[starts[rows]]
-    keep = ~in_over | below | (tie & (tie_rank <= missing[rows]))
-    return np.minimum(counts, k), cols[keep], keys[keep]
+    if np.any(tie & over[rows]):
+        missing = k - np.bincount(rows, weights=keep, minlength=b).astype(np.intp)
+        ties_before = np.zeros(b + 1, dtype=np.intp)
+        np.cumsum(
+            np.bincount(rows, weights=tie, minlength=b).astype(np.intp),
+            out=ties_before[1:],
+        )
+        tie_rank = np.cumsum(tie) - ties_before[rows]
+        keep |= tie & (tie_rank <= missing[rows])
+    return keep
 
 
-def blas_kneighbors(scorer: BlasScores, pairs: PairDistances, X, k, exclude=None):
+def choose_k(rows: np.ndarray, cols: np.ndarray, keys: np.ndarray, k, b: int):
+    """Per row, the k smallest candidates by (key, column), in column order.
+
+    Returns ``(counts, cols, keys)`` of the kept entries (see :func:`keep_k`).
+    """
+    keep = keep_k(rows, keys, k, b)
+    return np.bincount(rows[keep], minlength=b), cols[keep], keys[keep]
+
+
+def blas_kneighbors(
+    scorer: BlasScores, pairs: PairDistances, X, k, exclude=None, values=True
+):
     """The k nearest reference frames of a block of query rows, row-exact.
 
     ``exclude(S)`` may set excluded scores to +inf in place (a band around
-    the diagonal for self-similarity).  Returns ``(counts, cols, keys)`` as
-    :func:`choose_k`.
+    the diagonal for self-similarity).  With ``values=False`` only the set
+    of neighbours is decided, and exact distances are computed only for the
+    pairs whose scores lie within the rounding margin of the row's k-th
+    (typically none); the keys returned are then ``None``.  Returns
+    ``(counts, cols, keys)`` as :func:`choose_k`.
     """
     b = X.shape[0]
     m = scorer.prepared_.shape[0]
@@ -323,12 +362,33 @@ def blas_kneighbors(scorer: BlasScores, pairs: PairDistances, X, k, exclude=None
         S = scorer.scores(left, dtype)
         if exclude is not None:
             exclude(S)
-        rows, cols = nominate(S, k, scorer.margin(q_norms, dtype))
+        margin = scorer.margin(q_norms, dtype)
+        flat, rows, cols = nominate(S, k, margin)
         # Far more candidates than k: float32 could not resolve this block's
         # neighbours at its norms.  The answer would be the same, but float64
         # scores nominate far fewer pairs.
         if dtype == np.float64 or rows.size <= b * (2 * k + 32) or k >= m:
             break
         dtype = np.dtype(np.float64)
-    keys = pairs.keys(X, rows, cols)
-    return choose_k(rows, cols, keys, k, b)
+    counts = np.bincount(rows, minlength=b)
+    short = counts <= k  # rows whose every candidate is a neighbour
+    if np.all(short):
+        keys = pairs.keys(X, rows, cols) if values else None
+        return counts, cols, keys
+    scores = S.reshape(-1)[flat]
+    kth = np.where(short, np.inf, kth_smallest(rows, scores, counts, k, b))
+    reach = (kth + margin)[rows]
+    kept = scores <= reach  # a score above t + 2M is never among the k
+    rows, cols, scores = rows[kept], cols[kept], scores[kept]
+    if values:
+        keys = pairs.keys(X, rows, cols)
+        return choose_k(rows, cols, keys, k, b)
+    # Below t - 2M a pair is certainly among the k; only the pairs within the
+    # margin of t need their exact distance to be decided.
+    certain = scores < (kth - margin)[rows]
+    doubt = ~certain
+    need = k - np.bincount(rows[certain], minlength=b)
+    d_rows = rows[doubt]
+    keep = certain
+    keep[doubt] = keep_k(d_rows, pairs.keys(X, d_rows, cols[doubt]), need, b)
+    return np.bincount(rows[keep], minlength=b), cols[keep], None

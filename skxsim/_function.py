@@ -244,7 +244,7 @@ def cross_similarity(
         all_distances(index, X, out.T)
         bw = resolve(lambda: full_row_statistics(out.T, k))
         return full_graph(out, mode=mode, bandwidth=bw, sparse=sparse, transpose=True)
-    neighbors = kneighbors(index, X, k)
+    neighbors = kneighbors(index, X, k, values=mode != "connectivity")
     bw = resolve(lambda: neighbors.row_statistics(dtype))
     return neighbor_graph(
         neighbors,

@@ -52,13 +52,17 @@ class NeighborIndex(Protocol):
     n_samples_fit_: int
     n_features_in_: int
 
-    def kneighbors_block(self, X: np.ndarray, k: int, band: Band | None = None):
+    def kneighbors_block(
+        self, X: np.ndarray, k: int, band: Band | None = None, values: bool = True
+    ):
         """The ``k`` nearest reference frames of each row of ``X``.
 
         Returns ``(counts, cols, dist)``: per row the number of neighbours
         (``k``, fewer only where a band leaves fewer frames), then the
         neighbours' columns and float64 distances, flat, row after row, in
-        ascending column order within a row (CSR order).
+        ascending column order within a row (CSR order).  With
+        ``values=False`` the caller needs the neighbours only, and ``dist``
+        may be ``None``.
         """
 
     def distances_block(self, X: np.ndarray) -> np.ndarray:
@@ -96,8 +100,8 @@ def select_exact(D: np.ndarray, k: int, band: Band | None = None):
     """The k smallest entries of each row of ``D`` by (value, column)."""
     if band is not None:
         D[band_entries(band, D.shape[1])] = np.inf
-    rows, cols = nominate(D, k, np.zeros(D.shape[0]))
-    return choose_k(rows, cols, D[rows, cols], k, D.shape[0])
+    flat, rows, cols = nominate(D, k, np.zeros(D.shape[0]))
+    return choose_k(rows, cols, D.reshape(-1)[flat], k, D.shape[0])
 
 
 class BlasIndex:
@@ -113,7 +117,7 @@ class BlasIndex:
         self.scores_ = BlasScores(self.reference_, self.metric, self.pairs_)
         self.n_samples_fit_, self.n_features_in_ = reference.shape
 
-    def kneighbors_block(self, X, k, band=None):
+    def kneighbors_block(self, X, k, band=None, values=True):
         exclude = None
         if band is not None:
             entries = band_entries(band, self.n_samples_fit_)
@@ -121,8 +125,10 @@ class BlasIndex:
             def exclude(S):
                 S[entries] = np.inf
 
-        counts, cols, keys = blas_kneighbors(self.scores_, self.pairs_, X, k, exclude)
-        return counts, cols, self.pairs_.distances(keys)
+        counts, cols, keys = blas_kneighbors(
+            self.scores_, self.pairs_, X, k, exclude, values
+        )
+        return counts, cols, None if keys is None else self.pairs_.distances(keys)
 
     def distances_block(self, X):
         return self.pairs_.distances(self.pairs_.all_keys(X))
@@ -145,9 +151,16 @@ class BruteIndex:
         self.n_samples_fit_, self.n_features_in_ = reference.shape
 
     def distances_block(self, X):
-        return metric_distances(X, self.reference_, self.metric, self.metric_params)
+        D = metric_distances(X, self.reference_, self.metric, self.metric_params)
+        if not np.all(np.isfinite(D)):
+            raise ValueError(
+                f"metric={self.metric!r} gives non-finite distances for these "
+                "frames (values too large for float64, or a metric undefined "
+                "for them); rescale the features."
+            )
+        return D
 
-    def kneighbors_block(self, X, k, band=None):
+    def kneighbors_block(self, X, k, band=None, values=True):
         return select_exact(self.distances_block(X), k, band)
 
     def pair_distances(self, X, rows, cols):
@@ -222,7 +235,7 @@ class TreeIndex:
     def pair_distances(self, X, rows, cols):
         return self.exact_.pair_distances(X, rows, cols)
 
-    def kneighbors_block(self, X, k, band=None):
+    def kneighbors_block(self, X, k, band=None, values=True):
         b, m = X.shape[0], self.n_samples_fit_
         extra = 2 * band[1] - 1 if band is not None else 0
         n_query = min(m, k + 1 + extra)

@@ -17,10 +17,13 @@ from sklearn import get_config
 
 from ._parallel import n_threads_for, run_blocks
 
-# Scores of one block: small enough to stay in a core's cache while the
-# selection reads them several times, large enough for BLAS to run at speed.
+# Rows per block.  Low-dimensional products are cheap and the selection's
+# passes over the scores dominate, which favour blocks whose scores stay in
+# cache; high-dimensional products need tall blocks to run at BLAS speed
+# (measured with benchmarks/bench_cross_similarity.py --profile).
 _BLOCK_BYTES = 2**21
-_MIN_BLOCK_ROWS, _MAX_BLOCK_ROWS = 8, 512
+_BLOCK_ROWS_LOW_D, _BLOCK_ROWS_HIGH_D, _HIGH_D = 64, 512, 64
+_MAX_BLOCK_ROWS = 512
 
 
 @dataclass
@@ -51,40 +54,50 @@ class Neighbors:
         return kth, mean
 
 
-def row_blocks(n_rows: int, row_bytes: int, n_threads: int = 1) -> list[slice]:
-    """Row slices sized for the cache and ``working_memory``, several per thread."""
+def row_blocks(
+    n_rows: int, row_bytes: int, n_threads: int = 1, min_rows: int = 8
+) -> list[slice]:
+    """Row slices of at least ``min_rows`` (grown to the cache for short
+    rows), within ``working_memory``, several per thread."""
     budget = get_config()["working_memory"] * 2**20 / max(n_threads, 1)
-    size = min(_BLOCK_BYTES, budget) // max(row_bytes, 1)
-    size = int(min(_MAX_BLOCK_ROWS, max(_MIN_BLOCK_ROWS, size)))
+    size = max(min_rows, _BLOCK_BYTES // max(row_bytes, 1))
+    size = int(max(1, min(size, _MAX_BLOCK_ROWS, budget // max(row_bytes, 1))))
     if n_threads > 1 and n_rows * row_bytes > _BLOCK_BYTES:
         # Several blocks per thread, unless the whole pass is one cache's worth.
         size = max(1, min(size, -(-n_rows // (4 * n_threads))))
     return [slice(i, min(i + size, n_rows)) for i in range(0, n_rows, size)]
 
 
-def kneighbors(index, X: np.ndarray, k: int, *, n_jobs=None, band=None) -> Neighbors:
+def kneighbors(
+    index, X: np.ndarray, k: int, *, n_jobs=None, band=None, values=True
+) -> Neighbors:
     """The ``k`` nearest reference frames of every query row.
 
     ``band=(frames, width)`` says that query row i is reference frame
     ``frames[i]`` and excludes the frames within ``width`` of it.
     Without a band every row has exactly ``min(k, n_ref)`` neighbours.
+    With ``values=False`` only the neighbours are needed (connectivity):
+    ``distances`` may then be ``None``.
     """
     n, n_ref = X.shape[0], index.n_samples_fit_
     k = min(k, n_ref)
-    blocks = row_blocks(n, n_ref * 6, n_threads_for(n_jobs))
+    d = X.shape[1]
+    min_rows = _BLOCK_ROWS_HIGH_D if d >= _HIGH_D else _BLOCK_ROWS_LOW_D
+    blocks = row_blocks(n, n_ref * 6, n_threads_for(n_jobs), min_rows)
     if band is None:
         indices = np.empty(n * k, dtype=np.intp)
-        distances = np.empty(n * k)
+        distances = np.empty(n * k) if values else None
 
         def work(rows):
-            counts, cols, dist = index.kneighbors_block(X[rows], k)
+            counts, cols, dist = index.kneighbors_block(X[rows], k, values=values)
             if not np.all(counts == k):
                 raise RuntimeError(
                     f"the neighbour index returned fewer than k={k} neighbours "
                     f"for query rows {rows.start}..{rows.stop - 1}"
                 )
             indices[rows.start * k : rows.stop * k] = cols
-            distances[rows.start * k : rows.stop * k] = dist
+            if values:
+                distances[rows.start * k : rows.stop * k] = dist
 
         run_blocks(work, blocks, n_jobs, uses_blas=index.uses_blas)
         return Neighbors(np.arange(0, n * k + 1, k), indices, distances)
@@ -94,18 +107,15 @@ def kneighbors(index, X: np.ndarray, k: int, *, n_jobs=None, band=None) -> Neigh
     def banded(i_block):
         rows = blocks[i_block]
         pieces[i_block] = index.kneighbors_block(
-            X[rows], k, band=(band[0][rows], band[1])
+            X[rows], k, band=(band[0][rows], band[1]), values=values
         )
 
     run_blocks(banded, range(len(blocks)), n_jobs, uses_blas=index.uses_blas)
     counts = np.concatenate([p[0] for p in pieces])
     indptr = np.zeros(n + 1, dtype=np.intp)
     np.cumsum(counts, out=indptr[1:])
-    return Neighbors(
-        indptr,
-        np.concatenate([p[1] for p in pieces]),
-        np.concatenate([p[2] for p in pieces]),
-    )
+    distances = np.concatenate([p[2] for p in pieces]) if values else None
+    return Neighbors(indptr, np.concatenate([p[1] for p in pieces]), distances)
 
 
 def all_distances(index, X: np.ndarray, out: np.ndarray, *, n_jobs=None) -> None:
