@@ -12,8 +12,10 @@ Two faces over one engine:
 
 from ._alignment import alignment_scores, dmax, qmax
 from ._batch import transform_many
+from ._cache import CacheWarning
 from ._cover import CoverSongIndex, cover_song_distance, cross_recurrence
 from ._embedding import TimeDelayEmbedding
+from ._errors import OutputTooLargeError
 from ._estimator import CrossSimilarity, SkxsimVersionWarning
 from ._function import cross_similarity
 from ._transposition import (
@@ -25,8 +27,10 @@ from ._transposition import (
 from ._version import __version__
 
 __all__ = [
+    "CacheWarning",
     "CoverSongIndex",
     "CrossSimilarity",
+    "OutputTooLargeError",
     "SkxsimVersionWarning",
     "TimeDelayEmbedding",
     "__version__",
