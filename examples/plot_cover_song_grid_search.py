@@ -120,10 +120,15 @@ print(f"best: {search.best_params_}, MAP {search.best_score_:.3f}")
 fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
 positions = np.arange(len(grid["k"]))
 for offset, metric, column in zip((-0.2, 0.2), metrics, table.T, strict=True):
-    ax.bar(positions + offset, column, width=0.4, label=metric)
+    bars = ax.bar(positions + offset, column, width=0.4, label=metric)
+    ax.bar_label(bars, fmt="%.3f", fontsize="small")
 ax.set_xticks(positions, [f"k={k}" for k in grid["k"]])
-ax.set(ylabel="mean average precision", ylim=(0, 1), title="CoverSongIndex on chorales")
-ax.legend(title="metric")
+ax.set(
+    ylabel="mean average precision (3-fold)",
+    ylim=(max(0, table.min() - 0.1), 1),
+    title="CoverSongIndex on Bach's chorales",
+)
+ax.legend(title="metric", loc="lower right")
 plt.show()
 
 # %%

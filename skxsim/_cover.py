@@ -341,12 +341,12 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
         Recordings in the catalogue.
     classes_ : ndarray
         The distinct work ids (when ``y`` was given to ``fit``).
-    work_ids_ : ndarray of shape (n_samples_fit_,) or None
+    work_ids_ : ndarray of shape (`n_samples_fit_`,) or None
         The work id of each catalogue recording.
-    n_frames_ : ndarray of shape (n_samples_fit_,)
+    n_frames_ : ndarray of shape (`n_samples_fit_`,)
         Stacked frames of each catalogue recording (its length, or fewer
         with ``complete_stacks=True``).
-    profiles_ : ndarray of shape (n_samples_fit_, n_features_in_)
+    profiles_ : ndarray of shape (`n_samples_fit_`, `n_features_in_`)
         Global chroma profile of each recording (for the OTI).
     embedding_ : TimeDelayEmbedding
         The fitted embedding.
@@ -631,7 +631,7 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
         ind = self.kneighbors(X, n_neighbors=1, return_distance=False)
         return self.work_ids_[ind[:, 0]]
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X, y):
         """Mean average precision of the rankings of query recordings.
 
         The relevant recordings of a query are the catalogue recordings of
@@ -644,8 +644,6 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
             Query recordings.
         y : array-like of shape (n_queries,)
             Their work ids.
-        sample_weight : array-like of shape (n_queries,) or None
-            Weights of the queries' average precisions.
 
         Returns
         -------
@@ -671,8 +669,7 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
             return float("nan")
-        weights = None if sample_weight is None else np.asarray(sample_weight)[counted]
-        return float(np.average(ap[counted], weights=weights))
+        return float(np.mean(ap[counted]))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
