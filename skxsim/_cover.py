@@ -47,8 +47,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._alignment import PAD, recurrence_column_max
 from ._embedding import TimeDelayEmbedding
-from ._estimator import CrossSimilarity
+from ._estimator import CrossSimilarity, SkxsimVersionWarning
 from ._transposition import _best_shifts, _oti_binary, _profiles, _rotate_blocks
+from ._version import __version__
 
 __all__ = ["CoverSongIndex", "cover_song_distance", "cross_recurrence"]
 
@@ -670,6 +671,23 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
             )
             return float("nan")
         return float(np.mean(ap[counted]))
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_skxsim_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        version = state.pop("_skxsim_version", "unknown")
+        if version != __version__:
+            warnings.warn(
+                f"This CoverSongIndex was saved by skxsim {version} and is loaded "
+                f"by skxsim {__version__}; its stored catalogue may be invalid. "
+                "Refit it with this version.",
+                SkxsimVersionWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

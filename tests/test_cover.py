@@ -330,6 +330,16 @@ def test_persistence(fitted, rng):
         assert restored.score(X, y) == index.score(X, y)
 
 
+def test_another_version_warns(fitted, monkeypatch):
+    from skxsim import SkxsimVersionWarning, _cover
+
+    index, X, y = fitted
+    data = pickle.dumps(index)
+    monkeypatch.setattr(_cover, "__version__", "0.0.0")
+    with pytest.warns(SkxsimVersionWarning, match="saved by skxsim"):
+        pickle.loads(data)
+
+
 def joblib_roundtrip(estimator):
     buffer = io.BytesIO()
     joblib.dump(estimator, buffer)
