@@ -147,8 +147,10 @@ def test_parity_with_librosa_rqa(rng):
     for trial in range(30):
         n, m = rng.integers(2, 30, size=2)
         S = random_recurrence(rng, n, m, weighted=bool(trial % 2))
-        # librosa's rqa turns an infinite gap into 0 * inf = NaN: finite only.
-        onset, extend = rng.choice([0.0, 0.5, 1.0, 3.0], size=2)
+        # librosa's rqa turns an infinite gap_extend into 0 * inf = NaN
+        # (documented difference); an infinite onset works.
+        onset = rng.choice([0.0, 0.5, 1.0, 3.0, np.inf])
+        extend = rng.choice([0.0, 0.5, 1.0, 3.0])
         knight = bool(trial % 3)
         theirs = librosa.sequence.rqa(
             S, gap_onset=onset, gap_extend=extend, knight_moves=knight, backtrack=False
