@@ -38,13 +38,19 @@ def test_fraction_counts_values_at_or_below_the_quantile(rng, fraction, n):
     assert neighbour_count(fraction, n) == expected
 
 
+def k_nearest(D, k):
+    """Per row, the k smallest by (distance, column)."""
+    out = np.zeros(D.shape, dtype=bool)
+    for i, row in enumerate(D):
+        out[i, np.lexsort((np.arange(len(row)), row))[:k]] = True
+    return out
+
+
 def brute_mutual(query, reference, k, metric="euclidean"):
     D = cdist(query, reference, metric)
-    k_row = neighbour_count(k, D.shape[1])
-    k_col = neighbour_count(k, D.shape[0])
-    row_t = np.sort(D, axis=1)[:, k_row - 1]
-    col_t = np.sort(D, axis=0)[k_col - 1]
-    return (D <= row_t[:, None]) & (D <= col_t[None, :])
+    rows = k_nearest(D, neighbour_count(k, D.shape[1]))
+    cols = k_nearest(D.T, neighbour_count(k, D.shape[0])).T
+    return rows & cols
 
 
 @pytest.mark.parametrize("k", [1, 4, 0.095, 0.3, 1000])
@@ -59,12 +65,22 @@ def test_cross_recurrence_matches_brute_force(rng, k, metric):
     )
 
 
-def test_cross_recurrence_keeps_ties():
-    # Every distance is 0 or 1: a threshold keeps every tie (no arbitrary
-    # choice among equal neighbours).
-    reference = np.repeat(np.eye(3), 2, axis=0)  # each frame twice
+def test_cross_recurrence_breaks_ties_by_index(rng):
+    # Each reference frame twice: a query frame's one nearest neighbour is
+    # the first copy (ties to the lower index, as CrossSimilarity).
+    reference = np.repeat(np.eye(3), 2, axis=0)
     R = cross_recurrence(np.eye(3), reference, k=1).toarray()
-    np.testing.assert_array_equal(R, np.repeat(np.eye(3), 2, axis=1))
+    np.testing.assert_array_equal(
+        R, np.repeat(np.eye(3), 2, axis=1) * [1, 0, 1, 0, 1, 0]
+    )
+    # Many ties (distances from few distinct values), against the oracle.
+    query = rng.integers(0, 2, size=(30, 4)).astype(float)
+    reference = rng.integers(0, 2, size=(40, 4)).astype(float)
+    for k in (1, 3, 0.2):
+        np.testing.assert_array_equal(
+            cross_recurrence(query, reference, k=k).toarray().astype(bool),
+            brute_mutual(query, reference, k),
+        )
 
 
 def test_cross_recurrence_errors(rng):
