@@ -48,6 +48,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._alignment import PAD, recurrence_column_max
 from ._embedding import TimeDelayEmbedding
 from ._estimator import CrossSimilarity, SkxsimVersionWarning
+from ._parallel import single_threaded_blas
 from ._transposition import _best_shifts, _oti_binary, _profiles, _rotate_blocks
 from ._version import __version__
 
@@ -753,10 +754,18 @@ def _chunk_bounds(n_frames_with_gaps: np.ndarray, max_width: int):
 
 
 def _score_queries(index: CoverSongIndex, queries) -> np.ndarray:
-    """Dissimilarities of some queries to the whole catalogue (one joblib task)."""
+    """Dissimilarities of some queries to the whole catalogue (one joblib task).
+
+    Parallelism comes from the queries (``n_jobs`` joblib workers).  The
+    products here are a few hundred query frames against a catalogue slice;
+    a multi-threaded BLAS on them gained nothing on an idle 2-core machine
+    and cost 2.3x when other processes were running, so BLAS runs on one
+    thread, where that disturbs no other thread (``single_threaded_blas``).
+    """
     out = np.empty((len(queries), index.n_samples_fit_))
-    for q, query in enumerate(queries):
-        out[q] = _score_query(index, query)
+    with single_threaded_blas():
+        for q, query in enumerate(queries):
+            out[q] = _score_query(index, query)
     return out
 
 
