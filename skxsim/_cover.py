@@ -356,9 +356,12 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
         through :class:`joblib.Parallel`, so inside
         ``joblib.parallel_config(backend="dask")`` it runs on a Dask cluster.
     memory : None, str or joblib.Memory, default=None
-        Index cache of the :class:`CrossSimilarity` that indexes each query's
-        frames (see there).  The exact indexes are cheap to build, so this
-        pays only for approximate-free repeated queries in one location.
+        Index cache of the :class:`CrossSimilarity` that indexes a query's
+        frames when ``metric`` is not euclidean, sqeuclidean or cosine (those
+        take one BLAS product and no index).  Exact indexes are cheap to
+        build, so it rarely pays; it is there for costly metrics queried
+        again (a grid search scores the same test recordings at every
+        setting).
 
     Attributes
     ----------
