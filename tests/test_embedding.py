@@ -137,3 +137,11 @@ def test_feature_names_out():
         "a_t+1",
         "b_t+1",
     ]
+
+
+def test_parameters_are_keyword_only():
+    # scikit-learn convention: TimeDelayEmbedding(10, 3) would read as
+    # n_steps=10, delay=3 to some readers and delay=10 to others.
+    with pytest.raises(TypeError, match="positional"):
+        TimeDelayEmbedding(10, 3)
+    assert TimeDelayEmbedding(n_steps=10, delay=3).get_params()["delay"] == 3
