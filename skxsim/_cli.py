@@ -479,6 +479,13 @@ def _write_outputs(result, args, title: str) -> None:
 def _cmd_fit(args) -> int:
     import joblib
 
+    if Path(args.output).suffix.lower() in _FEATURE_EXTENSIONS:
+        # 'skxsim transform' would take it for a feature file; and
+        # 'fit ref.npy -o ref.npy' would overwrite the reference.
+        raise CLIError(
+            f"-o {args.output!r}: a model file cannot have the extension of a "
+            "feature file; use .joblib"
+        )
     _check_writable(args.output)
     reference = _load(args.ref, "REF", args.quiet)
     model = _fit(_make_model(args), reference, args.quiet)

@@ -295,6 +295,7 @@ ERROR_CASES = [
     (["compute", Q, R, "--plot", "out/x"], 1, ["extension names the picture"]),
     (["compute", Q, R, "-o", "out/no/such/x.npz"], 1, ["does not exist"]),
     (["compute", Q, R, "--metric", "nope"], 1, ["metric"]),
+    (["fit", R, "-o", "out/m.npy"], 1, ["extension of a feature file"]),
     # models
     (["transform", "model.joblib", "wide.npy", "-o", "out/x.npz"], 1, ["mismatch"]),
     (["transform", R, "model.joblib", "-o", "out/x.npz"], 1, ["the order is"]),
