@@ -1,4 +1,10 @@
-"""The ``skxsim`` command line, run as a subprocess (``python -m skxsim``)."""
+"""The ``skxsim`` command line.
+
+Run as a subprocess (``python -m skxsim``) for what only a real process
+shows: outputs, exit status, the exact stderr, each defect fixed in the
+command line. Each run starts Python and imports scikit-learn (1-2 s), so
+the many error messages are checked by calling ``main`` in this process.
+"""
 
 import importlib.util
 import os
@@ -17,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 
 import skxsim
 from skxsim import CrossSimilarity
+from skxsim._cli import main
 from skxsim._embedding import TimeDelayEmbedding
 from skxsim.datasets import make_cover_pair
 
@@ -43,30 +50,36 @@ def run_cli(*args, cwd=None, code=None, prefix=()):
 
 
 def run_many(runs, **kwargs):
-    """Several independent runs of the command at once (each is mostly the
-    start-up of Python and scikit-learn), results in the order given."""
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
-        return list(pool.map(lambda args: run_cli(*args, **kwargs), runs))
+    """Independent runs of the command, two at a time (each is mostly the
+    start-up of Python and scikit-learn), results in the order given.
 
+    A run is a tuple of arguments, or a dict of ``run_cli`` keywords with
+    its arguments under ``"args"``.
+    """
 
-def error_line(proc):
-    """The one error line on stderr; any other line is a progress message."""
-    lines = proc.stderr.splitlines()
-    other = [
-        line
-        for line in lines
-        if not (line.startswith("skxsim: ") and ": error: " not in line)
-    ]
-    assert len(other) == 1 and ": error: " in other[0], proc.stderr
-    return other[0]
+    def run(spec):
+        if isinstance(spec, dict):
+            spec = dict(spec)
+            return run_cli(*spec.pop("args"), **{**kwargs, **spec})
+        return run_cli(*spec, **kwargs)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(run, runs))
 
 
 def assert_clean_error(proc, status, *fragments):
+    """Exit status ``status`` and one error line on stderr, holding every
+    fragment; any other line on stderr is a progress message."""
     assert proc.returncode == status, proc.stderr
-    line = error_line(proc)
+    other = [
+        line
+        for line in proc.stderr.splitlines()
+        if not (line.startswith("skxsim: ") and ": error: " not in line)
+    ]
+    assert len(other) == 1 and ": error: " in other[0], proc.stderr
     for fragment in fragments:
-        assert fragment in line, proc.stderr
-    return line
+        assert fragment in other[0], proc.stderr
+    return other[0]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +91,25 @@ def files(tmp_path_factory):
     np.save(tmp / "wide.npy", np.ones((5, 13)))
     (tmp / "garbage.npy").write_text("not an array")
     (tmp / "notes.txt.bin").write_bytes(b"\x00\x01")
+    (tmp / "broken.wav").write_bytes(b"RIFF" + bytes(range(256)) * 8)
+    (tmp / "junk.joblib").write_bytes(b"\x80\x04junk" * 10)
+    joblib.dump(StandardScaler().fit(pair.reference), tmp / "scaler.joblib")
+    joblib.dump(CrossSimilarity(k=3), tmp / "unfitted.joblib")
+    csv = {
+        # A first frame with a typo is not a header.
+        "typo_first.csv": "1,2,x\n3,4,5\n6,7,8\n",
+        "empty_field.csv": "a,b,c\n1,2,3\n4,,6\n",
+        "ragged.csv": "1,2,3\n\n4,5\n",
+    }
+    for name, content in csv.items():
+        (tmp / name).write_text(content)
+    rows = "\n".join(",".join(map(repr, frame)) for frame in pair.reference.tolist())
+    (tmp / "named.csv").write_text(f"# chroma\n{HEADER}\n{rows}\n")
+    (tmp / "out").mkdir()  # for outputs of errors: must stay empty
     return tmp, pair
+
+
+HEADER = ",".join("ABCDEFGHIJKL")
 
 
 @pytest.fixture(scope="module")
@@ -129,16 +160,19 @@ def test_demo_without_matplotlib_still_writes_npz(tmp_path):
 
 def test_compute_writes_the_path_it_reports(files, tmp_path):
     tmp, pair = files
-    # numpy and scipy append ".npz" to a name that does not end in it.
+    # numpy and scipy append ".npz" to a name that does not end in it; the
+    # reference's CSV starts with a line of column names.
     out = tmp_path / "xsim.NPZ"
-    proc = run_cli("compute", tmp / "query.csv", tmp / "ref.npy", "-o", out, "--k", 4)
+    proc = run_cli("compute", tmp / "query.csv", tmp / "named.csv", "-o", out, "--k", 4)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == f"wrote {out}"
     assert [p.name for p in tmp_path.iterdir()] == ["xsim.NPZ"]
+    assert f"skipped the header line 2: '{HEADER}'" in proc.stderr
     result = sp.load_npz(out)
     expected = CrossSimilarity(k=4).fit(pair.reference).transform(pair.cover)
     assert result.shape == (pair.cover.shape[0], pair.reference.shape[0])
     np.testing.assert_array_equal(result.toarray(), expected.toarray())
+    assert f", nnz {expected.nnz}, sparse csr\n" in proc.stdout
 
 
 def test_compute_dense_embed_affinity_and_plot(files, tmp_path):
@@ -147,9 +181,10 @@ def test_compute_dense_embed_affinity_and_plot(files, tmp_path):
     proc = run_cli(
         "compute", tmp / "query.csv", tmp / "ref.npy", "-o", out, "--dense",
         "--plot", png, "--embed", "3,2", "--metric", "cosine", "--mode", "affinity",
-        "--bandwidth", "0.5", "--k", 5,
+        "--bandwidth", "0.5", "--k", 5, "-q",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # -q
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.NPZ", "dense.png"]
     with np.load(out) as saved:
         result = saved["xsim"]
@@ -171,29 +206,28 @@ def test_compute_dense_embed_affinity_and_plot(files, tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_fit_then_transform_equals_compute(files, tmp_path):
-    tmp, _ = files
+def test_fit_then_transform(files, tmp_path):
+    tmp, pair = files
     model = tmp_path / "model.joblib"
     proc = run_cli("fit", tmp / "ref.npy", "-o", model, "--k", 3, "--embed", "2,1")
     assert proc.returncode == 0, proc.stderr
-    assert hasattr(joblib.load(model), "transform")
-    transform, compute = run_many(
-        [
-            ("transform", model, tmp / "query.csv", "-o", tmp_path / "t.npz", "--dense"),
-            ("compute", tmp / "query.csv", tmp / "ref.npy", "-o", tmp_path / "c.npz",
-             "--k", 3, "--embed", "2,1"),
-        ]
-    )  # fmt: skip
-    assert transform.returncode == 0, transform.stderr
-    assert compute.returncode == 0, compute.stderr
-    with np.load(tmp_path / "t.npz") as saved:
+    assert proc.stdout.startswith(f"wrote {model} ")
+    out = tmp_path / "t.npz"
+    proc = run_cli("transform", model, tmp / "query.csv", "-o", out, "--dense")
+    assert proc.returncode == 0, proc.stderr
+    with np.load(out) as saved:
         transformed = saved["xsim"]
-    computed = sp.load_npz(tmp_path / "c.npz").toarray()
-    np.testing.assert_array_equal(transformed, computed)
-    assert transformed.sum() == 3 * transformed.shape[0]
-    # What is reported is what was written.
-    assert ", dense\n" in transform.stdout and "sparse" not in transform.stdout
-    assert ", sparse csr\n" in compute.stdout
+    expected = Pipeline(
+        [
+            ("embed", TimeDelayEmbedding(n_steps=2, delay=1)),
+            ("xsim", CrossSimilarity(k=3)),
+        ]
+    )
+    expected = expected.fit(pair.reference).transform(pair.cover).toarray()
+    np.testing.assert_array_equal(transformed, expected)
+    # The model makes CSR; what is reported is what was written.
+    nnz = np.count_nonzero(expected)
+    assert f"shape {expected.shape}, nnz {nnz}, dense\n" in proc.stdout
 
 
 def test_progress_on_long_query(tmp_path):
@@ -201,13 +235,13 @@ def test_progress_on_long_query(tmp_path):
     query, reference = rng.random((4500, 3)), rng.random((50, 3))
     np.save(tmp_path / "long.npy", query)
     np.save(tmp_path / "ref.npy", reference)
-    args = ("compute", tmp_path / "long.npy", tmp_path / "ref.npy", "--k", 2)
     # With an embedding, the frames of one block depend on those of the next.
-    loud, quiet = run_many(
-        [(*args, "--embed", "3,-2", "-o", tmp_path / "x.npz"), (*args, "-q")]
-    )
-    assert loud.returncode == 0, loud.stderr
-    assert "2000/4500" in loud.stderr and "4500/4500" in loud.stderr
+    proc = run_cli(
+        "compute", tmp_path / "long.npy", tmp_path / "ref.npy", "--k", 2,
+        "--embed", "3,-2", "-o", tmp_path / "x.npz",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "2000/4500" in proc.stderr and "4500/4500" in proc.stderr
     model = Pipeline(
         [
             ("embed", TimeDelayEmbedding(n_steps=3, delay=-2)),
@@ -220,36 +254,6 @@ def test_progress_on_long_query(tmp_path):
     np.testing.assert_array_equal(got.indptr, expected.indptr)
     np.testing.assert_array_equal(got.indices, expected.indices)
     np.testing.assert_array_equal(got.data, expected.data)
-    assert quiet.returncode == 0 and quiet.stderr == ""
-
-
-def test_csv_header_is_skipped_only_when_it_holds_no_number(files, tmp_path):
-    tmp, pair = files
-    rows = "\n".join(",".join(map(repr, frame)) for frame in pair.reference.tolist())
-    header = ",".join("ABCDEFGHIJKL")
-    (tmp_path / "named.csv").write_text(f"# chroma\n{header}\n{rows}\n")
-    out = tmp_path / "x.npz"
-    proc = run_cli("compute", tmp / "query.csv", tmp_path / "named.csv", "-o", out)
-    assert proc.returncode == 0, proc.stderr
-    assert f"skipped the header line 2: '{header}'" in proc.stderr
-    expected = CrossSimilarity().fit(pair.reference).transform(pair.cover)
-    np.testing.assert_array_equal(sp.load_npz(out).toarray(), expected.toarray())
-
-
-def _error_files(tmp, pair):
-    """Bad inputs of the error cases below, in ``tmp``."""
-    csv = {
-        # A first frame with a typo is not a header.
-        "typo_first.csv": "1,2,x\n3,4,5\n6,7,8\n",
-        "empty_field.csv": "a,b,c\n1,2,3\n4,,6\n",
-        "ragged.csv": "1,2,3\n\n4,5\n",
-    }
-    for name, content in csv.items():
-        (tmp / name).write_text(content)
-    (tmp / "broken.wav").write_bytes(b"RIFF" + bytes(range(256)) * 8)
-    (tmp / "junk.joblib").write_bytes(b"\x80\x04junk" * 10)
-    joblib.dump(StandardScaler().fit(pair.reference), tmp / "scaler.joblib")
-    joblib.dump(CrossSimilarity(k=3), tmp / "unfitted.joblib")
 
 
 _AUDIO_ERROR = (
@@ -267,72 +271,46 @@ _FAIL_IN_FIT = (
     "sys.exit(main(sys.argv[1:]))"
 )
 Q, R = "query.csv", "ref.npy"
-# (arguments, exit status, fragments of the error line); run in the files'
-# directory, outputs into out/, which must stay empty.
-ERROR_CASES = [
-    # usage errors
-    (["compute", Q, R, "--embed", "3"], 2, ["N_STEPS,DELAY"]),
-    (["compute", Q, R, "--bandwidth", "-1"], 2, ["bandwidth must be > 0"]),
-    (["compute", Q, R, "--embed", "3,0"], 2, ["DELAY != 0"]),
-    (["compute", Q, R, "--k", "0"], 2, [">= 1"]),
-    (["compute", Q, R, "--bandwidth", "median"], 2, ["mean_k_avg_and_pair"]),
-    ([], 2, ["COMMAND"]),
-    # unreadable inputs
-    (["compute", "nope.npy", R], 1, ["QUERY", "no such file", "nope.npy"]),
-    (["compute", Q, "garbage.npy"], 1, ["REF", "not a valid NumPy .npy file"]),
-    (["compute", "notes.txt.bin", R], 1, ["unknown extension '.bin'"]),
-    (["compute", "wide.npy", R], 1, ["feature count mismatch", "13", "12"]),
-    (["compute", "broken.wav", R], 1, ["QUERY", "broken.wav", _AUDIO_ERROR]),
-    (
-        ["compute", "typo_first.csv", R],
-        1,
-        ["QUERY", "typo_first.csv", "line 1, column 3: 'x' is not a number"],
-    ),
-    (["compute", "empty_field.csv", R], 1, ["line 3, column 2: '' is not a number"]),
-    (["compute", "ragged.csv", R], 1, ["line 3 has 2 value(s), line 1 has 3"]),
-    # outputs
+# The defects of the command line, one run each: (arguments, exit status,
+# fragments of the one error line).
+DEFECTS = [
+    # -o out.txt wrote out.txt.npz and reported out.txt
     (["compute", Q, R, "-o", "out/x.txt"], 1, ["file name ending in .npz"]),
-    (["compute", Q, R, "--plot", "out/x"], 1, ["extension names the picture"]),
-    (["compute", Q, R, "-o", "out/no/such/x.npz"], 1, ["does not exist"]),
-    (["compute", Q, R, "--metric", "nope"], 1, ["metric"]),
-    (["fit", R, "-o", "out/m.npy"], 1, ["extension of a feature file"]),
-    # models
-    (["transform", "model.joblib", "wide.npy", "-o", "out/x.npz"], 1, ["mismatch"]),
+    # the first frame was dropped as a header
+    (["compute", "typo_first.csv", R], 1, ["line 1, column 3: 'x' is not a number"]),
+    # a traceback from audioread
+    (["compute", "broken.wav", R], 1, ["QUERY", "broken.wav", _AUDIO_ERROR]),
+    # IndexError: pop from empty list
     (["transform", R, "model.joblib", "-o", "out/x.npz"], 1, ["the order is"]),
-    (["transform", Q, "model.joblib", "-o", "out/x.npz"], 1, ["the order is"]),
-    (["transform", "junk.joblib", Q, "-o", "out/x.npz"], 1, ["not a model file"]),
-    (["transform", "missing.joblib", Q, "-o", "out/x.npz"], 1, ["no such model"]),
+    # a StandardScaler's output written as a cross-similarity
     (
         ["transform", "scaler.joblib", Q, "-o", "out/x.npz"],
         1,
         ["holds a StandardScaler, not a skxsim CrossSimilarity"],
     ),
-    (["transform", "unfitted.joblib", Q, "-o", "out/x.npz"], 1, ["not fitted"]),
+    # usage errors printed the usage too
+    (["compute", Q, R, "--k", "0"], 2, ["argument --k", ">= 1"]),
+    # any other exception was a traceback
+    (
+        {"args": ["compute", Q, R], "code": _FAIL_IN_FIT},
+        1,
+        ["RuntimeError: the engine broke across lines"],
+    ),
 ]
 
 
-def test_every_error_is_one_line_before_any_work(files, model_file):
-    tmp, pair = files
-    _error_files(tmp, pair)
-    (tmp / "out").mkdir(exist_ok=True)
-    runs = [args for args, _, _ in ERROR_CASES]
+def test_errors_are_one_line_before_any_work(files, model_file):
+    tmp, _ = files
     failures = []
-    for (args, status, fragments), proc in zip(
-        ERROR_CASES, run_many(runs, cwd=tmp), strict=True
-    ):
+    runs = run_many([args for args, _, _ in DEFECTS], cwd=tmp)
+    for (args, status, fragments), proc in zip(DEFECTS, runs, strict=True):
         try:
             assert_clean_error(proc, status, *fragments)
             assert proc.stdout == ""
         except AssertionError as exc:
-            failures.append(f"skxsim {' '.join(args)}:\n{exc}")
+            failures.append(f"skxsim {args}:\n{exc}")
     assert not failures, "\n\n".join(failures)
     assert list((tmp / "out").iterdir()) == []
-
-
-def test_unexpected_errors_are_one_line(files):
-    tmp, _ = files
-    proc = run_cli("compute", tmp / "query.csv", tmp / "ref.npy", code=_FAIL_IN_FIT)
-    assert_clean_error(proc, 1, "RuntimeError: the engine broke across lines")
 
 
 def _without_root_privileges():
@@ -346,18 +324,15 @@ def _without_root_privileges():
     return prefix
 
 
-def test_unwritable_output_is_found_before_any_work(files, tmp_path, model_file):
+def test_unwritable_output_is_found_before_any_work(files, tmp_path):
     tmp, _ = files
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o555)
     prefix = _without_root_privileges()
-    inputs = (tmp / "query.csv", tmp / "ref.npy")
     runs = [
-        ("compute", *inputs, "-o", locked / "x.npz"),
-        ("compute", *inputs, "--plot", locked / "x.png"),
-        ("fit", tmp / "ref.npy", "-o", locked / "m.joblib"),
-        ("transform", model_file, tmp / "query.csv", "-o", locked / "x.npz"),
+        # -o, --plot, fit and transform share one check; demo has its own.
+        ("compute", tmp / "query.csv", tmp / "ref.npy", "-o", locked / "x.npz"),
         ("demo", "--out", locked),
     ]
     try:
@@ -370,10 +345,61 @@ def test_unwritable_output_is_found_before_any_work(files, tmp_path, model_file)
         locked.chmod(0o755)
 
 
-def test_version():
-    proc = run_cli("--version")
-    assert proc.returncode == 0
-    assert proc.stdout.strip() == skxsim.__version__
+def test_version(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == skxsim.__version__
+
+
+# The messages, through ``main`` in this process: (arguments, exit status,
+# fragments of the one error line).
+MESSAGES = [
+    (["compute", Q, R, "--embed", "3"], 2, ["N_STEPS,DELAY"]),
+    (["compute", Q, R, "--embed", "3,0"], 2, ["DELAY != 0"]),
+    (["compute", Q, R, "--bandwidth", "-1"], 2, ["bandwidth must be > 0"]),
+    (["compute", Q, R, "--bandwidth", "median"], 2, ["mean_k_avg_and_pair"]),
+    (["compute", Q, R, "--mode", "bogus"], 2, ["invalid choice"]),
+    (["fit", R], 2, ["-o"]),
+    ([], 2, ["COMMAND"]),
+    (["compute", "nope.npy", R], 1, ["QUERY", "no such file", "nope.npy"]),
+    (["compute", Q, "garbage.npy"], 1, ["REF", "not a valid NumPy .npy file"]),
+    (["compute", "notes.txt.bin", R], 1, ["unknown extension '.bin'"]),
+    (["compute", "wide.npy", R], 1, ["feature count mismatch", "13", "12"]),
+    (["compute", "empty_field.csv", R], 1, ["line 3, column 2: '' is not a number"]),
+    (["compute", "ragged.csv", R], 1, ["line 3 has 2 value(s), line 1 has 3"]),
+    (["compute", Q, R, "-o", "out/x"], 1, ["file name ending in .npz"]),
+    (["compute", Q, R, "--plot", "out/x"], 1, ["extension names the picture"]),
+    (["compute", Q, R, "--plot", "out/x.txt"], 1, ["extension names the picture"]),
+    (["compute", Q, R, "-o", "out/no/such/x.npz"], 1, ["does not exist"]),
+    (["compute", Q, R, "-o", "out"], 1, ["file name ending in .npz"]),
+    (["compute", Q, R, "-o", "ref.npy/x.npz"], 1, ["is not a directory"]),
+    (["compute", Q, R, "--metric", "nope"], 1, ["metric"]),
+    (["fit", R, "-o", "out/m.npy"], 1, ["extension of a feature file"]),
+    (["transform", "model.joblib", "wide.npy", "-o", "out/x.npz"], 1, ["mismatch"]),
+    (["transform", Q, "model.joblib", "-o", "out/x.npz"], 1, ["the order is"]),
+    (["transform", R, Q, "-o", "out/x.npz"], 1, ["the order is"]),
+    (["transform", "junk.joblib", Q, "-o", "out/x.npz"], 1, ["not a model file"]),
+    (["transform", "missing.joblib", Q, "-o", "out/x.npz"], 1, ["no such model"]),
+    (["transform", "unfitted.joblib", Q, "-o", "out/x.npz"], 1, ["not fitted"]),
+]
+
+
+@pytest.mark.parametrize("args, status, fragments", MESSAGES)
+def test_error_messages(
+    files, model_file, monkeypatch, capsys, args, status, fragments
+):
+    tmp, _ = files
+    monkeypatch.chdir(tmp)
+    try:
+        code = main(args)
+    except SystemExit as stop:  # argparse
+        code = stop.code
+    out, err = capsys.readouterr()
+    proc = subprocess.CompletedProcess(args, code, out, err)
+    assert_clean_error(proc, status, *fragments)
+    assert out == ""
+    assert list((tmp / "out").iterdir()) == []
 
 
 @pytest.mark.filterwarnings("ignore:n_fft=.* is too large")
