@@ -11,13 +11,17 @@ Two faces over one engine:
 """
 
 from ._batch import transform_many
+from ._cache import CacheWarning
 from ._embedding import TimeDelayEmbedding
+from ._errors import OutputTooLargeError
 from ._estimator import CrossSimilarity, SkxsimVersionWarning
 from ._function import cross_similarity
 from ._version import __version__
 
 __all__ = [
+    "CacheWarning",
     "CrossSimilarity",
+    "OutputTooLargeError",
     "SkxsimVersionWarning",
     "TimeDelayEmbedding",
     "__version__",

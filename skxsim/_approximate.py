@@ -21,15 +21,16 @@ Orientation: scikit-learn (rows are frames).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 import pickle
 import threading
 
 import numpy as np
-from sklearn.metrics import pairwise_distances
 
-from ._engine import select_k_smallest
+from ._engine import choose_k
+from ._index import exact_index, merge_rows
 
 # Metrics each library computes, by their scikit-learn names.
 HNSW_METRICS = ("euclidean", "l2", "sqeuclidean", "cosine")
@@ -48,10 +49,6 @@ NNDESCENT_METRICS = (
 # The seed used when ``algorithm_params`` gives no ``random_state``: a fixed
 # one, so that the same reference always gives the same index.
 DEFAULT_RANDOM_STATE = 0
-
-# Largest (rows x k x n_features) difference tensor built at once when the
-# distances of the proposed pairs are recomputed.
-_PAIR_CHUNK = 2**22
 
 
 def _import_extra(module: str, extra: str):
@@ -73,92 +70,85 @@ def _check_params(algorithm: str, params: dict, accepted) -> None:
         )
 
 
-def _pair_distances(X, reference, indices, metric, metric_params):
-    """``metric(X[i], reference[indices[i, j]])`` for every (i, j)."""
-    b, k = indices.shape
-    out = np.empty((b, k), dtype=X.dtype)
-    step = max(1, _PAIR_CHUNK // max(1, k * X.shape[1]))
-    for start in range(0, b, step):
-        rows = slice(start, start + step)
-        query = X[rows, np.newaxis, :]
-        neighbours = reference[indices[rows]]
-        if metric == "cosine":
-            out[rows] = _cosine_pairs(query, neighbours)
-            continue
-        diff = np.abs(query - neighbours)
-        if metric in ("euclidean", "l2", "sqeuclidean"):
-            d = np.einsum("ijk,ijk->ij", diff, diff)
-            out[rows] = d if metric == "sqeuclidean" else np.sqrt(d)
-        elif metric in ("manhattan", "cityblock", "l1"):
-            out[rows] = diff.sum(axis=2)
-        elif metric == "chebyshev":
-            out[rows] = diff.max(axis=2)
-        else:  # minkowski
-            p = float(metric_params.get("p", 2))
-            out[rows] = np.power(np.power(diff, p).sum(axis=2), 1 / p)
-    return out
-
-
-def _cosine_pairs(query, neighbours):
-    def unit(a):
-        norms = np.sqrt(np.einsum("...k,...k->...", a, a))[..., np.newaxis]
-        # scikit-learn's convention: a zero vector has cosine similarity 0
-        # with everything (distance 1).
-        return a / np.where(norms == 0, 1, norms)
-
-    u, v = unit(query), unit(neighbours)
-    dist = 1 - np.einsum("ijk,ijk->ij", np.broadcast_to(u, v.shape), v)
-    # Near 0, 1 - cos loses every digit; half the squared chord between the
-    # unit vectors is the same quantity, computed accurately.
-    small = dist < 1e-2
-    if np.any(small):
-        chord = u - v
-        dist = np.where(small, 0.5 * np.einsum("ijk,ijk->ij", chord, chord), dist)
-    return np.clip(dist, 0, 2)
-
-
 class ApproximateIndex:
     """Common finishing of an approximate index's answers.
 
-    Subclasses implement ``_candidates(X, k) -> indices`` of shape
-    ``(len(X), k)``, with ``-1`` (or a repeated index) where the library
-    found fewer than ``k`` neighbours, and the persistence of their library
-    object.
+    Subclasses implement ``_candidates(X, n) -> indices`` of shape
+    ``(len(X), n)``, with ``-1`` (or a repeated index) where the library
+    found fewer than ``n`` neighbours, and the persistence of their library
+    object.  Distances come from the exact index of the same reference, so
+    they are the metric's exact values, bit for bit those of exact search.
     """
 
     exact = False
+    uses_blas = False
 
     def __init__(self, reference, metric, metric_params) -> None:
         self.reference_ = reference
         self.metric = metric
         self.metric_params = dict(metric_params or {})
         self.n_samples_fit_, self.n_features_in_ = reference.shape
+        self.exact_ = exact_index(reference, metric, self.metric_params)
 
-    def kneighbors_block(self, X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def distances_block(self, X: np.ndarray) -> np.ndarray:
+        return self.exact_.distances_block(X)
+
+    # Persistence: the library's index travels as the bytes it serialised to
+    # when it was built, with their digest.  Bytes are checked before the
+    # library reads them: a damaged file is an error here, not a crash in
+    # C++ code.
+
+    def _keep_library_index(self, index) -> None:
+        self._library_bytes = pickle.dumps(index, protocol=4)
+        self._library_digest = hashlib.blake2b(self._library_bytes).hexdigest()
+        self._restore(index)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_index", None)
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if hashlib.blake2b(self._library_bytes).hexdigest() != self._library_digest:
+            raise ValueError(
+                f"the serialised {self._LIBRARY[0]} index is damaged (its digest "
+                "does not match)."
+            )
+        _import_extra(*self._LIBRARY)
+        self._restore(pickle.loads(self._library_bytes))
+
+    def kneighbors_block(self, X: np.ndarray, k: int, band=None, values=True):
         """The (approximate) k nearest reference frames of each row of ``X``.
 
-        Returns ``(distances, indices)`` of shape ``(len(X), k)``: exactly
-        ``k`` distinct neighbours per row, in ascending reference-index order,
-        with their true metric distances in ``X.dtype``.
+        ``k`` distinct neighbours per row (fewer only where a band leaves
+        fewer frames), in ascending column order, with their exact metric
+        distances.  A row the library answers short is searched exactly.
         """
         X = np.asarray(X, dtype=self.reference_.dtype)
-        indices = np.sort(self._candidates(X, k).astype(np.intp, copy=False), axis=1)
+        b, m = X.shape[0], self.n_samples_fit_
+        extra = 2 * band[1] - 1 if band is not None else 0
+        indices = self._candidates(X, min(m, k + extra)).astype(np.intp)
+        indices = np.sort(indices, axis=1)
         short = (indices[:, 0] < 0) | np.any(indices[:, 1:] == indices[:, :-1], axis=1)
-        indices[short] = 0  # placeholders, replaced below
-        distances = _pair_distances(
-            X, self.reference_, indices, self.metric, self.metric_params
-        )
-        if np.any(short):
-            distances[short], indices[short] = self._exact_rows(X[short], k)
-        return distances, indices
-
-    def _exact_rows(self, X, k):
-        """Exact k nearest neighbours of a few rows whose search came short."""
-        D = pairwise_distances(
-            X, self.reference_, metric=self.metric, **self.metric_params
-        ).astype(X.dtype, copy=False)
-        cols, values = select_k_smallest(D, k)
-        return values, cols
+        allowed = ~short[:, None] & (indices >= 0)
+        if band is not None:
+            allowed &= np.abs(indices - band[0][:, None]) >= band[1]
+        rows = np.nonzero(allowed)[0]
+        cols = indices[allowed]
+        dist = self.exact_.pair_distances(X, rows, cols)
+        counts, cols, dist = choose_k(rows, cols, dist, k, b)
+        # A band can leave a row fewer than k proposals: search it exactly too.
+        short |= counts < min(k, m - extra)
+        if not np.any(short):
+            return counts, cols, dist
+        keep = ~short[np.repeat(np.arange(b), counts)]
+        counts, cols, dist = np.where(short, 0, counts), cols[keep], dist[keep]
+        todo = np.flatnonzero(short)
+        sub_band = None if band is None else (band[0][todo], band[1])
+        sub = self.exact_.kneighbors_block(X[todo], k, sub_band)
+        return merge_rows(counts, cols, dist, todo, sub)
 
 
 class HNSWIndex(ApproximateIndex):
@@ -213,9 +203,11 @@ class HNSWIndex(ApproximateIndex):
             np.arange(n_ref),
             num_threads=-1 if n_jobs is None else int(n_jobs),
         )
-        self._set_index(index)
+        self._keep_library_index(index)
 
-    def _set_index(self, index) -> None:
+    _LIBRARY = ("hnswlib", "hnsw")
+
+    def _restore(self, index) -> None:
         # hnswlib searches with max(ef, k) candidates: ef below k is raised.
         index.set_ef(int(self.params["ef"]))
         self._index = index
@@ -230,20 +222,6 @@ class HNSWIndex(ApproximateIndex):
             # row; every row is then marked short and searched exactly.
             return np.full((X.shape[0], k), -1, dtype=np.intp)
         return labels.astype(np.intp)
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        del state["_index"]
-        # hnswlib's own serialisation, as bytes: a memory-mapped load
-        # (joblib mmap_mode) then leaves it alone.
-        state["_index_bytes"] = pickle.dumps(self._index, protocol=4)
-        return state
-
-    def __setstate__(self, state):
-        data = state.pop("_index_bytes")
-        self.__dict__.update(state)
-        _import_extra("hnswlib", "hnsw")
-        self._set_index(pickle.loads(data))
 
 
 class NNDescentIndex(ApproximateIndex):
@@ -307,6 +285,11 @@ class NNDescentIndex(ApproximateIndex):
         )
         # Build the search graph now: fit pays for it, and it is what pickles.
         index.prepare()
+        self._keep_library_index(index)
+
+    _LIBRARY = ("pynndescent", "nndescent")
+
+    def _restore(self, index) -> None:
         self._index = index
         self._lock = threading.Lock()
 
@@ -321,26 +304,14 @@ class NNDescentIndex(ApproximateIndex):
             )
             return np.array(indices, dtype=np.intp)
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        del state["_lock"]
-        # pynndescent pickles its search graph (not its compiled search
-        # function, which it rebuilds on load).
-        state["_index"] = pickle.dumps(self._index, protocol=4)
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        _import_extra("pynndescent", "nndescent")
-        self._index = pickle.loads(state["_index"])
-        self._lock = threading.Lock()
-
 
 def build_hnsw(reference, metric, metric_params, algorithm_params) -> HNSWIndex:
     """Builder of the ``"hnsw"`` backend (see :class:`HNSWIndex`)."""
     return HNSWIndex(reference, metric, metric_params, **algorithm_params)
 
 
-def build_nndescent(reference, metric, metric_params, algorithm_params) -> NNDescentIndex:
+def build_nndescent(
+    reference, metric, metric_params, algorithm_params
+) -> NNDescentIndex:
     """Builder of the ``"nndescent"`` backend (see :class:`NNDescentIndex`)."""
     return NNDescentIndex(reference, metric, metric_params, **algorithm_params)

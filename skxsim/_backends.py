@@ -1,155 +1,195 @@
-"""Neighbour-search backends behind one small interface, and their registry.
+"""The backend registry, and how ``algorithm="auto"`` chooses among them.
 
-A backend turns a validated reference (rows are frames) into an *index*: a
-picklable object with
-
-- ``n_samples_fit_`` and ``n_features_in_``;
-- ``kneighbors_block(X, k) -> (distances, indices)``, both of shape
-  ``(len(X), k)``, each row's neighbours in ascending reference-index order
-  (the order of a CSR row) and exactly ``k`` of them;
-- ``exact`` (bool): whether the answers are exact.
-
-Backends register a builder ``build(reference, metric, metric_params,
-algorithm_params) -> index`` in :data:`BACKENDS` together with the metrics
-they accept.  ``algorithm="auto"`` is resolved by :func:`resolve_algorithm`
-into a concrete, always exact, choice.
+A backend builds an index (see ``_index.NeighborIndex``) of a validated
+reference: ``build(reference, metric, metric_params, algorithm_params)``.
+:data:`BACKENDS` lists them with the metrics they compute; the public
+``algorithm`` values derive from it.  ``"auto"`` is resolved in ``fit`` into
+a concrete, always exact, backend by :func:`choose_exact`.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.neighbors import VALID_METRICS, NearestNeighbors
 
 from ._approximate import HNSW_METRICS, NNDESCENT_METRICS, build_hnsw, build_nndescent
-from ._engine import FAST_METRICS, ExactIndex
-
-# Every metric scikit-learn's NearestNeighbors accepts, but "precomputed",
-# which has no meaning for a reference/query pair given as features.
-ALL_METRICS = sorted(
-    set(itertools.chain.from_iterable(VALID_METRICS.values())) - {"precomputed"}
+from ._index import BlasIndex, BruteIndex, TreeIndex
+from ._metrics import (
+    ALL_METRICS,
+    BALL_TREE_METRICS,
+    BLAS_METRICS,
+    BRUTE_METRICS,
+    KD_TREE_METRICS,
+    canonical,
+    is_blas_metric,
 )
 
 
-class SklearnIndex:
-    """A fitted :class:`sklearn.neighbors.NearestNeighbors` used as an index."""
-
-    exact = True
-
-    def __init__(self, reference, metric, metric_params, algorithm):
-        self.reference_ = reference
-        params = dict(metric_params or {})
-        # NearestNeighbors takes minkowski's p as its own argument (and warns
-        # when it comes through metric_params).
-        p = params.pop("p", 2)
-        self.nn_ = NearestNeighbors(
-            algorithm=algorithm, metric=metric, p=p, metric_params=params or None
-        ).fit(reference)
-        self.n_samples_fit_, self.n_features_in_ = reference.shape
-
-    def kneighbors_block(self, X, k):
-        dist, ind = self.nn_.kneighbors(X, n_neighbors=k)
-        # scikit-learn orders neighbours by distance; CSR rows want columns.
-        order = np.argsort(ind, axis=1, kind="stable")
-        return (
-            np.take_along_axis(dist, order, axis=1),
-            np.take_along_axis(ind, order, axis=1),
-        )
+def _build_blas(reference, metric, metric_params, algorithm_params):
+    return BlasIndex(reference, metric)
 
 
-class BLASIndex(ExactIndex):
-    """The exact BLAS engine as a backend."""
-
-    exact = True
+def _build_brute(reference, metric, metric_params, algorithm_params):
+    return BruteIndex(reference, metric, metric_params)
 
 
-def _build_exact(reference, metric, metric_params, algorithm_params):
-    return BLASIndex(reference, metric)
-
-
-def _sklearn_builder(algorithm):
+def _tree_builder(kind):
     def build(reference, metric, metric_params, algorithm_params):
-        return SklearnIndex(reference, metric, metric_params, algorithm)
+        return TreeIndex(reference, metric, metric_params, kind)
 
     return build
 
 
 @dataclass(frozen=True)
 class Backend:
-    """A registered backend: its builder and the metrics it accepts."""
+    """A registered backend: its builder, the metrics it computes, whether it
+    is exact, and the optional extra that provides it."""
 
     build: Callable
-    metrics: tuple
-    extra: str | None = None  # the optional extra that provides it
+    metrics: frozenset
+    exact: bool = True
+    extra: str | None = None
+    accepts_callable: bool = False
 
+
+# Trees search the BLAS metrics too: euclidean trees (of unit vectors for
+# cosine), with the distances recomputed by the BLAS engine's exact formula.
+_BLAS_NAMES = frozenset(BLAS_METRICS)
 
 BACKENDS: dict[str, Backend] = {
-    "exact": Backend(_build_exact, FAST_METRICS),
-    "brute": Backend(_sklearn_builder("brute"), tuple(ALL_METRICS)),
-    "kd_tree": Backend(_sklearn_builder("kd_tree"), tuple(VALID_METRICS["kd_tree"])),
+    # "blas" is what "auto" and "brute" resolve to for the BLAS metrics.
+    "blas": Backend(_build_blas, _BLAS_NAMES),
+    "brute": Backend(_build_brute, frozenset(ALL_METRICS), accepts_callable=True),
+    "kd_tree": Backend(_tree_builder("kd_tree"), KD_TREE_METRICS | _BLAS_NAMES),
     "ball_tree": Backend(
-        _sklearn_builder("ball_tree"), tuple(VALID_METRICS["ball_tree"])
+        _tree_builder("ball_tree"),
+        BALL_TREE_METRICS | _BLAS_NAMES,
+        accepts_callable=True,
     ),
     # Approximate, optional extras: their libraries load only when an index
     # is built (or unpickled).
-    "hnsw": Backend(build_hnsw, HNSW_METRICS, extra="hnsw"),
-    "nndescent": Backend(build_nndescent, NNDESCENT_METRICS, extra="nndescent"),
+    "hnsw": Backend(build_hnsw, frozenset(HNSW_METRICS), exact=False, extra="hnsw"),
+    "nndescent": Backend(
+        build_nndescent, frozenset(NNDESCENT_METRICS), exact=False, extra="nndescent"
+    ),
 }
 
 
 def public_algorithms() -> list[str]:
-    """Values users may pass as ``algorithm``: "auto" and the registry.
-
-    "exact" is internal: it is what "auto" and "brute" resolve to for the
-    metrics the BLAS engine computes.
-    """
-    return ["auto"] + [name for name in BACKENDS if name != "exact"]
+    """Values users may pass as ``algorithm``: "auto" and the registry's,
+    but "blas" (what "auto" and "brute" use for the BLAS metrics)."""
+    return ["auto"] + [name for name in BACKENDS if name != "blas"]
 
 
-def uses_fast_engine(metric, metric_params) -> bool:
-    return isinstance(metric, str) and metric in FAST_METRICS and not metric_params
+def check_algorithm_params(algorithm: str, algorithm_params) -> None:
+    """Exact backends take no ``algorithm_params`` (they would only enter the
+    cache key); the approximate ones check theirs when they build."""
+    if algorithm_params and (algorithm == "auto" or BACKENDS[algorithm].exact):
+        raise ValueError(
+            f"algorithm={algorithm!r} is exact and takes no algorithm_params; "
+            f"got {algorithm_params!r}. They apply to 'hnsw' and 'nndescent'."
+        )
 
 
-def resolve_algorithm(algorithm: str, metric, metric_params) -> str:
-    """The concrete backend for ``algorithm`` and ``metric``.
-
-    ``"auto"`` and ``"brute"`` use the BLAS engine where it computes the
-    metric, scikit-learn's brute force otherwise.  A metric a backend does
-    not accept is a ``ValueError`` naming both.
-    """
-    if algorithm in ("auto", "brute"):
-        return "exact" if uses_fast_engine(metric, metric_params) else "brute"
+def check_algorithm_metric(algorithm: str, metric) -> None:
+    """A ``ValueError`` naming both when ``algorithm`` cannot compute ``metric``."""
+    if algorithm == "auto":
+        return
     backend = BACKENDS[algorithm]
-    if callable(metric) and algorithm in ("kd_tree", "ball_tree"):
-        if algorithm == "kd_tree":
+    if callable(metric):
+        if not backend.accepts_callable:
             raise ValueError(
-                "algorithm='kd_tree' does not accept a callable metric; "
-                "use algorithm='ball_tree' or 'brute'."
+                f"algorithm={algorithm!r} does not accept a callable metric; "
+                "use algorithm='brute' or 'ball_tree'."
             )
-        return algorithm
-    if metric not in backend.metrics:
+        return
+    name = canonical(metric)
+    if name not in backend.metrics and metric not in backend.metrics:
         raise ValueError(
             f"metric={metric!r} is not supported by algorithm={algorithm!r}; "
             f"it supports {sorted(backend.metrics)}."
         )
-    return algorithm
+
+
+def candidate_backends(algorithm: str, metric, metric_params) -> list[str]:
+    """The concrete backends ``algorithm`` may resolve to, cheapest first.
+
+    For ``"auto"``: the BLAS engine (BLAS metrics) or scikit-learn's
+    distances by brute force, and a KD-tree where the cost model may prefer
+    one; a metric brute force lacks goes to the tree that has it.
+    """
+    blas = is_blas_metric(metric, metric_params)
+    if algorithm == "brute":
+        return ["blas" if blas else "brute"]
+    if algorithm != "auto":
+        return [algorithm]
+    name = canonical(metric)
+    if blas:
+        return ["blas", "kd_tree"]
+    if callable(name) or name in BRUTE_METRICS:
+        return ["brute"]
+    if name in KD_TREE_METRICS:
+        return ["kd_tree"]
+    return ["ball_tree"]
 
 
 def build_index(reference, metric, metric_params, algorithm, algorithm_params=None):
-    """Build the index of ``reference`` with the resolved ``algorithm``.
+    """Build the index of ``reference`` with the concrete ``algorithm``.
 
     This is the function the ``memory=`` cache wraps: its result depends only
     on the reference content and these index parameters.
     """
-    BUILD_COUNTER["builds"] += 1
     return BACKENDS[algorithm].build(
         reference, metric, metric_params, algorithm_params or {}
     )
 
 
-# Incremented on every real (uncached) index build; tests read it to check
-# that the cache is used.
-BUILD_COUNTER = {"builds": 0}
+# ----------------------------------------------------------------- cost model
+# Nanoseconds, fitted by ``benchmarks/bench_cross_similarity.py --calibrate``
+# on one core of the machine named in ``benchmarks/README.md``: the BLAS
+# engine's cost per (query, reference) pair, as a + b * d, and a KD-tree's cost
+# per distance evaluation, as c + e * d.
+BLAS_NS_PER_PAIR = (1.0, 0.02)
+TREE_NS_PER_CALL = (100.0, 2.0)
+# The tree's cost is measured on reference frames, which may sit closer to
+# the reference than the queries will: it must win by this factor.
+TREE_SAFETY = 2.0
+# Beyond this many features a KD-tree prunes too little to compete.
+TREE_MAX_FEATURES = 24
+# Reference frames used to measure how much the tree prunes.
+_PROBE_ROWS = 256
+
+
+def predicted_costs(tree: TreeIndex, k: int) -> tuple[float, float]:
+    """Predicted (blas, tree) nanoseconds per query frame for this reference.
+
+    The tree's pruning is measured, not guessed: a fixed, evenly spaced
+    sample of the reference frames is queried for its k + 1 nearest, and the
+    tree counts its distance evaluations (deterministic for a given
+    reference and k).
+    """
+    n_ref, d = tree.n_samples_fit_, tree.n_features_in_
+    step = max(1, n_ref // _PROBE_ROWS)
+    sample = tree.reference_[::step][:_PROBE_ROWS]
+    tree.tree_.reset_n_calls()
+    tree.tree_.query(tree._points(sample), k=min(n_ref, k + 1))
+    calls = tree.tree_.get_n_calls() / max(len(sample), 1)
+    blas = n_ref * (BLAS_NS_PER_PAIR[0] + BLAS_NS_PER_PAIR[1] * d)
+    return blas, calls * (TREE_NS_PER_CALL[0] + TREE_NS_PER_CALL[1] * d)
+
+
+def choose_exact(candidates: list[str], reference: np.ndarray, k: int, build):
+    """Resolve ``"auto"``: build the candidate indexes the cost model needs and
+    return ``(name, index)`` of the cheapest.  ``build(name)`` builds one
+    (through the ``memory=`` cache)."""
+    if candidates == ["blas", "kd_tree"]:
+        if reference.shape[1] > TREE_MAX_FEATURES or k >= reference.shape[0] // 2:
+            return "blas", build("blas")
+        tree = build("kd_tree")
+        blas_ns, tree_ns = predicted_costs(tree, k)
+        if TREE_SAFETY * tree_ns < blas_ns:
+            return "kd_tree", tree
+        return "blas", build("blas")
+    return candidates[0], build(candidates[0])

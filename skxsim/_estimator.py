@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import (
@@ -12,26 +12,38 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    InvalidParameterError,
-    StrOptions,
-)
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._backends import ALL_METRICS, public_algorithms, resolve_algorithm
-from ._cache import cached_build_index
+from . import _params
+from ._backends import (
+    candidate_backends,
+    check_algorithm_metric,
+    check_algorithm_params,
+    choose_exact,
+)
+from ._cache import cached_build
+from ._errors import WAYS_OUT, check_output_size, output_bytes
 from ._graph import (
     BANDWIDTH_NAMES,
-    MODES,
     PER_PAIR_BANDWIDTHS,
-    cross_graph,
+    PairBandwidth,
+    full_graph,
     median_bandwidth,
+    neighbor_graph,
+)
+from ._metrics import check_metric_params
+from ._search import (
+    all_distances,
+    full_row_statistics,
+    kneighbors,
     reference_statistics,
-    resolve_k,
 )
 from ._version import __version__
+
+# Parameters that shape the fitted index and statistics: changing one after
+# fit needs a refit.
+_FIT_PARAMS = ("k", "metric", "metric_params", "algorithm", "algorithm_params")
 
 
 class SkxsimVersionWarning(UserWarning):
@@ -146,21 +158,17 @@ default="auto"
     """
 
     _parameter_constraints: dict = {
-        "k": [Interval(Integral, 1, None, closed="left"), None],
-        "metric": [StrOptions(set(ALL_METRICS)), callable],
+        "k": _params.K,
+        "metric": _params.METRIC,
         "metric_params": [dict, None],
-        "mode": [StrOptions(set(MODES))],
-        "bandwidth": [
-            Interval(Real, 0, None, closed="neither"),
-            StrOptions(set(BANDWIDTH_NAMES)),
-            None,
-        ],
+        "mode": _params.MODE,
+        "bandwidth": _params.BANDWIDTH,
         "full": ["boolean"],
         "sparse": ["boolean"],
-        "algorithm": [StrOptions(set(public_algorithms()))],
+        "algorithm": _params.ALGORITHM,
         "algorithm_params": [dict, None],
-        "n_jobs": [Integral, None],
-        "memory": [None, str, HasMethods(["cache"])],
+        "n_jobs": _params.N_JOBS,
+        "memory": _params.MEMORY,
     }
 
     def __init__(
@@ -217,34 +225,73 @@ default="auto"
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X):
+        _params.check_bandwidth_value(self.bandwidth)
+        check_algorithm_metric(self.algorithm, self.metric)
+        check_algorithm_params(self.algorithm, self.algorithm_params)
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        n_ref = X.shape[0]
+        n_ref, n_features = X.shape
+        metric_params = check_metric_params(self.metric, self.metric_params, n_features)
         self.n_samples_fit_ = n_ref
         self._fit_dtype = X.dtype
-        self.k_ = resolve_k(self.k, n_ref)
-        self._fit_method = resolve_algorithm(
-            self.algorithm, self.metric, self.metric_params
-        )
-        build = cached_build_index(self.memory)
-        self.index_ = build(
-            X, self.metric, self.metric_params, self._fit_method, self.algorithm_params
-        )
+        self.k_ = _params.resolve_k(self.k, n_ref)
+        self._fitted_params = {name: getattr(self, name) for name in _FIT_PARAMS}
+        self._fitted_affinity = (self.mode, self.bandwidth)
+        candidates = candidate_backends(self.algorithm, self.metric, metric_params)
+
+        def build(name):
+            return cached_build(
+                self.memory, X, self.metric, metric_params, name, self.algorithm_params
+            )
+
+        self._fit_method, self.index_ = choose_exact(candidates, X, self.k_, build)
+        if self.full and self.mode != "connectivity" and not self.index_.exact:
+            warnings.warn(
+                "full=True computes every distance exactly; the approximate "
+                f"{self._fit_method!r} index is used only for the bandwidth "
+                "statistics.",
+                UserWarning,
+                stacklevel=3,
+            )
+        self._learn_bandwidth(X)
+        return self
+
+    def _learn_bandwidth(self, X):
+        """Statistics of the reference frames' neighbours within the reference."""
         self.bandwidth_ = None
         self.reference_kth_distance_ = None
         self.reference_mean_distance_ = None
-        if self.mode == "affinity":
-            if isinstance(self.bandwidth, Real):
-                self.bandwidth_ = float(self.bandwidth)
-            else:
-                kth, mean_k = reference_statistics(
-                    self.index_, X, self.k_, n_jobs=self.n_jobs
-                )
-                if self.bandwidth in PER_PAIR_BANDWIDTHS:
-                    self.reference_kth_distance_ = kth
-                    self.reference_mean_distance_ = mean_k
-                else:
-                    self.bandwidth_ = median_bandwidth(kth, "the reference frames")
-        return self
+        if self.mode != "affinity":
+            return
+        if isinstance(self.bandwidth, Real):
+            self.bandwidth_ = float(self.bandwidth)
+            return
+        kth, mean = reference_statistics(
+            self.index_, X, self.k_, n_jobs=self.n_jobs, dtype=self._fit_dtype
+        )
+        if self.bandwidth in PER_PAIR_BANDWIDTHS:
+            self.reference_kth_distance_ = kth
+            self.reference_mean_distance_ = mean
+        else:
+            self.bandwidth_ = median_bandwidth(kth, "the reference frames")
+
+    def _bandwidth_for_transform(self):
+        """The bandwidth ``transform`` uses: the current parameters, with the
+        statistics learned in fit where the bandwidth is data-driven."""
+        if self.mode != "affinity":
+            return None
+        if isinstance(self.bandwidth, Real):
+            return float(self.bandwidth)
+        fitted_mode, fitted_bandwidth = self._fitted_affinity
+        if fitted_mode != "affinity" or _rule(fitted_bandwidth) != _rule(
+            self.bandwidth
+        ):
+            raise ValueError(
+                f"mode='affinity' with bandwidth={self.bandwidth!r} needs "
+                "statistics of the reference learned in fit, and this estimator "
+                f"was fitted with mode={fitted_mode!r}, "
+                f"bandwidth={fitted_bandwidth!r}: fit it again."
+            )
+        return self.bandwidth_ if self.bandwidth_ is not None else self.bandwidth
 
     def transform(self, X):
         """Cross-similarity of the query frames to the reference.
@@ -261,30 +308,58 @@ default="auto"
             frame; float32 for a float32 reference, float64 otherwise.
         """
         check_is_fitted(self)
+        self._check_unchanged()
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        X = X.astype(self._fit_dtype, copy=False)
-        if self.mode != "affinity":
-            bandwidth = None
-        elif self.bandwidth_ is not None:
-            bandwidth = self.bandwidth_
-        else:
-            bandwidth = self.bandwidth
-        return cross_graph(
+        X = as_fit_dtype(X, self._fit_dtype)
+        bandwidth = self._bandwidth_for_transform()
+        n, n_ref = X.shape[0], self.n_samples_fit_
+        full = self.full and self.mode != "connectivity"
+        dtype = self._fit_dtype
+        check_output_size(
+            output_bytes(n, n_ref, self.k_, full, self.sparse, dtype),
+            f"the cross-similarity of {n} query frames to {n_ref} reference frames",
+            WAYS_OUT,
+        )
+        if full:
+            D = np.empty((n, n_ref), dtype=dtype)
+            all_distances(self.index_, X, D, n_jobs=self.n_jobs)
+            if isinstance(bandwidth, str):
+                bandwidth = self._pair_bandwidth(full_row_statistics(D, self.k_))
+            return full_graph(
+                D, mode=self.mode, bandwidth=bandwidth, sparse=self.sparse
+            )
+        neighbors = kneighbors(
             self.index_,
             X,
-            k=self.k_,
+            self.k_,
+            n_jobs=self.n_jobs,
+            values=self.mode != "connectivity",
+        )
+        if isinstance(bandwidth, str):
+            bandwidth = self._pair_bandwidth(neighbors.row_statistics(dtype))
+        return neighbor_graph(
+            neighbors,
+            n_ref,
             mode=self.mode,
             bandwidth=bandwidth,
-            full=self.full,
+            dtype=dtype,
             sparse=self.sparse,
-            reference_stats=(
-                self.reference_kth_distance_,
-                self.reference_mean_distance_,
-            ),
-            metric=self.metric,
-            metric_params=self.metric_params,
-            n_jobs=self.n_jobs,
         )
+
+    def _pair_bandwidth(self, query_stats):
+        reference_stats = (self.reference_kth_distance_, self.reference_mean_distance_)
+        return PairBandwidth(self.bandwidth, query_stats, reference_stats)
+
+    def _check_unchanged(self):
+        """Parameters that shaped the fitted index must not have changed."""
+        for name, value in self._fitted_params.items():
+            current = getattr(self, name)
+            if not _same(current, value):
+                raise ValueError(
+                    f"{name}={current!r} differs from {name}={value!r} used in "
+                    f"fit: the fitted index depends on it. Fit again after "
+                    f"set_params({name}=...)."
+                )
 
     @property
     def _n_features_out(self) -> int:
@@ -311,3 +386,30 @@ default="auto"
                 stacklevel=2,
             )
         super().__setstate__(state)
+
+
+def _rule(bandwidth):
+    return "med_k_scalar" if bandwidth is None else bandwidth
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b))
+    return a is b or a == b
+
+
+def as_fit_dtype(X: np.ndarray, dtype) -> np.ndarray:
+    """``X`` cast to the fitted dtype, still finite after the cast."""
+    if X.dtype == dtype:
+        return X
+    with np.errstate(over="ignore"):
+        cast = X.astype(dtype)
+    if not np.all(np.isfinite(cast)):
+        raise ValueError(
+            f"X holds values too large for {np.dtype(dtype).name}, the dtype "
+            "of the reference this estimator was fitted on (they overflow to "
+            "inf). Fit on float64 data or rescale the features."
+        )
+    return cast

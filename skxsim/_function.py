@@ -1,7 +1,8 @@
 """``cross_similarity``: a drop-in for ``librosa.segment.cross_similarity``.
 
 A thin adapter over the estimator's machinery: librosa orientation in and
-out, the same blocked engine in between.
+out, the same index, blocked search and graph assembly in between; the
+output is written straight into its final layout and dtype.
 """
 
 from __future__ import annotations
@@ -11,42 +12,60 @@ from typing import Literal, overload
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_array
+from sklearn.utils._param_validation import validate_params
 
-from ._backends import ALL_METRICS, build_index, resolve_algorithm
+from . import _params
+from ._backends import build_index, candidate_backends, choose_exact
+from ._errors import WAYS_OUT, check_output_size, librosa_errors, output_bytes
 from ._graph import (
-    MODES,
     PER_PAIR_BANDWIDTHS,
-    check_bandwidth_spec,
-    cross_graph,
+    PairBandwidth,
+    full_graph,
+    median_bandwidth,
+    neighbor_graph,
+)
+from ._metrics import check_metric_params
+from ._search import (
+    all_distances,
+    full_row_statistics,
+    kneighbors,
     reference_statistics,
-    resolve_k,
 )
 
 
-def _frames(data, name: str) -> np.ndarray:
-    """``(..., d, n)`` to frames as rows ``(n, d * prod(...))``, as librosa."""
+def as_frames(data, name: str) -> np.ndarray:
+    """``(..., d, n)`` to C-ordered frames as rows ``(n, d * prod(...))``.
+
+    librosa swaps the frame axis to the front and flattens the rest in
+    Fortran order, so channel c of feature f lands at column f * C + c.
+    """
+    if sp.issparse(data):
+        raise ValueError(
+            f"{name} is a scipy.sparse matrix; cross_similarity needs a dense "
+            f"array of features by frames: pass {name}.toarray()."
+        )
     data = np.atleast_2d(np.asarray(data))
-    # librosa swaps the frame axis to the front and flattens the rest in
-    # Fortran order, so channel c of feature f lands at column f * C + c.
     frames = np.swapaxes(data, -1, 0)
     n_features = int(np.prod(data.shape[:-1]))
     frames = frames.reshape((frames.shape[0], n_features), order="F")
     return check_array(
         frames,
         dtype=[np.float64, np.float32],
+        order="C",
         ensure_min_samples=1,
         ensure_min_features=1,
         input_name=name,
     )
 
 
-def _check_metric(metric) -> None:
-    if callable(metric):
-        return
-    if not isinstance(metric, str) or metric not in ALL_METRICS:
+def check_leading_shapes(data, data_ref) -> None:
+    """Query and reference must agree on every axis but the last (frames)."""
+    shapes = [np.shape(a) if not sp.issparse(a) else a.shape for a in (data, data_ref)]
+    if len(shapes[0]) >= 2 and len(shapes[1]) >= 2 and shapes[0][:-1] != shapes[1][:-1]:
         raise ValueError(
-            f"metric={metric!r} is not supported; use a callable or one of "
-            f"{ALL_METRICS}."
+            f"data.shape={shapes[0]} and data_ref.shape={shapes[1]} do not match "
+            "on leading dimension(s) (features): only the last axis (frames) "
+            "may differ."
         )
 
 
@@ -78,6 +97,20 @@ def cross_similarity(
 ) -> sp.csc_matrix: ...
 
 
+@librosa_errors
+@validate_params(
+    {
+        "data": ["array-like", "sparse matrix"],
+        "data_ref": ["array-like", "sparse matrix"],
+        "k": _params.K,
+        "metric": _params.METRIC,
+        "sparse": ["boolean"],
+        "mode": _params.MODE,
+        "bandwidth": _params.BANDWIDTH + [np.ndarray],
+        "full": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def cross_similarity(
     data: np.ndarray,
     data_ref: np.ndarray,
@@ -162,62 +195,63 @@ def cross_similarity(
     >>> bool(xsim[10:40].diagonal().all())   # each query frame finds its source
     True
     """
-    if mode not in MODES:
-        raise ValueError(f"mode={mode!r} is not one of {list(MODES)}.")
-    _check_metric(metric)
-    check_bandwidth_spec(bandwidth)
-    data_arr, ref_arr = (
-        np.atleast_2d(np.asarray(data)),
-        np.atleast_2d(np.asarray(data_ref)),
-    )
-    if data_arr.shape[:-1] != ref_arr.shape[:-1]:
+    check_leading_shapes(data, data_ref)
+    X = as_frames(data, "data")
+    R = as_frames(data_ref, "data_ref")
+    if X.shape[1] != R.shape[1]:
         raise ValueError(
-            f"data.shape={data_arr.shape} and data_ref.shape={ref_arr.shape} "
-            "do not match on leading dimension(s) (features): only the last "
-            "axis (frames) may differ."
+            f"data has {X.shape[1]} features per frame and data_ref has "
+            f"{R.shape[1]}: they must match."
         )
-    X = _frames(data_arr, "data")
-    R = _frames(ref_arr, "data_ref")
     if X.dtype != R.dtype:
         X, R = X.astype(np.float64), R.astype(np.float64)
     n, n_ref = X.shape[0], R.shape[0]
-    k = resolve_k(k, n_ref)
-
+    k = _params.resolve_k(k, n_ref)
+    metric_params = check_metric_params(metric, None, R.shape[1])
+    _params.check_bandwidth_value(bandwidth)
     if isinstance(bandwidth, np.ndarray) and mode == "affinity":
-        if bandwidth.shape != (n, n_ref):
-            raise ValueError(
-                f"bandwidth ndarray has shape {bandwidth.shape}; it must be "
-                f"(n, n_ref) = ({n}, {n_ref}), indexed [query, reference]."
-            )
-        if not (np.all(np.isfinite(bandwidth)) and np.all(bandwidth > 0)):
-            raise ValueError("every entry of the bandwidth ndarray must be > 0.")
+        _params.check_bandwidth_matrix(bandwidth, n, n_ref)
+    full = full and mode != "connectivity"
+    dtype = np.dtype(bool) if mode == "connectivity" else X.dtype
+    check_output_size(
+        output_bytes(n, n_ref, k, full, sparse, dtype),
+        f"the cross-similarity of {n} query frames to {n_ref} reference frames",
+        WAYS_OUT,
+    )
 
-    algorithm = resolve_algorithm("auto", metric, None)
-    index = build_index(R, metric, None, algorithm)
+    def build(name):
+        return build_index(R, metric, metric_params, name)
 
-    reference_stats = None
-    bw = bandwidth
-    if mode == "affinity":
-        if bandwidth is None or (
-            isinstance(bandwidth, str) and bandwidth == "med_k_scalar"
-        ):
-            bw = "med_k_query"
-        elif isinstance(bandwidth, str) and bandwidth in PER_PAIR_BANDWIDTHS:
-            reference_stats = reference_statistics(index, R, k)
+    candidates = candidate_backends("auto", metric, metric_params)
+    _, index = choose_exact(candidates, R, k, build)
+    per_pair = mode == "affinity" and isinstance(bandwidth, str)
+    per_pair = per_pair and bandwidth in PER_PAIR_BANDWIDTHS
+    reference_stats = (
+        reference_statistics(index, R, k, dtype=dtype) if per_pair else None
+    )
 
-    xsim = cross_graph(
-        index,
-        X,
-        k=k,
+    def resolve(query_stats):
+        """librosa's bandwidths: the data-driven ones from the query frames."""
+        if mode != "affinity" or isinstance(bandwidth, (float, int, np.ndarray)):
+            return bandwidth
+        if per_pair:
+            return PairBandwidth(bandwidth, query_stats(), reference_stats)
+        return median_bandwidth(query_stats()[0], "the query frames")
+
+    if full:
+        # The output's own buffer, transposed: (n_ref, n).
+        out = np.empty((n, n_ref), dtype).T if sparse else np.empty((n_ref, n), dtype)
+        all_distances(index, X, out.T)
+        bw = resolve(lambda: full_row_statistics(out.T, k))
+        return full_graph(out, mode=mode, bandwidth=bw, sparse=sparse, transpose=True)
+    neighbors = kneighbors(index, X, k, values=mode != "connectivity")
+    bw = resolve(lambda: neighbors.row_statistics(dtype))
+    return neighbor_graph(
+        neighbors,
+        n_ref,
         mode=mode,
         bandwidth=bw,
-        full=full,
+        dtype=dtype,
         sparse=sparse,
-        reference_stats=reference_stats,
-        metric=metric,
+        transpose=True,
     )
-    if mode == "connectivity":
-        xsim = xsim.astype(bool)
-    if sparse:
-        return sp.csc_matrix(xsim.T)
-    return np.ascontiguousarray(xsim.T)

@@ -1,19 +1,20 @@
-"""Graph assembly: k, modes, bandwidths and ``full``, into CSR or dense.
+"""Graph assembly: modes and bandwidths, into CSR, CSC or dense output.
 
-Orientation: scikit-learn.  Rows are query frames, columns reference frames;
-the librosa-compatible function transposes at its boundary.
+A pure function of what the search found (neighbour columns and distances,
+or every distance) and a resolved bandwidth.  Orientation: rows are query
+frames; ``transpose=True`` writes librosa's ``(n_ref, n)`` layout directly
+(the CSR arrays of the graph are the CSC arrays of its transpose, and a
+dense transposed output is filled in place, never copied).
 """
 
 from __future__ import annotations
 
-import math
-import warnings
-from numbers import Real
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._search import exact_index_for, kneighbors, pairwise
+from ._search import Neighbors
 
 MODES = ("connectivity", "distance", "affinity")
 PER_PAIR_BANDWIDTHS = (
@@ -25,68 +26,14 @@ PER_PAIR_BANDWIDTHS = (
 )
 BANDWIDTH_NAMES = ("med_k_scalar",) + PER_PAIR_BANDWIDTHS
 
-
-def default_k(n_ref: int) -> int:
-    """librosa's default: ``min(n_ref, 2 * ceil(sqrt(n_ref)))``."""
-    return int(min(n_ref, 2 * math.ceil(math.sqrt(n_ref))))
-
-
-def resolve_k(k, n_ref: int) -> int:
-    """``k`` for a reference of ``n_ref`` frames: default, checked, clipped."""
-    if k is None:
-        return default_k(n_ref)
-    if isinstance(k, bool) or not isinstance(k, Real) or k != int(k):
-        raise ValueError(f"k must be a positive integer or None; got k={k!r}.")
-    if k < 1:
-        raise ValueError(f"k must be >= 1; got k={k!r}.")
-    return int(min(int(k), n_ref))
-
-
-def check_bandwidth_spec(bandwidth) -> None:
-    """Reject a bandwidth that is no positive number and no known name."""
-    if bandwidth is None or isinstance(bandwidth, np.ndarray):
-        return
-    if isinstance(bandwidth, str):
-        if bandwidth not in BANDWIDTH_NAMES:
-            raise ValueError(
-                f"bandwidth={bandwidth!r} is not a known bandwidth; use a "
-                f"float > 0, None or one of {list(BANDWIDTH_NAMES)}."
-            )
-        return
-    if isinstance(bandwidth, bool) or not isinstance(bandwidth, Real):
-        raise ValueError(
-            f"bandwidth must be a float > 0, None, a name or an ndarray; "
-            f"got {bandwidth!r}."
-        )
-    if not (bandwidth > 0 and math.isfinite(bandwidth)):
-        raise ValueError(f"bandwidth must be a finite float > 0; got {bandwidth!r}.")
-
-
-def reference_statistics(index, reference, k: int, *, n_jobs=None):
-    """Each reference frame's k-NN statistics within the reference.
-
-    The frame itself is excluded, and ``min(k, n_ref - 1)`` neighbours are
-    used.  Returns ``(kth, mean_k)``: distance to the k-th neighbour and mean
-    distance to the k nearest.
-    """
-    n_ref = reference.shape[0]
-    if n_ref < 2:
-        raise ValueError(
-            "a data-driven bandwidth needs the neighbours of each reference "
-            "frame within the reference, so the reference needs at least 2 "
-            "frames (n_samples = 1); pass a float bandwidth."
-        )
-    k_self = min(k, n_ref - 1)
-    dist, _ = kneighbors(index, reference, k_self + 1, n_jobs=n_jobs)
-    # The frame itself is at distance 0, the smallest: dropping each row's
-    # smallest distance drops it (or an exact duplicate, same value).
-    dist = np.sort(dist, axis=1)[:, 1:]
-    return dist[:, -1].copy(), dist.mean(axis=1)
+# Rows of a full matrix processed at once when a per-pair bandwidth is built.
+_FULL_CHUNK = 2**20
 
 
 def median_bandwidth(kth: np.ndarray, what: str) -> float:
     """The median k-th neighbour distance, checked to be usable."""
-    value = float(np.median(kth))
+    kth = kth[np.isfinite(kth)]
+    value = float(np.median(kth)) if kth.size else float("nan")
     if not value > 0:
         raise ValueError(
             f"the bandwidth estimated from {what} (median distance to the k-th "
@@ -96,21 +43,32 @@ def median_bandwidth(kth: np.ndarray, what: str) -> float:
     return value
 
 
-def _pair_bandwidth(name, rows, cols, dist, q_stats, r_stats):
-    q_kth, q_mean = q_stats
-    r_kth, r_mean = r_stats
-    if name == "mean_k":
-        return (q_kth[rows] + r_kth[cols]) / 2
-    if name == "gmean_k":
-        return np.sqrt(q_kth[rows] * r_kth[cols])
-    if name == "mean_k_avg":
-        return (q_mean[rows] + r_mean[cols]) / 2
-    if name == "gmean_k_avg":
-        return np.sqrt(q_mean[rows] * r_mean[cols])
-    return (q_mean[rows] + r_mean[cols] + dist) / 3  # mean_k_avg_and_pair
+@dataclass(frozen=True)
+class PairBandwidth:
+    """A per-pair bandwidth rule with the statistics it combines.
+
+    ``query`` and ``reference`` are ``(kth, mean)`` per frame: the distance
+    to the k-th nearest neighbour and the mean distance to the k nearest.
+    """
+
+    name: str
+    query: tuple[np.ndarray, np.ndarray]
+    reference: tuple[np.ndarray, np.ndarray]
+
+    def values(self, rows, cols, dist) -> np.ndarray:
+        (q_kth, q_mean), (r_kth, r_mean) = self.query, self.reference
+        if self.name == "mean_k":
+            return (q_kth[rows] + r_kth[cols]) / 2
+        if self.name == "gmean_k":
+            return np.sqrt(q_kth[rows] * r_kth[cols])
+        if self.name == "mean_k_avg":
+            return (q_mean[rows] + r_mean[cols]) / 2
+        if self.name == "gmean_k_avg":
+            return np.sqrt(q_mean[rows] * r_mean[cols])
+        return (q_mean[rows] + r_mean[cols] + dist) / 3  # mean_k_avg_and_pair
 
 
-def _affinity(dist, bandwidth):
+def affinity(dist: np.ndarray, bandwidth) -> np.ndarray:
     """``exp(-dist / bandwidth)``; a zero bandwidth takes the limit.
 
     A per-pair bandwidth of 0 (frames with k exact duplicates) gives
@@ -118,89 +76,98 @@ def _affinity(dist, bandwidth):
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = dist / bandwidth
-    ratio = np.where(dist == 0, 0, ratio)
-    return np.exp(-ratio).astype(dist.dtype, copy=False)
+    ratio[dist == 0] = 0
+    return np.exp(-ratio, out=ratio)
 
 
-def cross_graph(
-    index,
-    X: np.ndarray,
+def _values(mode, dist, bandwidth, rows, cols):
+    if mode == "distance":
+        return dist
+    if isinstance(bandwidth, PairBandwidth):
+        bandwidth = bandwidth.values(rows(), cols(), dist)
+    elif isinstance(bandwidth, np.ndarray):
+        bandwidth = bandwidth[rows(), cols()]
+    return affinity(dist, bandwidth)
+
+
+def neighbor_graph(
+    neighbors: Neighbors,
+    n_ref: int,
     *,
-    k: int,
     mode: str,
     bandwidth=None,
-    full: bool = False,
+    dtype=np.float64,
     sparse: bool = True,
-    reference_stats=None,
-    metric="euclidean",
-    metric_params=None,
-    n_jobs=None,
+    transpose: bool = False,
 ):
-    """The cross-similarity of the query frames ``X`` to the indexed reference.
+    """The k-NN graph of the query rows.
 
-    Parameters
-    ----------
-    index : fitted neighbour index (see ``_backends``)
-    X : ndarray of shape (n, n_features)
-    k : int, already resolved (1 <= k <= n_ref)
-    mode : {"connectivity", "distance", "affinity"}
-    bandwidth : float, per-pair name, ``"med_k_query"`` or ndarray (n, n_ref)
-        Resolved by the caller: ``"med_k_query"`` is librosa's median over
-        the query frames.
-    reference_stats : (kth, mean_k) of the reference, for per-pair names.
-
-    Returns
-    -------
-    csr_matrix or ndarray of shape (n, n_ref), values in ``X.dtype`` (0/1
-    for connectivity).
+    ``bandwidth`` (affinity only): a float, a :class:`PairBandwidth` or an
+    ndarray ``(n, n_ref)`` indexed ``[query, reference]``.  Returns CSR
+    ``(n, n_ref)`` (CSC ``(n_ref, n)`` with ``transpose``) or a dense array
+    of that shape, in ``dtype``; connectivity is 1 (``True`` for bool).
     """
-    n, n_ref = X.shape[0], index.n_samples_fit_
-    dtype = X.dtype
-    full_rows = full and mode != "connectivity"
-    if full_rows:
-        if not getattr(index, "exact", True):
-            warnings.warn(
-                "full=True computes every distance exactly; the approximate "
-                "index is not used for it.",
-                UserWarning,
-                stacklevel=3,
-            )
-        exact = exact_index_for(index, metric, metric_params)
-        dist, q_kth, q_mean = pairwise(exact, X, k, n_jobs=n_jobs, dtype=dtype)
-        width = n_ref
-    else:
-        dist, ind = kneighbors(index, X, k, n_jobs=n_jobs, dtype=dtype)
-        q_kth, q_mean = dist.max(axis=1), dist.mean(axis=1)
-        width = k
+    indptr, cols = neighbors.indptr, neighbors.indices
+    n = indptr.size - 1
 
-    def columns():
-        # The column of every stored entry.  Full rows hold every column, so
-        # that array is built only where an index array is really needed.
-        return np.tile(np.arange(n_ref), n) if full_rows else ind.ravel()
+    def rows():
+        return np.repeat(np.arange(n), np.diff(indptr))
 
-    flat = dist.ravel()
     if mode == "connectivity":
-        values = np.ones(dist.size, dtype=dtype)
-    elif mode == "distance":
-        values = flat
+        values = np.ones(cols.size, dtype=dtype)
     else:
-        if isinstance(bandwidth, np.ndarray):
-            rows = np.repeat(np.arange(n), width)
-            bw = bandwidth[rows, columns()]
-        elif isinstance(bandwidth, str) and bandwidth == "med_k_query":
-            bw = median_bandwidth(q_kth, "the query frames")
-        elif isinstance(bandwidth, str):
-            rows = np.repeat(np.arange(n), width)
-            bw = _pair_bandwidth(
-                bandwidth, rows, columns(), flat, (q_kth, q_mean), reference_stats
-            )
+        values = _values(mode, neighbors.distances, bandwidth, rows, lambda: cols)
+        values = values.astype(dtype, copy=False)
+    if sparse:
+        if transpose:
+            graph = sp.csc_matrix((values, cols, indptr), shape=(n_ref, n))
         else:
-            bw = float(bandwidth)
-        values = _affinity(flat, bw)
+            graph = sp.csr_matrix((values, cols, indptr), shape=(n, n_ref))
+        graph.has_sorted_indices = True
+        return graph
+    if transpose:
+        out = np.zeros((n_ref, n), dtype=dtype)
+        out[cols, rows()] = values
+    else:
+        out = np.zeros((n, n_ref), dtype=dtype)
+        out[rows(), cols] = values
+    return out
 
-    if full_rows and not sparse:
-        return values.reshape(dist.shape)
-    indptr = np.arange(0, n * width + 1, width)
-    graph = sp.csr_matrix((values, columns(), indptr), shape=(n, n_ref), dtype=dtype)
+
+def full_graph(
+    D: np.ndarray,
+    *,
+    mode: str,
+    bandwidth=None,
+    sparse: bool = True,
+    transpose: bool = False,
+):
+    """Every entry: the distances ``D``, or their affinities (in place).
+
+    ``D`` is the output's own buffer: ``(n, n_ref)`` C-ordered, or with
+    ``transpose`` ``(n_ref, n)`` (C-ordered for dense output, F-ordered for
+    sparse, so that its CSC arrays are ``D``'s memory).  Sparse output
+    stores every entry explicitly, zeros included.
+    """
+    query_axis = 1 if transpose else 0
+    if mode == "affinity":
+        n = D.shape[query_axis]
+        step = max(1, _FULL_CHUNK // max(D.shape[1 - query_axis], 1))
+        for start in range(0, n, step):
+            part = slice(start, min(start + step, n))
+            view = D[:, part] if transpose else D[part]
+            q = np.arange(part.start, part.stop)
+            r = np.arange(D.shape[1 - query_axis])
+            q, r = (q[None, :], r[:, None]) if transpose else (q[:, None], r[None, :])
+            dist = view.astype(np.float64)
+            view[...] = _values(mode, dist, bandwidth, lambda q=q: q, lambda r=r: r)
+    if not sparse:
+        return D
+    n, n_ref = D.shape[query_axis], D.shape[1 - query_axis]
+    data = (D.T if transpose else D).ravel()
+    indices = np.tile(np.arange(n_ref), n)
+    indptr = np.arange(0, n * n_ref + 1, n_ref)
+    matrix = sp.csc_matrix if transpose else sp.csr_matrix
+    graph = matrix((data, indices, indptr), shape=D.shape)
     graph.has_sorted_indices = True
-    return graph if sparse else graph.toarray()
+    return graph

@@ -1,93 +1,168 @@
-"""Blocked queries against an index: k nearest neighbours, or all distances.
+"""The blocked pass: every query row against an index, block by block.
 
-Results are written block by block into preallocated arrays, which are the
-CSR ``data``/``indices`` arrays of the graph (rows are query frames).
+Results are written into the CSR arrays of the graph (rows are query
+frames) as the blocks finish; no ``n x n_ref`` temporary exists unless every
+distance is asked for.  Blocks follow scikit-learn's ``working_memory`` and
+are small enough for their scores to stay in cache.
+
+Orientation: scikit-learn (rows are frames).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from sklearn.metrics import pairwise_distances
+from sklearn import get_config
 
-from ._backends import uses_fast_engine
-from ._engine import ExactIndex, n_workers_for, row_blocks, run_blocks
+from ._parallel import n_threads_for, run_blocks
+
+# Rows per block.  Low-dimensional products are cheap and the selection's
+# passes over the scores dominate, which favour blocks whose scores stay in
+# cache; high-dimensional products need tall blocks to run at BLAS speed
+# (measured with benchmarks/bench_cross_similarity.py --profile).
+_BLOCK_BYTES = 2**21
+_BLOCK_ROWS_LOW_D, _BLOCK_ROWS_HIGH_D, _HIGH_D = 64, 512, 64
+_MAX_BLOCK_ROWS = 512
 
 
-def kneighbors(index, X: np.ndarray, k: int, *, n_jobs=None, dtype=None):
-    """The ``k`` nearest reference frames of every query frame.
+@dataclass
+class Neighbors:
+    """The k-NN graph of query rows as CSR arrays, with per-row statistics.
 
-    Returns ``(distances, indices)`` of shape ``(n, k)``, each row in
-    ascending reference-index order.
+    ``distances`` (float64) and ``indices`` hold each row's neighbours in
+    ascending column order; ``indptr`` delimits rows.
     """
-    n = X.shape[0]
-    dtype = np.dtype(dtype or X.dtype)
-    distances = np.empty((n, k), dtype=dtype)
-    indices = np.empty((n, k), dtype=np.intp)
-    n_workers = n_workers_for(n_jobs)
-    # Working set per row: the scores and the selection mask over the
-    # reference (about 1.5 times a row of scores).
-    row_bytes = int(index.n_samples_fit_ * dtype.itemsize * 1.5)
 
-    def work(rows):
-        dist, ind = index.kneighbors_block(X[rows], k)
-        if ind.shape[1] != k or not np.all(np.isfinite(dist)):
-            raise RuntimeError(
-                f"the neighbour index returned fewer than k={k} neighbours "
-                f"for some query frames in rows {rows.start}..{rows.stop - 1}"
-            )
-        distances[rows] = dist
-        indices[rows] = ind
+    indptr: np.ndarray
+    indices: np.ndarray
+    distances: np.ndarray
 
-    run_blocks(work, row_blocks(n, row_bytes, n_workers), n_jobs)
-    return distances, indices
+    def row_statistics(self, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """Per row: the farthest neighbour's distance and the mean neighbour
+        distance, from the distances as the output holds them (``dtype``).
+        Rows without neighbours get NaN."""
+        counts = np.diff(self.indptr)
+        dist = self.distances.astype(dtype).astype(np.float64)
+        if counts.size and np.all(counts == counts[0]) and counts[0] > 0:
+            dist = np.sort(dist.reshape(counts.size, counts[0]), axis=1)
+            return dist[:, -1].copy(), dist.mean(axis=1)
+        kth, mean = np.full(counts.size, np.nan), np.full(counts.size, np.nan)
+        for row in np.flatnonzero(counts):
+            values = np.sort(dist[self.indptr[row] : self.indptr[row + 1]])
+            kth[row], mean[row] = values[-1], values.mean()
+        return kth, mean
 
 
-def exact_index_for(index, metric, metric_params):
-    """An index that can compute every distance (for ``full=True``)."""
-    if hasattr(index, "pairwise_block"):
-        return index
-    if uses_fast_engine(metric, metric_params):
-        return ExactIndex(index.reference_, metric)
-    return PairwiseIndex(index.reference_, metric, metric_params)
+def row_blocks(
+    n_rows: int, row_bytes: int, n_threads: int = 1, min_rows: int = 8
+) -> list[slice]:
+    """Row slices of at least ``min_rows`` (grown to the cache for short
+    rows), within ``working_memory``, several per thread."""
+    budget = get_config()["working_memory"] * 2**20 / max(n_threads, 1)
+    size = max(min_rows, _BLOCK_BYTES // max(row_bytes, 1))
+    size = int(max(1, min(size, _MAX_BLOCK_ROWS, budget // max(row_bytes, 1))))
+    if n_threads > 1 and n_rows * row_bytes > _BLOCK_BYTES:
+        # Several blocks per thread, unless the whole pass is one cache's worth.
+        size = max(1, min(size, -(-n_rows // (4 * n_threads))))
+    return [slice(i, min(i + size, n_rows)) for i in range(0, n_rows, size)]
 
 
-class PairwiseIndex:
-    """All distances through scikit-learn, for metrics the engine lacks."""
+def kneighbors(
+    index, X: np.ndarray, k: int, *, n_jobs=None, band=None, values=True
+) -> Neighbors:
+    """The ``k`` nearest reference frames of every query row.
 
-    def __init__(self, reference, metric, metric_params):
-        self.reference_ = reference
-        self.metric = metric
-        self.metric_params = metric_params or {}
-        self.n_samples_fit_ = reference.shape[0]
-
-    def pairwise_block(self, X):
-        D = pairwise_distances(
-            X, self.reference_, metric=self.metric, **self.metric_params
-        )
-        # Distances of identical frames are exactly 0 by definition.
-        return D.astype(self.reference_.dtype, copy=False)
-
-
-def pairwise(index, X: np.ndarray, k: int, *, n_jobs=None, dtype=None):
-    """All query-to-reference distances, plus each row's k-NN statistics.
-
-    Returns ``(D, kth, mean_k)``: ``D`` of shape ``(n, n_ref)``; ``kth`` the
-    distance to each query frame's k-th nearest reference frame and
-    ``mean_k`` the mean distance to its k nearest.
+    ``band=(frames, width)`` says that query row i is reference frame
+    ``frames[i]`` and excludes the frames within ``width`` of it.
+    Without a band every row has exactly ``min(k, n_ref)`` neighbours.
+    With ``values=False`` only the neighbours are needed (connectivity):
+    ``distances`` may then be ``None``.
     """
     n, n_ref = X.shape[0], index.n_samples_fit_
-    dtype = np.dtype(dtype or X.dtype)
-    D = np.empty((n, n_ref), dtype=dtype)
-    kth = np.empty(n, dtype=dtype)
-    mean_k = np.empty(n, dtype=dtype)
+    k = min(k, n_ref)
+    d = X.shape[1]
+    min_rows = _BLOCK_ROWS_HIGH_D if d >= _HIGH_D else _BLOCK_ROWS_LOW_D
+    blocks = row_blocks(n, n_ref * 6, n_threads_for(n_jobs), min_rows)
+    if band is None:
+        indices = np.empty(n * k, dtype=np.intp)
+        distances = np.empty(n * k) if values else None
+
+        def work(rows):
+            counts, cols, dist = index.kneighbors_block(X[rows], k, values=values)
+            if not np.all(counts == k):
+                raise RuntimeError(
+                    f"the neighbour index returned fewer than k={k} neighbours "
+                    f"for query rows {rows.start}..{rows.stop - 1}"
+                )
+            indices[rows.start * k : rows.stop * k] = cols
+            if values:
+                distances[rows.start * k : rows.stop * k] = dist
+
+        run_blocks(work, blocks, n_jobs, uses_blas=index.uses_blas)
+        return Neighbors(np.arange(0, n * k + 1, k), indices, distances)
+
+    pieces: list = [None] * len(blocks)
+
+    def banded(i_block):
+        rows = blocks[i_block]
+        pieces[i_block] = index.kneighbors_block(
+            X[rows], k, band=(band[0][rows], band[1]), values=values
+        )
+
+    run_blocks(banded, range(len(blocks)), n_jobs, uses_blas=index.uses_blas)
+    counts = np.concatenate([p[0] for p in pieces])
+    indptr = np.zeros(n + 1, dtype=np.intp)
+    np.cumsum(counts, out=indptr[1:])
+    distances = np.concatenate([p[2] for p in pieces]) if values else None
+    return Neighbors(indptr, np.concatenate([p[1] for p in pieces]), distances)
+
+
+def all_distances(index, X: np.ndarray, out: np.ndarray, *, n_jobs=None) -> None:
+    """Every query-to-reference distance, written into ``out`` ``(n, n_ref)``.
+
+    ``out`` may be a transposed view of the caller's buffer; its dtype is the
+    output dtype.
+    """
+    n, n_ref = X.shape[0], index.n_samples_fit_
 
     def work(rows):
-        block = index.pairwise_block(X[rows])
-        D[rows] = block
-        smallest = np.partition(block, k - 1, axis=1)[:, :k]
-        kth[rows] = smallest.max(axis=1)
-        mean_k[rows] = smallest.mean(axis=1)
+        out[rows] = index.distances_block(X[rows])
 
-    row_bytes = n_ref * dtype.itemsize * 3
-    run_blocks(work, row_blocks(n, row_bytes, n_workers_for(n_jobs)), n_jobs)
-    return D, kth, mean_k
+    # The exact distances are built from (rows x n_ref x d) differences.
+    blocks = row_blocks(n, n_ref * 8 * (X.shape[1] + 1), n_threads_for(n_jobs))
+    run_blocks(work, blocks, n_jobs, uses_blas=False)
+
+
+def full_row_statistics(D: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of distances ``D`` (``(n, n_ref)``, possibly a view): the k-th
+    smallest and the mean of the k smallest, as the k-NN graph gives them."""
+    n = D.shape[0]
+    kth, mean = np.empty(n), np.empty(n)
+    step = max(1, 2**20 // max(D.shape[1], 1))
+    for start in range(0, n, step):
+        part = slice(start, start + step)
+        smallest = np.sort(np.partition(D[part], k - 1, axis=1)[:, :k], axis=1)
+        smallest = smallest.astype(np.float64)
+        kth[part], mean[part] = smallest[:, -1], smallest.mean(axis=1)
+    return kth, mean
+
+
+def reference_statistics(index, reference, k: int, *, n_jobs=None, dtype=np.float64):
+    """Each reference frame's k-NN statistics within the reference.
+
+    The frame itself is excluded, and ``min(k, n_ref - 1)`` neighbours are
+    used.  Returns ``(kth, mean_k)``: distance to the k-th neighbour and mean
+    distance to the k nearest.
+    """
+    n_ref = reference.shape[0]
+    if n_ref < 2:
+        raise ValueError(
+            "a data-driven bandwidth needs the neighbours of each reference "
+            "frame within the reference, so the reference needs at least 2 "
+            "frames (n_samples = 1); pass a float bandwidth."
+        )
+    k_self = min(k, n_ref - 1)
+    band = (np.arange(n_ref), 1)  # the frame itself
+    neighbors = kneighbors(index, reference, k_self, n_jobs=n_jobs, band=band)
+    return neighbors.row_statistics(dtype)

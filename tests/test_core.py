@@ -9,7 +9,7 @@ from _brute import cdist
 from sklearn import config_context
 
 from skxsim import CrossSimilarity, cross_similarity
-from skxsim._engine import select_k_smallest
+from skxsim._index import select_exact
 
 PER_PAIR = ["mean_k", "gmean_k", "mean_k_avg", "gmean_k_avg", "mean_k_avg_and_pair"]
 
@@ -30,11 +30,16 @@ def sequences(rng, n, n_ref, d=6):
         (3, 5000, 1),
     ],
 )
-def test_select_k_smallest_matches_lexsort_with_ties(rng, b, m, k):
+def test_select_exact_matches_lexsort_with_ties(rng, b, m, k):
     S = rng.integers(0, 40, size=(b, m)).astype(float)  # many ties
-    cols, values = select_k_smallest(S, k)
-    np.testing.assert_array_equal(cols, brute.knn(S, k))
-    np.testing.assert_array_equal(values, np.take_along_axis(S, cols, axis=1))
+    counts, cols, values = select_exact(S.copy(), k)
+    kk = min(k, m)
+    np.testing.assert_array_equal(counts, kk)
+    cols = cols.reshape(b, kk)
+    np.testing.assert_array_equal(cols, brute.knn(S, kk))
+    np.testing.assert_array_equal(
+        values.reshape(b, kk), np.take_along_axis(S, cols, axis=1)
+    )
 
 
 # ------------------------------------------------------------ exact matches

@@ -11,9 +11,10 @@ import joblib
 import numpy as np
 import pytest
 
+import skxsim
+import skxsim._cache
 import skxsim._estimator
 from skxsim import CrossSimilarity, SkxsimVersionWarning
-from skxsim._backends import BUILD_COUNTER
 
 CONFIGS = [
     dict(k=4),
@@ -21,6 +22,33 @@ CONFIGS = [
     dict(k=3, metric="manhattan", algorithm="kd_tree", mode="distance"),
     dict(mode="affinity", sparse=False),
 ]
+
+
+# Counts real (uncached) index builds, in this process or in a script run by
+# ``run_python``: the cache's build function is wrapped.
+COUNT_BUILDS = """
+import skxsim._cache
+BUILDS = []
+_build = skxsim._cache.build_index
+def _counting(*args, **kwargs):
+    BUILDS.append(args[3])
+    return _build(*args, **kwargs)
+skxsim._cache.build_index = _counting
+"""
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """The algorithms of the index builds that really run."""
+    seen = []
+    build = skxsim._cache.build_index
+
+    def counting(*args, **kwargs):
+        seen.append(args[3])
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(skxsim._cache, "build_index", counting)
+    return seen
 
 
 def run_python(code, *args):
@@ -69,7 +97,8 @@ def test_mmap_load_maps_the_index(tmp_path, rng):
     est = CrossSimilarity(k=3).fit(rng.standard_normal((5000, 16)))
     joblib.dump(est, tmp_path / "model.joblib")
     loaded = joblib.load(tmp_path / "model.joblib", mmap_mode="r")
-    assert isinstance(loaded.index_.prepared_, np.memmap)
+    assert isinstance(loaded.index_.reference_, np.memmap)
+    assert isinstance(loaded.index_.scores_.prepared_, np.memmap)
     X = rng.standard_normal((10, 16))
     assert (loaded.transform(X) != est.transform(X)).nnz == 0
 
@@ -81,18 +110,19 @@ def test_other_version_warns_on_load(rng, monkeypatch):
         pickle.loads(payload)  # same version: silent
     monkeypatch.setattr(skxsim._estimator, "__version__", "99.0")
     with pytest.warns(
-        SkxsimVersionWarning, match="saved by skxsim 0.1.0 and is loaded by skxsim 99.0"
+        SkxsimVersionWarning,
+        match=f"saved by skxsim {skxsim.__version__} and is loaded by skxsim 99.0",
     ):
         pickle.loads(payload)
 
 
-def test_index_cache_is_keyed_on_reference_and_index_parameters(tmp_path, rng):
-    X_ref = rng.standard_normal((200, 6))
-    X = rng.standard_normal((20, 6))
+def test_index_cache_is_keyed_on_reference_and_index_parameters(tmp_path, rng, builds):
+    # 30 features: "auto" builds one BLAS index (no KD-tree to compare with).
+    X_ref = rng.standard_normal((200, 30))
+    X = rng.standard_normal((20, 30))
     memory = str(tmp_path / "cache")
-    start = BUILD_COUNTER["builds"]
     first = CrossSimilarity(k=3, memory=memory).fit(X_ref)
-    assert BUILD_COUNTER["builds"] == start + 1
+    assert len(builds) == 1
     # Another k, mode or bandwidth reuses the index.
     for params in [
         dict(k=7),
@@ -102,29 +132,29 @@ def test_index_cache_is_keyed_on_reference_and_index_parameters(tmp_path, rng):
         est = CrossSimilarity(memory=memory, **params).fit(X_ref)
         reference = CrossSimilarity(**params).fit(X_ref)
         assert (est.transform(X) != reference.transform(X)).nnz == 0
-    assert BUILD_COUNTER["builds"] == start + 1 + 3  # the 3 uncached references
+    assert len(builds) == 1 + 3  # the 3 uncached references
     # A new reference, metric or algorithm builds.
     CrossSimilarity(memory=memory).fit(X_ref + 1)
     CrossSimilarity(memory=memory, metric="cosine").fit(X_ref)
     CrossSimilarity(memory=memory, algorithm="ball_tree").fit(X_ref)
-    assert BUILD_COUNTER["builds"] == start + 1 + 3 + 3
+    assert len(builds) == 1 + 3 + 3
     # joblib.Memory objects work too, and another process reuses the cache.
     CrossSimilarity(memory=joblib.Memory(memory, verbose=0), k=9).fit(X_ref)
-    assert BUILD_COUNTER["builds"] == start + 7
+    assert len(builds) == 7
     np.save(tmp_path / "ref.npy", X_ref)
     np.save(tmp_path / "query.npy", X)
-    builds = run_python(
-        f"""
-        import numpy as np
-        from skxsim import CrossSimilarity
-        from skxsim._backends import BUILD_COUNTER
-        X_ref = np.load({str(tmp_path / "ref.npy")!r})
-        est = CrossSimilarity(k=3, memory={memory!r}).fit(X_ref)
-        np.save({str(tmp_path / "out.npy")!r}, est.transform(np.load({str(tmp_path / "query.npy")!r})).toarray())
-        print(BUILD_COUNTER["builds"])
-        """
+    out = run_python(
+        COUNT_BUILDS
+        + f"""
+import numpy as np
+from skxsim import CrossSimilarity
+X_ref = np.load({str(tmp_path / "ref.npy")!r})
+est = CrossSimilarity(k=3, memory={memory!r}).fit(X_ref)
+np.save({str(tmp_path / "out.npy")!r}, est.transform(np.load({str(tmp_path / "query.npy")!r})).toarray())
+print(len(BUILDS))
+"""
     )
-    assert int(builds) == 0
+    assert int(out) == 0
     np.testing.assert_array_equal(
         np.load(tmp_path / "out.npy"), first.transform(X).toarray()
     )
@@ -134,16 +164,18 @@ def test_index_cache_survives_several_locations_in_one_process(tmp_path, rng):
     # joblib records per process that it wrote a function's code file; a
     # second cache location must still get it, or the next process clears
     # that location and rebuilds.
-    np.save(tmp_path / "ref.npy", rng.standard_normal((50, 4)))
-    script = f"""
-        import sys, numpy as np
-        from skxsim import CrossSimilarity
-        from skxsim._backends import BUILD_COUNTER
-        X_ref = np.load({str(tmp_path / "ref.npy")!r})
-        for location in sys.argv[1:]:
-            CrossSimilarity(memory=location).fit(X_ref)
-        print(BUILD_COUNTER["builds"])
-        """
+    np.save(tmp_path / "ref.npy", rng.standard_normal((50, 30)))
+    script = (
+        COUNT_BUILDS
+        + f"""
+import sys, numpy as np
+from skxsim import CrossSimilarity
+X_ref = np.load({str(tmp_path / "ref.npy")!r})
+for location in sys.argv[1:]:
+    CrossSimilarity(memory=location).fit(X_ref)
+print(len(BUILDS))
+"""
+    )
     first, second = str(tmp_path / "first"), str(tmp_path / "second")
     assert int(run_python(script, first, second)) == 2
     assert int(run_python(script, second)) == 0

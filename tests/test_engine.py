@@ -1,0 +1,305 @@
+"""The exact engine: a row's answer never depends on its batch, block size,
+thread count or BLAS kernel; the exact methods agree bit for bit; threads are
+used safely; ``algorithm="auto"`` picks an exact method on either side of its
+thresholds."""
+
+import threading
+
+import _brute as brute
+import numpy as np
+import pytest
+from sklearn import config_context
+from threadpoolctl import threadpool_info
+
+import skxsim._backends as backends
+from skxsim import CrossSimilarity, cross_similarity
+from skxsim._engine import BlasScores, PairDistances
+
+EXACT = ["brute", "kd_tree", "ball_tree"]  # "brute" is the BLAS engine here
+MODES = [
+    dict(mode="connectivity"),
+    dict(mode="distance"),
+    dict(mode="affinity", bandwidth="mean_k"),
+]
+
+
+def tied_data(rng, n_ref=300, n=120, d=3):
+    """Integer-valued frames: many exact ties and duplicates."""
+    R = rng.integers(0, 4, (n_ref, d)).astype(float)
+    X = rng.integers(0, 4, (n, d)).astype(float)
+    return X, R
+
+
+def rows_alone(est, X):
+    """Each row of X transformed on its own, stacked."""
+    import scipy.sparse as sp
+
+    return sp.vstack([est.transform(X[i : i + 1]) for i in range(len(X))]).tocsr()
+
+
+def assert_identical(a, b):
+    np.testing.assert_array_equal(a.indptr, b.indptr)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.data, b.data)  # bit for bit
+
+
+# ------------------------------------------------------ row exactness
+def test_issue_example_ties_go_to_the_lowest_column():
+    R = np.array([[0.0], [0.0], [0.0], [0.0], [2.0], [0.0]])
+    X = np.array([[1.0], [2.0]])
+    est = CrossSimilarity(k=1).fit(R)
+    np.testing.assert_array_equal(est.transform(X)[0].indices, [0])
+    np.testing.assert_array_equal(est.transform(X[:1]).indices, [0])
+    np.testing.assert_array_equal(est.transform(X)[1].indices, [4])
+
+
+@pytest.mark.parametrize("algorithm", EXACT)
+@pytest.mark.parametrize("params", MODES)
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine"])
+def test_each_row_alone_equals_the_batch(rng, algorithm, params, metric):
+    X, R = tied_data(rng)
+    X[:10] = R[:10]  # exact matches
+    est = CrossSimilarity(k=7, metric=metric, algorithm=algorithm, **params).fit(R)
+    batch = est.transform(X)
+    assert_identical(rows_alone(est, X), batch)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "manhattan"])
+def test_all_exact_methods_agree_bit_for_bit(rng, metric):
+    X, R = tied_data(rng, d=4)
+    X = X + 0.5 * rng.standard_normal(X.shape)
+    graphs = [
+        CrossSimilarity(k=9, metric=metric, mode="distance", algorithm=a)
+        .fit(R)
+        .transform(X)
+        for a in EXACT
+    ]
+    for other in graphs[1:]:
+        assert_identical(other, graphs[0])
+    # Against cdist: the same k smallest distances (near-ties of parallel
+    # integer vectors may be ordered differently by cdist's own rounding).
+    D = brute.cdist(X, R, metric)
+    got = np.sort(graphs[0].data.reshape(len(X), 9), axis=1)
+    np.testing.assert_allclose(got, np.sort(D, axis=1)[:, :9], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "cityblock"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blocks_threads_and_batches_do_not_change_the_result(rng, metric, dtype):
+    X, R = tied_data(rng, n_ref=500, n=300, d=8)
+    X = (X + rng.standard_normal(X.shape) * (rng.random((300, 1)) < 0.5)).astype(dtype)
+    R = R.astype(dtype)
+    est = CrossSimilarity(k=7, metric=metric, mode="distance").fit(R)
+    one = est.transform(X)
+    with config_context(working_memory=0.05):  # a few rows per block
+        many = est.set_params(n_jobs=2).transform(X)
+    assert_identical(one, many)
+    assert_identical(est.transform(X[::-1])[::-1], one)
+
+
+def test_margin_keeps_near_duplicates_at_large_norms(rng):
+    # Float32 scores of frames far from the origin, 1e-6 apart: the product
+    # cannot order them; the answer must still be the exact one.
+    base = 1e4 + rng.standard_normal((400, 16))
+    R = np.vstack([base, base[:100] + 1e-6 * rng.standard_normal((100, 16))])
+    X = base[:50] + 1e-7 * rng.standard_normal((50, 16))
+    out = CrossSimilarity(k=2, mode="distance").fit(R).transform(X)
+    D = brute.cdist(X, R)
+    np.testing.assert_array_equal(out.indices.reshape(50, 2), brute.knn(D, 2))
+    np.testing.assert_allclose(out.data, np.sort(D, axis=1)[:, :2].ravel(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine"])
+def test_float32_output_is_rounded_exact_distance(rng, metric):
+    R = (1e3 + rng.standard_normal((300, 10))).astype(np.float32)
+    X = (R[:60] + 1e-3 * rng.standard_normal((60, 10))).astype(np.float32)
+    out = CrossSimilarity(k=4, metric=metric, mode="distance").fit(R).transform(X)
+    assert out.dtype == np.float32
+    # The oracle in extended precision (cdist's 1 - cos cancels here).
+    Xl, Rl = X.astype(np.longdouble), R.astype(np.longdouble)
+    if metric == "cosine":
+        Xl /= np.sqrt((Xl**2).sum(axis=1, keepdims=True))
+        Rl /= np.sqrt((Rl**2).sum(axis=1, keepdims=True))
+    D = ((Xl[:, None, :] - Rl[None, :, :]) ** 2).sum(axis=2)
+    D = {"euclidean": np.sqrt(D), "sqeuclidean": D, "cosine": D / 2}[metric]
+    expected = brute.graph(D.astype(np.float64), 4, "distance")
+    got = out.toarray()
+    np.testing.assert_array_equal(got != 0, expected != 0)
+    np.testing.assert_array_max_ulp(got, expected.astype(np.float32), maxulp=1)
+
+
+def test_margin_bounds_the_score_error(rng):
+    # The product's rounding (float32 and float64) stays within the margin.
+    for d in (3, 12, 120):
+        R = 5 + rng.standard_normal((200, d))
+        X = 5 + rng.standard_normal((50, d))
+        pairs = PairDistances(R, "euclidean")
+        scorer = BlasScores(R, "euclidean", pairs)
+        left, q_norms = scorer.left(X)
+        rows = np.repeat(np.arange(50), 200)
+        cols = np.tile(np.arange(200), 50)
+        keys = pairs.keys(X, rows, cols).reshape(50, 200)
+        exact = (keys - q_norms[:, None] ** 2) / 2
+        for dtype in (np.float32, np.float64):
+            S = scorer.scores(left, np.dtype(dtype)).astype(np.float64)
+            half_margin = scorer.margin(q_norms, np.dtype(dtype)) / 2
+            assert np.all(np.abs(S - exact) <= half_margin[:, None])
+
+
+# ------------------------------------------------------------- threads
+def test_concurrent_transforms_leave_thread_limits_alone(rng):
+    X, R = rng.standard_normal((3000, 12)), rng.standard_normal((2000, 12))
+    estimators = [
+        CrossSimilarity(k=5).fit(R),
+        CrossSimilarity(k=8, metric="cosine", mode="distance", n_jobs=2).fit(R),
+    ]
+    expected = [est.transform(X) for est in estimators]
+    before = [(p["filepath"], p["num_threads"]) for p in threadpool_info()]
+    results, errors = {}, []
+
+    def work(i):
+        try:
+            for _ in range(3):
+                results[i] = estimators[i % 2].transform(X)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for i in range(4):
+        assert_identical(results[i], expected[i % 2])
+    assert [(p["filepath"], p["num_threads"]) for p in threadpool_info()] == before
+
+
+def test_single_thread_hold_restores_the_limit(rng):
+    before = [p["num_threads"] for p in threadpool_info()]
+    CrossSimilarity(k=3, n_jobs=1).fit(rng.standard_normal((500, 8))).transform(
+        rng.standard_normal((500, 8))
+    )
+    assert [p["num_threads"] for p in threadpool_info()] == before
+
+
+# ---------------------------------------------------------- cost model
+def sheet(rng, n, d=12):
+    """Frames on a smooth 2-D sheet in d dimensions (one sheet per d): low
+    intrinsic dimension, as chroma of tonal music has, which trees prune."""
+    shape = np.random.default_rng(d)
+    W, phase = shape.standard_normal((2, d)), 6 * shape.random(d)
+    return np.abs(np.sin(6 * rng.random((n, 2)) @ W + phase)) + 0.01 * rng.random(
+        (n, d)
+    )
+
+
+@pytest.mark.parametrize(
+    "d, n_ref, k, expected",
+    [
+        (12, 50000, 3, "kd_tree"),  # long reference, small k: the tree prunes
+        (12, 3000, 120, "blas"),  # large k: one product is cheaper
+        (backends.TREE_MAX_FEATURES + 1, 50000, 3, "blas"),  # too many features
+    ],
+)
+def test_auto_choice_is_exact_on_both_sides(rng, d, n_ref, k, expected):
+    R = sheet(rng, n_ref, d)
+    X = sheet(rng, 200, d)
+    auto = CrossSimilarity(k=k, mode="distance").fit(R)
+    assert auto._fit_method == expected
+    brute_force = CrossSimilarity(k=k, mode="distance", algorithm="brute").fit(R)
+    assert brute_force._fit_method == "blas"
+    assert_identical(auto.transform(X), brute_force.transform(X))
+    np.testing.assert_array_equal(
+        cross_similarity(X.T, R.T, k=k), brute_force.transform(X).toarray().T != 0
+    )
+
+
+def test_cost_model_follows_the_measured_pruning(rng, monkeypatch):
+    R = sheet(rng, 50000)
+    blas_ns, tree_ns = backends.predicted_costs(
+        backends.build_index(R, "euclidean", {}, "kd_tree"), 3
+    )
+    assert tree_ns < blas_ns
+    # Make the tree look expensive: auto switches to the BLAS engine.
+    monkeypatch.setattr(backends, "TREE_NS_PER_CALL", (1e6, 0.0))
+    assert CrossSimilarity(k=3).fit(R)._fit_method == "blas"
+
+
+# -------------------------------------------------------------- memory
+def _output_bytes(out):
+    if hasattr(out, "indptr"):
+        return out.data.nbytes + out.indices.nbytes + out.indptr.nbytes
+    return out.nbytes
+
+
+@pytest.mark.parametrize(
+    "face, params",
+    [
+        ("estimator", dict(k=100)),
+        ("estimator", dict(k=100, mode="distance", sparse=False)),
+        ("function", dict(k=100)),
+        ("function", dict(k=100, mode="affinity")),
+        ("function", dict(mode="distance", full=True)),
+    ],
+)
+def test_peak_memory_is_the_output_plus_a_block(rng, face, params):
+    import tracemalloc
+
+    R, X = rng.standard_normal((3000, 20)), rng.standard_normal((3000, 20))
+    if face == "estimator":
+        est = CrossSimilarity(**params).fit(R)
+
+        def run():
+            return est.transform(X)
+    else:
+
+        def run():
+            return cross_similarity(X.T, R.T, **params)
+
+    run()
+    tracemalloc.start()
+    try:
+        out = run()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # No n x n_ref temporary beyond the output: what remains is a few blocks.
+    assert peak - _output_bytes(out) < 40e6
+
+
+def test_same_bits_on_every_blas_kernel():
+    # OpenBLAS picks its kernel at run time; OPENBLAS_CORETYPE forces one.
+    # The products round differently on each, the output must not.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib, numpy as np\n"
+        "from skxsim import CrossSimilarity, cross_similarity\n"
+        "rng = np.random.default_rng(7)\n"
+        "h = hashlib.sha256()\n"
+        "for dtype in (np.float64, np.float32):\n"
+        "    R = (3 + rng.standard_normal((700, 37))).astype(dtype)\n"
+        "    X = np.vstack([R[:50] + 1e-4 * rng.standard_normal((50, 37)),\n"
+        "                   rng.standard_normal((150, 37)) + 3]).astype(dtype)\n"
+        "    for metric in ('euclidean', 'cosine'):\n"
+        "        out = CrossSimilarity(k=9, metric=metric, mode='distance')\n"
+        "        out = out.fit(R).transform(X)\n"
+        "        h.update(out.indices.tobytes()); h.update(out.data.tobytes())\n"
+        "        h.update(cross_similarity(X.T, R.T, k=9).tobytes())\n"
+        "print(h.hexdigest())\n"
+    )
+    digests = set()
+    for coretype in (None, "Haswell", "Sandybridge"):
+        env = dict(os.environ)
+        env.pop("OPENBLAS_CORETYPE", None)
+        if coretype:
+            env["OPENBLAS_CORETYPE"] = coretype
+        run = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        digests.add(run.stdout.strip())
+    assert len(digests) == 1, digests
