@@ -40,7 +40,7 @@ def _holds_number(field: str) -> bool:
 def _load_csv(path: Path) -> tuple[np.ndarray, str | None]:
     """Numbers of a CSV file and the header line it skipped, if any.
 
-    Only a first line in which no field is a number is a header: a first
+    Only a first line in which no field holds a number is a header: a first
     line such as ``1,2,x`` is a frame with a typo, reported as an error
     rather than dropped.
     """
@@ -150,8 +150,9 @@ def load_features(
           feature per frame.
         - ``.csv`` (or ``.txt``): comma-separated numbers, one frame per
           line; blank lines and ``#`` comments are ignored. A first line in
-          which no field is a number is a header and is skipped; any other
-          value that is not a number is an error naming its line and column.
+          which no field holds a number (column names) is a header and is
+          skipped; any other value that is not a number is an error naming
+          its line and column.
         - an audio file (``.wav``, ``.flac``, ``.ogg``, ``.mp3``, ...): chroma
           features computed with ``librosa.feature.chroma_cqt`` (needs the
           ``audio`` extra: ``pip install "skxsim[audio]"``).
