@@ -199,7 +199,7 @@ def sheet(rng, n, d=12):
     [
         (12, 100000, 3, "kd_tree"),  # long reference, small k: the tree prunes
         (12, 3000, 120, "blas"),  # large k: one product is cheaper
-        (12, 50000, 60, "blas"),  # under 1000 frames per neighbour: no tree
+        (12, 100000, 6, "blas"),  # under 20000 frames per neighbour: no tree
         (backends.TREE_MAX_FEATURES + 1, 50000, 3, "blas"),  # too many features
     ],
 )
