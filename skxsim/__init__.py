@@ -14,7 +14,9 @@ Two faces over one engine:
 """
 
 from ._batch import transform_many
+from ._cache import CacheWarning
 from ._embedding import TimeDelayEmbedding
+from ._errors import OutputTooLargeError
 from ._estimator import CrossSimilarity, SkxsimVersionWarning
 from ._function import cross_similarity
 from ._lag import lag_to_recurrence, recurrence_to_lag
@@ -23,7 +25,9 @@ from ._recurrence_function import recurrence_matrix
 from ._version import __version__
 
 __all__ = [
+    "CacheWarning",
     "CrossSimilarity",
+    "OutputTooLargeError",
     "RecurrenceMatrix",
     "SkxsimVersionWarning",
     "TimeDelayEmbedding",

@@ -83,6 +83,16 @@ def public_algorithms() -> list[str]:
     return ["auto"] + [name for name in BACKENDS if name != "blas"]
 
 
+def check_algorithm_params(algorithm: str, algorithm_params) -> None:
+    """Exact backends take no ``algorithm_params`` (they would only enter the
+    cache key); the approximate ones check theirs when they build."""
+    if algorithm_params and (algorithm == "auto" or BACKENDS[algorithm].exact):
+        raise ValueError(
+            f"algorithm={algorithm!r} is exact and takes no algorithm_params; "
+            f"got {algorithm_params!r}. They apply to 'hnsw' and 'nndescent'."
+        )
+
+
 def check_algorithm_metric(algorithm: str, metric) -> None:
     """A ``ValueError`` naming both when ``algorithm`` cannot compute ``metric``."""
     if algorithm == "auto":

@@ -11,6 +11,7 @@ rebuilt with a one-line warning.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import types
 import warnings
 
@@ -114,7 +115,15 @@ def cached_build(memory, reference, metric, metric_params, algorithm, algorithm_
         )
     cached = memory.cache(_fresh(build_and_checksum))
     args = (reference, metric, metric_params, algorithm, algorithm_params, __version__)
-    if not cached.check_call_in_cache(*args):
+    try:
+        in_cache = cached.check_call_in_cache(*args)
+    except pickle.PicklingError as exc:
+        raise ValueError(
+            f"memory= keys the cached index on the metric, and metric={metric!r} "
+            "cannot be pickled: use a function defined at the top level of a "
+            "module (not a lambda or a nested function), or memory=None."
+        ) from exc
+    if not in_cache:
         return cached(*args)[0]
     result = cached.call_and_shelve(*args)
     try:

@@ -145,7 +145,15 @@ class PairDistances:
         if self.metric == "cosine":
             return 0.5 * keys
         if self.metric == "sqeuclidean":
-            return keys * self.scale_**2
+            with np.errstate(over="ignore"):
+                out = keys * np.float64(self.scale_) * np.float64(self.scale_)
+            if not np.all(np.isfinite(out)):
+                raise ValueError(
+                    "squared euclidean distances of these frames overflow "
+                    "float64 (values near 1e154 or beyond); use "
+                    "metric='euclidean' or rescale the features."
+                )
+            return out
         return np.sqrt(keys) * self.scale_
 
 

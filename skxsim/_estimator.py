@@ -16,7 +16,12 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _params
-from ._backends import candidate_backends, check_algorithm_metric, choose_exact
+from ._backends import (
+    candidate_backends,
+    check_algorithm_metric,
+    check_algorithm_params,
+    choose_exact,
+)
 from ._cache import cached_build
 from ._errors import WAYS_OUT, check_output_size, output_bytes
 from ._graph import (
@@ -222,6 +227,7 @@ default="auto"
     def _fit(self, X):
         _params.check_bandwidth_value(self.bandwidth)
         check_algorithm_metric(self.algorithm, self.metric)
+        check_algorithm_params(self.algorithm, self.algorithm_params)
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         n_ref, n_features = X.shape
         metric_params = check_metric_params(self.metric, self.metric_params, n_features)
@@ -398,7 +404,8 @@ def as_fit_dtype(X: np.ndarray, dtype) -> np.ndarray:
     """``X`` cast to the fitted dtype, still finite after the cast."""
     if X.dtype == dtype:
         return X
-    cast = X.astype(dtype)
+    with np.errstate(over="ignore"):
+        cast = X.astype(dtype)
     if not np.all(np.isfinite(cast)):
         raise ValueError(
             f"X holds values too large for {np.dtype(dtype).name}, the dtype "

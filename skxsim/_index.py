@@ -151,7 +151,14 @@ class BruteIndex:
         self.n_samples_fit_, self.n_features_in_ = reference.shape
 
     def distances_block(self, X):
-        return metric_distances(X, self.reference_, self.metric, self.metric_params)
+        D = metric_distances(X, self.reference_, self.metric, self.metric_params)
+        if not np.all(np.isfinite(D)):
+            raise ValueError(
+                f"metric={self.metric!r} gives non-finite distances for these "
+                "frames (values too large for float64, or a metric undefined "
+                "for them); rescale the features."
+            )
+        return D
 
     def kneighbors_block(self, X, k, band=None, values=True):
         return select_exact(self.distances_block(X), k, band)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -94,13 +95,16 @@ def test_grid_search_over_k_and_metric(tmp_path, rng):
     assert grid.score(X_new, y_new) > 0.5
 
 
-def test_clone_and_params():
-    est = CrossSimilarity(
-        k=7, metric="cosine", mode="affinity", bandwidth="gmean_k", n_jobs=2
-    )
+def test_clone_of_a_fitted_estimator_refits_identically(rng):
+    R, X = rng.standard_normal((60, 5)), rng.standard_normal((10, 5))
+    est = CrossSimilarity(k=7, metric="cosine", mode="affinity", bandwidth="gmean_k")
+    fitted = est.fit(R).transform(X)
     copy = clone(est)
+    with pytest.raises(NotFittedError):
+        copy.transform(X)  # clone carries no fitted state (no shared index)
     assert copy.get_params() == est.get_params()
-    assert copy.set_params(k=3).k == 3 and est.k == 7
+    assert (copy.fit(R).transform(X) != fitted).nnz == 0
+    assert copy.index_ is not est.index_
 
 
 def test_dataframe_feature_names(rng):

@@ -224,3 +224,45 @@ def test_cost_model_follows_the_measured_pruning(rng, monkeypatch):
     # Make the tree look expensive: auto switches to the BLAS engine.
     monkeypatch.setattr(backends, "TREE_NS_PER_CALL", (1e6, 0.0))
     assert CrossSimilarity(k=3).fit(R)._fit_method == "blas"
+
+
+# -------------------------------------------------------------- memory
+def _output_bytes(out):
+    if hasattr(out, "indptr"):
+        return out.data.nbytes + out.indices.nbytes + out.indptr.nbytes
+    return out.nbytes
+
+
+@pytest.mark.parametrize(
+    "face, params",
+    [
+        ("estimator", dict(k=100)),
+        ("estimator", dict(k=100, mode="distance", sparse=False)),
+        ("function", dict(k=100)),
+        ("function", dict(k=100, mode="affinity")),
+        ("function", dict(mode="distance", full=True)),
+    ],
+)
+def test_peak_memory_is_the_output_plus_a_block(rng, face, params):
+    import tracemalloc
+
+    R, X = rng.standard_normal((3000, 20)), rng.standard_normal((3000, 20))
+    if face == "estimator":
+        est = CrossSimilarity(**params).fit(R)
+
+        def run():
+            return est.transform(X)
+    else:
+
+        def run():
+            return cross_similarity(X.T, R.T, **params)
+
+    run()
+    tracemalloc.start()
+    try:
+        out = run()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # No n x n_ref temporary beyond the output: what remains is a few blocks.
+    assert peak - _output_bytes(out) < 40e6

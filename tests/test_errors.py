@@ -140,3 +140,100 @@ def test_zero_estimated_bandwidth_is_an_error():
         ValueError, match="bandwidth estimated from the reference frames"
     ):
         CrossSimilarity(k=2, mode="affinity").fit(X_ref)
+
+
+# ------------------------------------------------- parameters changed after fit
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(k=5),
+        dict(metric="cosine"),
+        dict(metric_params={"p": 3}),
+        dict(algorithm="ball_tree"),
+    ],
+)
+def test_index_parameter_changed_after_fit(rng, change):
+    est = CrossSimilarity(k=3, metric="minkowski").fit(rng.standard_normal((20, 4)))
+    name = next(iter(change))
+    with pytest.raises(
+        ValueError, match=f"{name}=.* differs from {name}=.* used in fit"
+    ):
+        est.set_params(**change).transform(rng.standard_normal((3, 4)))
+
+
+def test_mode_changed_after_fit_uses_what_fit_learned(rng):
+    R, X = rng.standard_normal((30, 4)), rng.standard_normal((5, 4))
+    est = CrossSimilarity(k=3).fit(R)
+    # Modes that need nothing learned work right away.
+    distance = est.set_params(mode="distance").transform(X)
+    assert (
+        distance != CrossSimilarity(k=3, mode="distance").fit(R).transform(X)
+    ).nnz == 0
+    fixed = est.set_params(mode="affinity", bandwidth=2.0).transform(X)
+    expected = CrossSimilarity(k=3, mode="affinity", bandwidth=2.0).fit(R)
+    assert (fixed != expected.transform(X)).nnz == 0
+    # A data-driven bandwidth needs statistics of the reference from fit.
+    with pytest.raises(ValueError, match="was fitted with mode='connectivity'"):
+        est.set_params(mode="affinity", bandwidth=None).transform(X)
+    learned = CrossSimilarity(k=3, mode="affinity", bandwidth="mean_k").fit(R)
+    with pytest.raises(ValueError, match="bandwidth='mean_k'"):
+        learned.set_params(bandwidth="gmean_k").transform(X)
+
+
+# ----------------------------------------------------------- output size
+def test_output_that_cannot_fit_is_refused_before_allocating(rng, monkeypatch):
+    import skxsim._errors
+
+    monkeypatch.setattr(skxsim._errors, "available_memory", lambda: 10_000)
+    R = rng.standard_normal((200, 3))
+    est = CrossSimilarity(k=150, mode="distance", sparse=False).fit(R)
+    with pytest.raises(MemoryError, match=r"would take .* GiB.*sparse=True"):
+        est.transform(R)
+    with pytest.raises(skxsim._errors.OutputTooLargeError, match="smaller k"):
+        cross_similarity(R.T, R.T, mode="distance", full=True)
+    # Small outputs go through.
+    assert est.set_params(sparse=True, k=1).fit(R).transform(R[:5]).nnz == 5
+
+
+# ----------------------------------------------------- librosa's errors
+def test_function_errors_are_librosa_parameter_errors(pair):
+    librosa = pytest.importorskip("librosa")
+    with pytest.raises(librosa.ParameterError, match="'k' parameter"):
+        cross_similarity(*pair, k=0)
+    with pytest.raises(librosa.ParameterError, match="do not match"):
+        cross_similarity(pair[0], pair[1][:3])
+    # Still the same classes as without librosa.
+    with pytest.raises(InvalidParameterError):
+        cross_similarity(*pair, mode="nope")
+    with pytest.raises(ValueError):
+        cross_similarity(*pair, metric="cosine", mode="affinity", bandwidth=np.ones(3))
+
+
+def test_librosa_is_not_imported_for_errors(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, skxsim\n"
+        "try:\n"
+        "    skxsim.cross_similarity(np.ones((2, 3)), np.ones((2, 3)), k=0)\n"
+        "except ValueError:\n"
+        "    pass\n"
+        "print('librosa' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_sparse_input_names_the_problem(pair):
+    import scipy.sparse as sp
+
+    with pytest.raises(ValueError, match=r"data is a scipy.sparse matrix.*toarray"):
+        cross_similarity(sp.csr_matrix(pair[0]), pair[1])
+    with pytest.raises(ValueError, match=r"data_ref is a scipy.sparse matrix"):
+        cross_similarity(pair[0], sp.csr_matrix(pair[1]))
+
+
+def test_exact_algorithms_take_no_algorithm_params(rng):
+    with pytest.raises(ValueError, match="is exact and takes no algorithm_params"):
+        CrossSimilarity(algorithm_params={"M": 8}).fit(rng.standard_normal((10, 3)))

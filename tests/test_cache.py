@@ -1,0 +1,125 @@
+"""The ``memory=`` index cache: a damaged or stale entry is never trusted."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+import skxsim._cache
+from skxsim import CrossSimilarity
+from skxsim._cache import CacheWarning
+
+
+def cached_outputs(location):
+    """The output.pkl files joblib wrote under ``location``."""
+    found = []
+    for root, _, files in os.walk(location):
+        found += [os.path.join(root, f) for f in files if f == "output.pkl"]
+    return found
+
+
+def damage(path, how):
+    size = os.path.getsize(path)
+    if how == "truncate":
+        with open(path, "r+b") as f:
+            f.truncate(size // 2)
+    else:
+        with open(path, "r+b") as f:
+            f.seek(size // 2)
+            f.write(b"\x07" * 64)
+
+
+@pytest.mark.parametrize("how", ["overwrite", "truncate"])
+@pytest.mark.parametrize("algorithm", ["brute", "kd_tree"])
+def test_damaged_entry_is_rebuilt_with_one_warning(tmp_path, rng, how, algorithm):
+    R, X = rng.standard_normal((3000, 40)), rng.standard_normal((30, 40))
+    params = dict(k=5, mode="distance", algorithm=algorithm)
+    expected = CrossSimilarity(**params).fit(R).transform(X)
+    CrossSimilarity(memory=str(tmp_path), **params).fit(R)
+    (output,) = cached_outputs(tmp_path)
+    damage(output, how)
+    with pytest.warns(CacheWarning, match="rebuilding it") as record:
+        est = CrossSimilarity(memory=str(tmp_path), **params).fit(R)
+    assert len(record) == 1 and "\n" not in str(record[0].message)
+    assert (est.transform(X) != expected).nnz == 0
+    # The rebuilt entry is sound: the next fit loads it silently.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = CrossSimilarity(memory=str(tmp_path), **params).fit(R)
+    assert (again.transform(X) != expected).nnz == 0
+
+
+def test_damaged_hnsw_entry_does_not_crash(tmp_path, rng):
+    pytest.importorskip("hnswlib")
+    R, X = rng.standard_normal((2000, 16)), rng.standard_normal((20, 16))
+    np.save(tmp_path / "R.npy", R)
+    np.save(tmp_path / "X.npy", X)
+    script = textwrap.dedent(
+        f"""
+        import warnings, numpy as np
+        from skxsim import CrossSimilarity
+        R = np.load({str(tmp_path / "R.npy")!r})
+        est = CrossSimilarity(k=5, algorithm="hnsw", memory={str(tmp_path / "c")!r})
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            est.fit(R)
+        print(len([x for x in w if "rebuilding" in str(x.message)]))
+        print(est.transform(np.load({str(tmp_path / "X.npy")!r})).nnz)
+        """
+    )
+    run = lambda: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    first = run()
+    assert first.returncode == 0, first.stderr
+    (output,) = cached_outputs(tmp_path / "c")
+    damage(output, "overwrite")
+    second = run()
+    assert second.returncode == 0, second.stderr  # a segfault is -11
+    assert second.stdout.split() == ["1", "100"]
+
+
+def test_version_is_part_of_the_key(tmp_path, rng, monkeypatch):
+    R = rng.standard_normal((100, 30))
+    builds = []
+    build = skxsim._cache.build_index
+
+    def counting(*args, **kwargs):
+        builds.append(args[3])
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(skxsim._cache, "build_index", counting)
+    CrossSimilarity(memory=str(tmp_path)).fit(R)
+    CrossSimilarity(memory=str(tmp_path)).fit(R)
+    assert len(builds) == 1
+    monkeypatch.setattr(skxsim._cache, "__version__", "99.0")
+    CrossSimilarity(memory=str(tmp_path)).fit(R)
+    assert len(builds) == 2
+
+
+def l1(u, v):
+    """A user's metric, defined at the top level of a module."""
+    return float(np.abs(u - v).sum())
+
+
+def test_callable_metric_with_memory(tmp_path, rng):
+    R, X = rng.standard_normal((60, 3)), rng.standard_normal((10, 3))
+    est = CrossSimilarity(k=3, metric=l1, mode="distance", memory=str(tmp_path))
+    first = est.fit(R).transform(X)
+    second = CrossSimilarity(k=3, metric=l1, mode="distance", memory=str(tmp_path)).fit(
+        R
+    )
+    assert (second.transform(X) != first).nnz == 0
+    manhattan = CrossSimilarity(k=3, metric="manhattan", mode="distance").fit(R)
+    np.testing.assert_allclose(first.toarray(), manhattan.transform(X).toarray())
+
+    # A nested function cannot key a cache: a clear error, not a PicklingError.
+    def nested(u, v):
+        return l1(u, v)
+
+    with pytest.raises(ValueError, match="cannot be pickled: use a function"):
+        CrossSimilarity(metric=nested, memory=str(tmp_path)).fit(R)
