@@ -10,6 +10,8 @@ loop or an index array.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import scipy.sparse as sp
 from numpy.lib.stride_tricks import as_strided
@@ -21,7 +23,11 @@ _SHEAR_BLOCK_BYTES = 2**25
 
 
 def _check_axis(axis) -> int:
-    if isinstance(axis, bool) or axis not in (0, 1, -1):
+    if (
+        isinstance(axis, bool)
+        or not isinstance(axis, Integral)
+        or axis not in (0, 1, -1)
+    ):
         raise ValueError(f"axis={axis!r} must be 0, 1 or -1.")
     return abs(int(axis))
 
