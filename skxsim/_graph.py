@@ -189,15 +189,23 @@ def mutual_neighbors(neighbors: Neighbors) -> Neighbors:
     rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     # CSR order is the order of the keys row * n + col.
     keys = rows * n + cols
-    transposed = cols.astype(np.int64) * n + rows
-    at = np.minimum(np.searchsorted(keys, transposed), max(keys.size - 1, 0))
-    keep = keys[at] == transposed if keys.size else np.zeros(0, dtype=bool)
+    # The transpose in CSR order (scipy's counting sort), each entry holding
+    # its position in the graph: its keys ascend, so searching them is a
+    # cache-friendly sweep rather than random probes.
+    position = np.arange(cols.size, dtype=np.int64)
+    transposed = sp.csr_matrix((position, cols, indptr), shape=(n, n)).tocsc()
+    t_rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(transposed.indptr))
+    t_keys = t_rows * n + transposed.indices
+    at = np.minimum(np.searchsorted(keys, t_keys), max(keys.size - 1, 0))
+    found = keys[at] == t_keys if keys.size else np.zeros(0, dtype=bool)
+    # A pair found from both sides is kept once, at its place in the graph.
+    kept = at[found]
     new_indptr = np.zeros(n + 1, dtype=indptr.dtype)
-    np.cumsum(np.bincount(rows[keep], minlength=n), out=new_indptr[1:])
+    np.cumsum(np.bincount(rows[kept], minlength=n), out=new_indptr[1:])
     distances = neighbors.distances
     if distances is not None:
-        distances = np.minimum(distances[keep], distances[at[keep]])
-    return Neighbors(new_indptr, cols[keep], distances)
+        distances = np.minimum(distances[kept], distances[transposed.data[found]])
+    return Neighbors(new_indptr, cols[kept], distances)
 
 
 def with_self_links(neighbors: Neighbors) -> Neighbors:
