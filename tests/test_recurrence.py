@@ -155,6 +155,22 @@ def test_full_against_the_oracle(rng, mode, sym, self):
         assert_matches(ours, expected, entries)
 
 
+def lopsided(u, v):
+    """A distance that is not symmetric: it costs more to go up than down."""
+    return float(np.abs(u - v).sum() + 0.5 * max(v.sum() - u.sum(), 0.0))
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_sym_keeps_the_smaller_of_two_asymmetric_distances(rng, full):
+    X = rng.standard_normal((25, 2))
+    kwargs = dict(k=5, mode="distance", sym=True, full=full)
+    expected, entries = oracle(X, metric=lopsided, **kwargs)
+    ours = recurrence_matrix(X.T, metric=lopsided, sparse=True, **kwargs)
+    assert_matches(ours, expected, entries)
+    dense = ours.toarray()
+    np.testing.assert_array_equal(dense, dense.T)
+
+
 @pytest.mark.parametrize("mode", ["distance", "affinity"])
 def test_float32_stays_float32(rng, mode):
     X = walk(rng, 120, 12).astype(np.float32)
