@@ -151,7 +151,7 @@ def build_index(reference, metric, metric_params, algorithm, algorithm_params=No
 # on one core of the machine named in ``benchmarks/README.md``: the BLAS
 # engine's cost per (query, reference) pair, as a + b * d, and a KD-tree's cost
 # per distance evaluation, as c + e * d.
-BLAS_NS_PER_PAIR = (1.5, 0.05)
+BLAS_NS_PER_PAIR = (1.0, 0.02)
 TREE_NS_PER_CALL = (100.0, 2.0)
 # The tree's cost is measured on reference frames, which may sit closer to
 # the reference than the queries will: it must win by this factor.

@@ -281,12 +281,36 @@ def nominate(S: np.ndarray, k: int, margin: np.ndarray):
     # 4k groups keep the bound tight; at least m / 8 (up to 2048) keeps the
     # reduction's inner loops long enough to run at memory speed.
     groups = max(4 * k, min(2048, m // 8))
-    mins = strided_group_minima(S, groups) if m >= 2 * groups else S
-    kk = min(k, mins.shape[1]) - 1
-    bound = np.partition(mins, kk, axis=1)[:, kk]
-    threshold = np.minimum(bound + margin, np.finfo(S.dtype).max).astype(S.dtype)
-    flat = np.flatnonzero(S <= threshold[:, None])
+    if m < 2 * groups:
+        return _below(S, _kth_bound(S, k, margin))
+    mins = strided_group_minima(S, groups)
+    threshold = _kth_bound(mins, k, margin)
+    # A column can qualify only in a group whose minimum does: with long
+    # groups (long references) reading just those groups beats a full pass.
+    q_rows, q_groups = np.nonzero(mins <= threshold[:, None])
+    per_group = m // groups
+    if q_rows.size * per_group * 8 > S.size:
+        return _below(S, threshold)
+    cols = q_groups[:, None] + groups * np.arange(per_group)
+    rest = q_groups[q_groups < m - per_group * groups] + per_group * groups
+    rows = np.concatenate([np.repeat(q_rows, per_group), q_rows[q_groups < m % groups]])
+    cols = np.concatenate([cols.ravel(), rest])
+    flat = rows * m + cols
+    flat = np.sort(flat[S.reshape(-1)[flat] <= threshold[rows]])
     rows, cols = np.divmod(flat, m)
+    return flat, rows, cols
+
+
+def _kth_bound(values: np.ndarray, k: int, margin: np.ndarray) -> np.ndarray:
+    """Per row: the k-th smallest of ``values`` plus the margin."""
+    kk = min(k, values.shape[1]) - 1
+    bound = np.partition(values, kk, axis=1)[:, kk]
+    return np.minimum(bound + margin, np.finfo(values.dtype).max).astype(values.dtype)
+
+
+def _below(S: np.ndarray, threshold: np.ndarray):
+    flat = np.flatnonzero(S <= threshold[:, None])
+    rows, cols = np.divmod(flat, S.shape[1])
     return flat, rows, cols
 
 

@@ -266,3 +266,40 @@ def test_peak_memory_is_the_output_plus_a_block(rng, face, params):
         tracemalloc.stop()
     # No n x n_ref temporary beyond the output: what remains is a few blocks.
     assert peak - _output_bytes(out) < 40e6
+
+
+def test_same_bits_on_every_blas_kernel():
+    # OpenBLAS picks its kernel at run time; OPENBLAS_CORETYPE forces one.
+    # The products round differently on each, the output must not.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib, numpy as np\n"
+        "from skxsim import CrossSimilarity, cross_similarity\n"
+        "rng = np.random.default_rng(7)\n"
+        "h = hashlib.sha256()\n"
+        "for dtype in (np.float64, np.float32):\n"
+        "    R = (3 + rng.standard_normal((700, 37))).astype(dtype)\n"
+        "    X = np.vstack([R[:50] + 1e-4 * rng.standard_normal((50, 37)),\n"
+        "                   rng.standard_normal((150, 37)) + 3]).astype(dtype)\n"
+        "    for metric in ('euclidean', 'cosine'):\n"
+        "        out = CrossSimilarity(k=9, metric=metric, mode='distance')\n"
+        "        out = out.fit(R).transform(X)\n"
+        "        h.update(out.indices.tobytes()); h.update(out.data.tobytes())\n"
+        "        h.update(cross_similarity(X.T, R.T, k=9).tobytes())\n"
+        "print(h.hexdigest())\n"
+    )
+    digests = set()
+    for coretype in (None, "Haswell", "Sandybridge"):
+        env = dict(os.environ)
+        env.pop("OPENBLAS_CORETYPE", None)
+        if coretype:
+            env["OPENBLAS_CORETYPE"] = coretype
+        run = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        digests.add(run.stdout.strip())
+    assert len(digests) == 1, digests
