@@ -32,10 +32,6 @@ def _check_axis(axis) -> int:
     return abs(int(axis))
 
 
-def _ndim(matrix) -> int:
-    return 2 if sp.issparse(matrix) else np.ndim(matrix)
-
-
 def _rebuild(matrix, data, rows, cols, shape):
     """A sparse matrix like ``matrix`` (class, format) from coordinates."""
     coo_type = sp.coo_array if isinstance(matrix, sp.sparray) else sp.coo_matrix
@@ -116,7 +112,9 @@ def recurrence_to_lag(rec, *, pad: bool = True, axis: int = -1):
            [0, 0, 0, 0]])
     """
     axis = _check_axis(axis)
-    if _ndim(rec) != 2 or rec.shape[0] != rec.shape[1]:
+    if not sp.issparse(rec):
+        rec = np.asarray(rec)
+    if rec.ndim != 2 or rec.shape[0] != rec.shape[1]:
         raise ValueError(
             f"rec must be a square recurrence matrix; got shape {np.shape(rec)}."
         )
@@ -130,7 +128,6 @@ def recurrence_to_lag(rec, *, pad: bool = True, axis: int = -1):
         rows, cols = (lags, time) if axis == 1 else (time, lags)
         shape = (n_lags, n) if axis == 1 else (n, n_lags)
         return _rebuild(rec, coo.data, rows, cols, shape)
-    rec = np.asarray(rec)
     columns = rec if axis == 1 else rec.T
     if pad:
         columns = np.concatenate([columns, np.zeros_like(columns)])
@@ -172,8 +169,10 @@ def lag_to_recurrence(lag, *, axis: int = -1):
     True
     """
     axis = _check_axis(axis)
-    shape = np.shape(lag) if not sp.issparse(lag) else lag.shape
-    if _ndim(lag) != 2 or (shape[0] != shape[1] and shape[1 - axis] != 2 * shape[axis]):
+    if not sp.issparse(lag):
+        lag = np.asarray(lag)
+    shape = lag.shape
+    if lag.ndim != 2 or (shape[0] != shape[1] and shape[1 - axis] != 2 * shape[axis]):
         raise ValueError(
             f"lag must have shape (T, n) with T = n or 2 * n along the lag "
             f"axis (axis={axis} is time); got shape {shape}."
@@ -189,7 +188,6 @@ def lag_to_recurrence(lag, *, axis: int = -1):
         time, other = time[keep], other[keep]
         rows, cols = (other, time) if axis == 1 else (time, other)
         return _rebuild(lag, coo.data[keep], rows, cols, (n, n))
-    lag = np.asarray(lag)
     columns = lag if axis == 1 else lag.T
     rec = _shear_dense(columns, +1, n)
     return rec if axis == 1 else rec.T
