@@ -197,8 +197,9 @@ def sheet(rng, n, d=12):
 @pytest.mark.parametrize(
     "d, n_ref, k, expected",
     [
-        (12, 50000, 3, "kd_tree"),  # long reference, small k: the tree prunes
+        (12, 100000, 3, "kd_tree"),  # long reference, small k: the tree prunes
         (12, 3000, 120, "blas"),  # large k: one product is cheaper
+        (12, 100000, 6, "blas"),  # under 20000 frames per neighbour: no tree
         (backends.TREE_MAX_FEATURES + 1, 50000, 3, "blas"),  # too many features
     ],
 )
