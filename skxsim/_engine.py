@@ -293,10 +293,11 @@ def nominate(S: np.ndarray, k: int, margin: np.ndarray):
     threshold = _kth_bound(mins, k, margin)
     # A column can qualify only in a group whose minimum does: with long
     # groups (long references) reading just those groups beats a full pass.
-    q_rows, q_groups = np.nonzero(mins <= threshold[:, None])
+    qualify = mins <= threshold[:, None]
     per_group = m // groups
-    if q_rows.size * per_group * 8 > S.size:
+    if np.count_nonzero(qualify) * per_group * 8 > S.size:
         return _below(S, threshold)
+    q_rows, q_groups = np.nonzero(qualify)
     cols = q_groups[:, None] + groups * np.arange(per_group)
     rest = q_groups[q_groups < m - per_group * groups] + per_group * groups
     rows = np.concatenate([np.repeat(q_rows, per_group), q_rows[q_groups < m % groups]])
