@@ -117,7 +117,10 @@ def neighbor_graph(
     if mode == "connectivity":
         values = np.ones(cols.size, dtype=dtype)
     else:
-        values = _values(mode, neighbors.distances, bandwidth, rows, lambda: cols)
+        # Affinities from the distances as the output dtype holds them, as
+        # with full=True, whose distances are stored in the output first.
+        dist = neighbors.distances.astype(dtype).astype(np.float64)
+        values = _values(mode, dist, bandwidth, rows, lambda: cols)
         values = values.astype(dtype, copy=False)
     if sparse:
         if transpose:
