@@ -8,6 +8,9 @@ Two faces over one engine:
 - :func:`cross_similarity`, a drop-in for
   ``librosa.segment.cross_similarity`` (librosa orientation: features by
   frames in, ``(n_ref, n)`` out).
+- Self-similarity on the same engine: :class:`RecurrenceMatrix` and
+  :func:`recurrence_matrix` (drop-in for ``librosa.segment.recurrence_matrix``),
+  with :func:`recurrence_to_lag` / :func:`lag_to_recurrence`.
 """
 
 from ._batch import transform_many
@@ -16,15 +19,22 @@ from ._embedding import TimeDelayEmbedding
 from ._errors import OutputTooLargeError
 from ._estimator import CrossSimilarity, SkxsimVersionWarning
 from ._function import cross_similarity
+from ._lag import lag_to_recurrence, recurrence_to_lag
+from ._recurrence_estimator import RecurrenceMatrix
+from ._recurrence_function import recurrence_matrix
 from ._version import __version__
 
 __all__ = [
     "CacheWarning",
     "CrossSimilarity",
     "OutputTooLargeError",
+    "RecurrenceMatrix",
     "SkxsimVersionWarning",
     "TimeDelayEmbedding",
     "__version__",
     "cross_similarity",
+    "lag_to_recurrence",
+    "recurrence_matrix",
+    "recurrence_to_lag",
     "transform_many",
 ]

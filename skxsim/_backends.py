@@ -147,37 +147,48 @@ def build_index(reference, metric, metric_params, algorithm, algorithm_params=No
 
 
 # ----------------------------------------------------------------- cost model
-# Nanoseconds, fitted by ``benchmarks/bench_cross_similarity.py --calibrate``
-# on one core of the machine named in ``benchmarks/README.md``: the BLAS
-# engine's cost per (query, reference) pair, as a + b * d, and a KD-tree's cost
-# per distance evaluation, as c + e * d.
-BLAS_NS_PER_PAIR = (1.0, 0.02)
-TREE_NS_PER_CALL = (100.0, 2.0)
-# The tree's cost is measured on reference frames, which may sit closer to
-# the reference than the queries will: it must win by this factor.
+# Nanoseconds on one core, fitted by ``benchmarks/calibrate_auto.py`` on the
+# benchmark's librosa features (the machine named in benchmarks/README.md):
+# the BLAS engine's cost per query frame is n_ref * (a + b * d) + c * k (the
+# product and the passes over the scores, then the k neighbours' handling);
+# a KD-tree's is its distance evaluations times (e + f * d).
+BLAS_NS = (0.88, 0.0134, 127.5)
+TREE_NS_PER_CALL = (31.1, 1.15)
+# The tree's cost is measured on reference frames, which may still sit
+# closer to the reference than the queries will: it must win by this factor.
 TREE_SAFETY = 2.0
-# Beyond this many features a KD-tree prunes too little to compete.
+# Beyond this many features a KD-tree prunes too little to compete, and
+# below this many reference frames per neighbour it visits too many of them
+# (calibrate_auto.py: at 10000 per neighbour, 100000 frames of chroma and
+# k = 10, the tree takes 1.7x the BLAS engine's time): the tree is not even
+# built then.
 TREE_MAX_FEATURES = 24
-# Reference frames used to measure how much the tree prunes.
+TREE_MIN_FRAMES_PER_NEIGHBOUR = 20000
+# Reference frames used to measure how much the tree prunes, and how many
+# neighbours beyond k they ask for: a frame's nearest neighbours are its own
+# neighbours in time, nearer than another recording's frames will be; past
+# them the probe searches as far as real queries do (calibrate_auto.py: it
+# under-counts real queries' evaluations 1.3-1.7x, against 1.4-5.4x at k + 1).
 _PROBE_ROWS = 256
+_PROBE_EXTRA = 64
+
+
+def probe_calls(tree: TreeIndex, k: int) -> float:
+    """The tree's distance evaluations per query, measured on an evenly spaced
+    sample of reference frames (deterministic for a reference and k)."""
+    n_ref = tree.n_samples_fit_
+    sample = tree.reference_[:: max(1, n_ref // _PROBE_ROWS)][:_PROBE_ROWS]
+    tree.tree_.reset_n_calls()
+    tree.tree_.query(tree._points(sample), k=min(n_ref, k + _PROBE_EXTRA))
+    return tree.tree_.get_n_calls() / max(len(sample), 1)
 
 
 def predicted_costs(tree: TreeIndex, k: int) -> tuple[float, float]:
-    """Predicted (blas, tree) nanoseconds per query frame for this reference.
-
-    The tree's pruning is measured, not guessed: a fixed, evenly spaced
-    sample of the reference frames is queried for its k + 1 nearest, and the
-    tree counts its distance evaluations (deterministic for a given
-    reference and k).
-    """
+    """Predicted (blas, tree) nanoseconds per query frame for this reference."""
     n_ref, d = tree.n_samples_fit_, tree.n_features_in_
-    step = max(1, n_ref // _PROBE_ROWS)
-    sample = tree.reference_[::step][:_PROBE_ROWS]
-    tree.tree_.reset_n_calls()
-    tree.tree_.query(tree._points(sample), k=min(n_ref, k + 1))
-    calls = tree.tree_.get_n_calls() / max(len(sample), 1)
-    blas = n_ref * (BLAS_NS_PER_PAIR[0] + BLAS_NS_PER_PAIR[1] * d)
-    return blas, calls * (TREE_NS_PER_CALL[0] + TREE_NS_PER_CALL[1] * d)
+    blas = n_ref * (BLAS_NS[0] + BLAS_NS[1] * d) + BLAS_NS[2] * k
+    tree_ns = probe_calls(tree, k) * (TREE_NS_PER_CALL[0] + TREE_NS_PER_CALL[1] * d)
+    return blas, tree_ns
 
 
 def choose_exact(candidates: list[str], reference: np.ndarray, k: int, build):
@@ -185,7 +196,8 @@ def choose_exact(candidates: list[str], reference: np.ndarray, k: int, build):
     return ``(name, index)`` of the cheapest.  ``build(name)`` builds one
     (through the ``memory=`` cache)."""
     if candidates == ["blas", "kd_tree"]:
-        if reference.shape[1] > TREE_MAX_FEATURES or k >= reference.shape[0] // 2:
+        n_ref, d = reference.shape
+        if d > TREE_MAX_FEATURES or n_ref < TREE_MIN_FRAMES_PER_NEIGHBOUR * k:
             return "blas", build("blas")
         tree = build("kd_tree")
         blas_ns, tree_ns = predicted_costs(tree, k)

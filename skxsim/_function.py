@@ -239,11 +239,10 @@ def cross_similarity(
         return median_bandwidth(query_stats()[0], "the query frames")
 
     if full:
-        # The output's own buffer, transposed: (n_ref, n).
-        out = np.empty((n, n_ref), dtype).T if sparse else np.empty((n_ref, n), dtype)
-        all_distances(index, X, out.T)
-        bw = resolve(lambda: full_row_statistics(out.T, k))
-        return full_graph(out, mode=mode, bandwidth=bw, sparse=sparse, transpose=True)
+        D = np.empty((n, n_ref), dtype)  # the output's own buffer
+        all_distances(index, X, D)
+        bw = resolve(lambda: full_row_statistics(D, k))
+        return full_graph(D, mode=mode, bandwidth=bw, sparse=sparse, transpose=True)
     neighbors = kneighbors(index, X, k, values=mode != "connectivity")
     bw = resolve(lambda: neighbors.row_statistics(dtype))
     return neighbor_graph(

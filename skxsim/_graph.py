@@ -2,9 +2,10 @@
 
 A pure function of what the search found (neighbour columns and distances,
 or every distance) and a resolved bandwidth.  Orientation: rows are query
-frames; ``transpose=True`` writes librosa's ``(n_ref, n)`` layout directly
-(the CSR arrays of the graph are the CSC arrays of its transpose, and a
-dense transposed output is filled in place, never copied).
+frames; ``transpose=True`` gives librosa's ``(n_ref, n)`` layout without a
+copy: the CSR arrays of the graph are the CSC arrays of its transpose, and a
+dense output is filled row by row and returned as its transposed (F-ordered,
+as librosa's) view.
 """
 
 from __future__ import annotations
@@ -116,7 +117,10 @@ def neighbor_graph(
     if mode == "connectivity":
         values = np.ones(cols.size, dtype=dtype)
     else:
-        values = _values(mode, neighbors.distances, bandwidth, rows, lambda: cols)
+        # Affinities from the distances as the output dtype holds them, as
+        # with full=True, whose distances are stored in the output first.
+        dist = neighbors.distances.astype(dtype).astype(np.float64)
+        values = _values(mode, dist, bandwidth, rows, lambda: cols)
         values = values.astype(dtype, copy=False)
     if sparse:
         if transpose:
@@ -125,13 +129,11 @@ def neighbor_graph(
             graph = sp.csr_matrix((values, cols, indptr), shape=(n, n_ref))
         graph.has_sorted_indices = True
         return graph
-    if transpose:
-        out = np.zeros((n_ref, n), dtype=dtype)
-        out[cols, rows()] = values
-    else:
-        out = np.zeros((n, n_ref), dtype=dtype)
-        out[rows(), cols] = values
-    return out
+    # Written row by row (query by query); the transposed output is a view,
+    # F-ordered as librosa's own.
+    out = np.zeros((n, n_ref), dtype=dtype)
+    out[rows(), cols] = values
+    return out.T if transpose else out
 
 
 def full_graph(
@@ -142,32 +144,88 @@ def full_graph(
     sparse: bool = True,
     transpose: bool = False,
 ):
-    """Every entry: the distances ``D``, or their affinities (in place).
+    """Every entry: the distances ``D`` ``(n, n_ref)``, C-ordered, or their
+    affinities (computed in place).
 
-    ``D`` is the output's own buffer: ``(n, n_ref)`` C-ordered, or with
-    ``transpose`` ``(n_ref, n)`` (C-ordered for dense output, F-ordered for
-    sparse, so that its CSC arrays are ``D``'s memory).  Sparse output
-    stores every entry explicitly, zeros included.
+    Returns ``D`` itself when dense (its transposed view with ``transpose``,
+    F-ordered as librosa's output), else a CSR matrix (CSC of the transpose)
+    on ``D``'s memory that stores every entry, zeros included.
     """
-    query_axis = 1 if transpose else 0
+    n, n_ref = D.shape
     if mode == "affinity":
-        n = D.shape[query_axis]
-        step = max(1, _FULL_CHUNK // max(D.shape[1 - query_axis], 1))
+        step = max(1, _FULL_CHUNK // max(n_ref, 1))
+        cols = np.arange(n_ref)[None, :]
         for start in range(0, n, step):
             part = slice(start, min(start + step, n))
-            view = D[:, part] if transpose else D[part]
-            q = np.arange(part.start, part.stop)
-            r = np.arange(D.shape[1 - query_axis])
-            q, r = (q[None, :], r[:, None]) if transpose else (q[:, None], r[None, :])
-            dist = view.astype(np.float64)
-            view[...] = _values(mode, dist, bandwidth, lambda q=q: q, lambda r=r: r)
+            rows = np.arange(part.start, part.stop)[:, None]
+            dist = D[part].astype(np.float64)
+            D[part] = _values(mode, dist, bandwidth, lambda r=rows: r, lambda: cols)
     if not sparse:
-        return D
-    n, n_ref = D.shape[query_axis], D.shape[1 - query_axis]
-    data = (D.T if transpose else D).ravel()
+        return D.T if transpose else D
     indices = np.tile(np.arange(n_ref), n)
     indptr = np.arange(0, n * n_ref + 1, n_ref)
-    matrix = sp.csc_matrix if transpose else sp.csr_matrix
-    graph = matrix((data, indices, indptr), shape=D.shape)
+    if transpose:
+        graph = sp.csc_matrix((D.ravel(), indices, indptr), shape=(n_ref, n))
+    else:
+        graph = sp.csr_matrix((D.ravel(), indices, indptr), shape=(n, n_ref))
     graph.has_sorted_indices = True
     return graph
+
+
+# ------------------------------------------------------------- square graphs
+# Operations on the k-NN graph of a sequence with itself (rows and columns
+# are the same frames), as CSR arrays; rows stay in ascending column order.
+
+
+def mutual_neighbors(neighbors: Neighbors) -> Neighbors:
+    """Keep the pairs (i, j) whose transpose (j, i) is also in the graph.
+
+    The sparse intersection of the graph with its transpose, each kept pair
+    carrying the smaller of its two distances (equal for a symmetric metric).
+    """
+    indptr, cols = neighbors.indptr, neighbors.indices
+    n = indptr.size - 1
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    # CSR order is the order of the keys row * n + col.
+    keys = rows * n + cols
+    # The transpose in CSR order (scipy's counting sort), each entry holding
+    # its position in the graph: its keys ascend, so searching them is a
+    # cache-friendly sweep rather than random probes.
+    position = np.arange(cols.size, dtype=np.int64)
+    transposed = sp.csr_matrix((position, cols, indptr), shape=(n, n)).tocsc()
+    t_rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(transposed.indptr))
+    t_keys = t_rows * n + transposed.indices
+    at = np.minimum(np.searchsorted(keys, t_keys), max(keys.size - 1, 0))
+    found = keys[at] == t_keys if keys.size else np.zeros(0, dtype=bool)
+    # A pair found from both sides is kept once, at its place in the graph.
+    kept = at[found]
+    new_indptr = np.zeros(n + 1, dtype=indptr.dtype)
+    np.cumsum(np.bincount(rows[kept], minlength=n), out=new_indptr[1:])
+    distances = neighbors.distances
+    if distances is not None:
+        distances = np.minimum(distances[kept], distances[transposed.data[found]])
+    return Neighbors(new_indptr, cols[kept], distances)
+
+
+def with_self_links(neighbors: Neighbors) -> Neighbors:
+    """Add each frame to its own row (the diagonal), at distance 0.
+
+    Rows must not hold their own frame yet.
+    """
+    indptr, cols = neighbors.indptr, neighbors.indices
+    n = indptr.size - 1
+    frames = np.arange(n)
+    rows = np.repeat(frames, np.diff(indptr))
+    before = np.bincount(rows[cols < rows], minlength=n)
+    diagonal = indptr[:-1] + frames + before  # where each self-link goes
+    others = np.ones(cols.size + n, dtype=bool)
+    others[diagonal] = False
+    new_cols = np.empty(cols.size + n, dtype=cols.dtype)
+    new_cols[others] = cols
+    new_cols[diagonal] = frames
+    distances = neighbors.distances
+    if distances is not None:
+        new_distances = np.zeros(cols.size + n, dtype=distances.dtype)
+        new_distances[others] = distances
+        distances = new_distances
+    return Neighbors(indptr + np.arange(n + 1), new_cols, distances)

@@ -206,22 +206,22 @@ class TreeIndex:
         self.kind = kind
         self.reference_ = np.ascontiguousarray(reference)
         self.n_samples_fit_, self.n_features_in_ = reference.shape
-        self.exact_ = exact_index(self.reference_, metric, metric_params)
         tree_class = KDTree if kind == "kd_tree" else BallTree
-        if isinstance(self.exact_, BlasIndex):
-            self.metric = self.exact_.metric
-            self.pairs_ = self.exact_.pairs_
+        if is_blas_metric(metric, metric_params):
+            self.metric = blas_metric(metric)
+            self.pairs_ = PairDistances(self.reference_, self.metric)
+            self.brute_ = None
             # Cosine neighbours are the euclidean neighbours of unit vectors.
             self.tree_ = tree_class(self._points(self.reference_, self.pairs_.norms_))
         else:
             self.metric = canonical(metric)
             self.pairs_ = None
+            self.brute_ = BruteIndex(self.reference_, metric, metric_params)
             self.tree_ = tree_class(
                 np.asarray(self.reference_, dtype=np.float64),
                 metric=self.metric,
-                **self.exact_.metric_params,
+                **self.brute_.metric_params,
             )
-        self.exact_.__dict__.pop("scores_", None)  # the tree needs no product
 
     def _points(self, X, norms=None):
         X = np.asarray(X, dtype=np.float64)
@@ -230,10 +230,14 @@ class TreeIndex:
         return X
 
     def distances_block(self, X):
-        return self.exact_.distances_block(X)
+        if self.pairs_ is None:
+            return self.brute_.distances_block(X)
+        return self.pairs_.distances(self.pairs_.all_keys(X))
 
     def pair_distances(self, X, rows, cols):
-        return self.exact_.pair_distances(X, rows, cols)
+        if self.pairs_ is None:
+            return self.brute_.pair_distances(X, rows, cols)
+        return self.pairs_.distances(self.pairs_.keys(X, rows, cols))
 
     def kneighbors_block(self, X, k, band=None, values=True):
         b, m = X.shape[0], self.n_samples_fit_

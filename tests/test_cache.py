@@ -83,16 +83,9 @@ def test_damaged_hnsw_entry_does_not_crash(tmp_path, rng):
     assert second.stdout.split() == ["1", "100"]
 
 
-def test_version_is_part_of_the_key(tmp_path, rng, monkeypatch):
+def test_version_is_part_of_the_key(tmp_path, rng, monkeypatch, index_builds):
     R = rng.standard_normal((100, 30))
-    builds = []
-    build = skxsim._cache.build_index
-
-    def counting(*args, **kwargs):
-        builds.append(args[3])
-        return build(*args, **kwargs)
-
-    monkeypatch.setattr(skxsim._cache, "build_index", counting)
+    builds = index_builds
     CrossSimilarity(memory=str(tmp_path)).fit(R)
     CrossSimilarity(memory=str(tmp_path)).fit(R)
     assert len(builds) == 1

@@ -37,20 +37,6 @@ skxsim._cache.build_index = _counting
 """
 
 
-@pytest.fixture
-def builds(monkeypatch):
-    """The algorithms of the index builds that really run."""
-    seen = []
-    build = skxsim._cache.build_index
-
-    def counting(*args, **kwargs):
-        seen.append(args[3])
-        return build(*args, **kwargs)
-
-    monkeypatch.setattr(skxsim._cache, "build_index", counting)
-    return seen
-
-
 def run_python(code, *args):
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code), *args],
@@ -116,7 +102,10 @@ def test_other_version_warns_on_load(rng, monkeypatch):
         pickle.loads(payload)
 
 
-def test_index_cache_is_keyed_on_reference_and_index_parameters(tmp_path, rng, builds):
+def test_index_cache_is_keyed_on_reference_and_index_parameters(
+    tmp_path, rng, index_builds
+):
+    builds = index_builds
     # 30 features: "auto" builds one BLAS index (no KD-tree to compare with).
     X_ref = rng.standard_normal((200, 30))
     X = rng.standard_normal((20, 30))
