@@ -6,12 +6,11 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, InvalidParameterError
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _params
-from ._backends import check_algorithm_metric
-from ._graph import BANDWIDTH_NAMES
+from ._backends import check_algorithm_metric, check_algorithm_params
 from ._metrics import check_metric_params
 from ._recurrence import default_k, recurrence
 
@@ -170,19 +169,19 @@ default="auto"
         self : RecurrenceMatrix
             The fitted transformer.
         """
-        if isinstance(self.bandwidth, np.ndarray):
-            raise InvalidParameterError(
-                "The 'bandwidth' parameter of RecurrenceMatrix cannot be an "
-                "ndarray: its shape would depend on the sequence transformed. "
-                f"Use a float > 0, None or one of {list(BANDWIDTH_NAMES)}; "
-                "recurrence_matrix() accepts a matrix."
-            )
+        _params.reject_bandwidth_matrix(
+            self.bandwidth,
+            "RecurrenceMatrix",
+            "recurrence_matrix",
+            "its shape would depend on the sequence transformed",
+        )
         return self._fit(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X):
         _params.check_bandwidth_value(self.bandwidth)
         check_algorithm_metric(self.algorithm, self.metric)
+        check_algorithm_params(self.algorithm, self.algorithm_params)
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         check_metric_params(self.metric, self.metric_params, X.shape[1])
         return self

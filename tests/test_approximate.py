@@ -18,7 +18,6 @@ import scipy.sparse as sp
 import sklearn
 from sklearn.metrics import pairwise_distances
 
-import skxsim._cache
 from skxsim import CrossSimilarity
 from skxsim._approximate import NNDESCENT_METRICS, HNSWIndex
 from skxsim._index import exact_index
@@ -254,16 +253,9 @@ def test_pickle_and_rebuild_are_reproducible(backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_memory_cache_reuses_the_approximate_index(monkeypatch, tmp_path, backend):
+def test_memory_cache_reuses_the_approximate_index(tmp_path, backend, index_builds):
     needs(backend)
-    builds = []
-    build = skxsim._cache.build_index
-
-    def counting(*args, **kwargs):
-        builds.append(args[3])
-        return build(*args, **kwargs)
-
-    monkeypatch.setattr(skxsim._cache, "build_index", counting)
+    builds = index_builds
     reference, query = hard_data(2)
     memory = joblib.Memory(tmp_path, verbose=0)
     params = dict(algorithm=backend, algorithm_params=WEAK[backend], memory=memory)
