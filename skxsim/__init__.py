@@ -8,6 +8,9 @@ Two faces over one engine:
 - :func:`cross_similarity`, a drop-in for
   ``librosa.segment.cross_similarity`` (librosa orientation: features by
   frames in, ``(n_ref, n)`` out).
+- Self-similarity on the same engine: :class:`RecurrenceMatrix` and
+  :func:`recurrence_matrix` (drop-in for ``librosa.segment.recurrence_matrix``),
+  with :func:`recurrence_to_lag` / :func:`lag_to_recurrence`.
 """
 
 from ._alignment import alignment_scores, dmax, qmax
@@ -18,6 +21,9 @@ from ._embedding import TimeDelayEmbedding
 from ._errors import OutputTooLargeError
 from ._estimator import CrossSimilarity, SkxsimVersionWarning
 from ._function import cross_similarity
+from ._lag import lag_to_recurrence, recurrence_to_lag
+from ._recurrence_estimator import RecurrenceMatrix
+from ._recurrence_function import recurrence_matrix
 from ._transposition import (
     global_chroma_profile,
     optimal_transposition_index,
@@ -31,6 +37,7 @@ __all__ = [
     "CoverSongIndex",
     "CrossSimilarity",
     "OutputTooLargeError",
+    "RecurrenceMatrix",
     "SkxsimVersionWarning",
     "TimeDelayEmbedding",
     "__version__",
@@ -40,9 +47,12 @@ __all__ = [
     "cross_similarity",
     "dmax",
     "global_chroma_profile",
+    "lag_to_recurrence",
     "optimal_transposition_index",
     "oti_binary_similarity",
     "qmax",
+    "recurrence_matrix",
+    "recurrence_to_lag",
     "transform_many",
     "transpose_chroma",
 ]

@@ -14,8 +14,17 @@ if TYPE_CHECKING:
     from ._estimator import CrossSimilarity
 
 
-def _transform(estimator, sequence):
-    return estimator.transform(sequence)
+def _transform(estimator, index, sequence):
+    try:
+        return estimator.transform(sequence)
+    except (ValueError, TypeError) as exc:
+        # The estimator's message names the problem but not the sequence.
+        message = f"sequences[{index}]: {exc}"
+        try:
+            error = type(exc)(message)
+        except Exception:  # an exception class with another signature
+            error = ValueError(message)
+        raise error from exc
 
 
 def transform_many(
@@ -57,6 +66,10 @@ def transform_many(
     ------
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
+    ValueError
+        If a sequence cannot be transformed (wrong number of features, not
+        2-D, NaN, ...); the message starts with ``sequences[i]:``, the index
+        of the first such sequence.
 
     See Also
     --------
@@ -93,5 +106,6 @@ def transform_many(
     """
     check_is_fitted(estimator)
     return Parallel(n_jobs=n_jobs)(
-        delayed(_transform)(estimator, sequence) for sequence in sequences
+        delayed(_transform)(estimator, index, sequence)
+        for index, sequence in enumerate(sequences)
     )

@@ -118,7 +118,7 @@ class TimeDelayEmbedding(TransformerMixin, BaseEstimator):
         "pad_params": [dict, None],
     }
 
-    def __init__(self, n_steps=2, delay=1, mode="constant", pad_params=None):
+    def __init__(self, *, n_steps=2, delay=1, mode="constant", pad_params=None):
         self.n_steps = n_steps
         self.delay = delay
         self.mode = mode

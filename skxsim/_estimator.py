@@ -12,7 +12,6 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _params
@@ -25,7 +24,6 @@ from ._backends import (
 from ._cache import cached_build
 from ._errors import WAYS_OUT, check_output_size, output_bytes
 from ._graph import (
-    BANDWIDTH_NAMES,
     PER_PAIR_BANDWIDTHS,
     PairBandwidth,
     full_graph,
@@ -213,14 +211,12 @@ default="auto"
         self : CrossSimilarity
             The fitted estimator.
         """
-        if isinstance(self.bandwidth, np.ndarray):
-            raise InvalidParameterError(
-                "The 'bandwidth' parameter of CrossSimilarity cannot be an "
-                "ndarray: a per-pair matrix would make a row's output depend "
-                "on the other rows. Use a float > 0, None or one of "
-                f"{list(BANDWIDTH_NAMES)}; cross_similarity() accepts a "
-                "matrix."
-            )
+        _params.reject_bandwidth_matrix(
+            self.bandwidth,
+            "CrossSimilarity",
+            "cross_similarity",
+            "a per-pair matrix would make a row's output depend on the other rows",
+        )
         return self._fit(X)
 
     @_fit_context(prefer_skip_nested_validation=True)

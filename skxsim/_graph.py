@@ -117,7 +117,10 @@ def neighbor_graph(
     if mode == "connectivity":
         values = np.ones(cols.size, dtype=dtype)
     else:
-        values = _values(mode, neighbors.distances, bandwidth, rows, lambda: cols)
+        # Affinities from the distances as the output dtype holds them, as
+        # with full=True, whose distances are stored in the output first.
+        dist = neighbors.distances.astype(dtype).astype(np.float64)
+        values = _values(mode, dist, bandwidth, rows, lambda: cols)
         values = values.astype(dtype, copy=False)
     if sparse:
         if transpose:
@@ -167,3 +170,62 @@ def full_graph(
         graph = sp.csr_matrix((D.ravel(), indices, indptr), shape=(n, n_ref))
     graph.has_sorted_indices = True
     return graph
+
+
+# ------------------------------------------------------------- square graphs
+# Operations on the k-NN graph of a sequence with itself (rows and columns
+# are the same frames), as CSR arrays; rows stay in ascending column order.
+
+
+def mutual_neighbors(neighbors: Neighbors) -> Neighbors:
+    """Keep the pairs (i, j) whose transpose (j, i) is also in the graph.
+
+    The sparse intersection of the graph with its transpose, each kept pair
+    carrying the smaller of its two distances (equal for a symmetric metric).
+    """
+    indptr, cols = neighbors.indptr, neighbors.indices
+    n = indptr.size - 1
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    # CSR order is the order of the keys row * n + col.
+    keys = rows * n + cols
+    # The transpose in CSR order (scipy's counting sort), each entry holding
+    # its position in the graph: its keys ascend, so searching them is a
+    # cache-friendly sweep rather than random probes.
+    position = np.arange(cols.size, dtype=np.int64)
+    transposed = sp.csr_matrix((position, cols, indptr), shape=(n, n)).tocsc()
+    t_rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(transposed.indptr))
+    t_keys = t_rows * n + transposed.indices
+    at = np.minimum(np.searchsorted(keys, t_keys), max(keys.size - 1, 0))
+    found = keys[at] == t_keys if keys.size else np.zeros(0, dtype=bool)
+    # A pair found from both sides is kept once, at its place in the graph.
+    kept = at[found]
+    new_indptr = np.zeros(n + 1, dtype=indptr.dtype)
+    np.cumsum(np.bincount(rows[kept], minlength=n), out=new_indptr[1:])
+    distances = neighbors.distances
+    if distances is not None:
+        distances = np.minimum(distances[kept], distances[transposed.data[found]])
+    return Neighbors(new_indptr, cols[kept], distances)
+
+
+def with_self_links(neighbors: Neighbors) -> Neighbors:
+    """Add each frame to its own row (the diagonal), at distance 0.
+
+    Rows must not hold their own frame yet.
+    """
+    indptr, cols = neighbors.indptr, neighbors.indices
+    n = indptr.size - 1
+    frames = np.arange(n)
+    rows = np.repeat(frames, np.diff(indptr))
+    before = np.bincount(rows[cols < rows], minlength=n)
+    diagonal = indptr[:-1] + frames + before  # where each self-link goes
+    others = np.ones(cols.size + n, dtype=bool)
+    others[diagonal] = False
+    new_cols = np.empty(cols.size + n, dtype=cols.dtype)
+    new_cols[others] = cols
+    new_cols[diagonal] = frames
+    distances = neighbors.distances
+    if distances is not None:
+        new_distances = np.zeros(cols.size + n, dtype=distances.dtype)
+        new_distances[others] = distances
+        distances = new_distances
+    return Neighbors(indptr + np.arange(n + 1), new_cols, distances)

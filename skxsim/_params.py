@@ -11,7 +11,12 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 
 from ._backends import public_algorithms
 from ._graph import BANDWIDTH_NAMES, MODES
@@ -55,3 +60,13 @@ def check_bandwidth_matrix(bandwidth: np.ndarray, n: int, n_ref: int) -> None:
         )
     if not (np.all(np.isfinite(bandwidth)) and np.all(bandwidth > 0)):
         raise ValueError("every entry of the bandwidth ndarray must be finite and > 0.")
+
+
+def reject_bandwidth_matrix(bandwidth, estimator: str, function: str, why: str):
+    """Estimators take no ndarray bandwidth (their drop-in functions do)."""
+    if isinstance(bandwidth, np.ndarray):
+        raise InvalidParameterError(
+            f"The 'bandwidth' parameter of {estimator} cannot be an ndarray: "
+            f"{why}. Use a float > 0, None or one of {list(BANDWIDTH_NAMES)}; "
+            f"{function}() accepts a matrix."
+        )

@@ -17,13 +17,13 @@ from sklearn import get_config
 
 from ._parallel import n_threads_for, run_blocks
 
-# Rows per block.  Low-dimensional products are cheap and the selection's
-# passes over the scores dominate, which favour blocks whose scores stay in
-# cache; high-dimensional products need tall blocks to run at BLAS speed
-# (measured with benchmarks/bench_cross_similarity.py --profile).
-_BLOCK_BYTES = 2**21
-_BLOCK_ROWS_LOW_D, _BLOCK_ROWS_HIGH_D, _HIGH_D = 64, 512, 64
-_MAX_BLOCK_ROWS = 512
+# Rows per block: tall blocks keep BLAS efficient and the per-block overhead
+# low (measured with benchmarks/bench_cross_similarity.py --profile: 256-512
+# rows beat 32-64 rows by 10-50% at d = 12-512), while a block's scores stay
+# under 16 MB, which long references (catalogues) need.
+_BLOCK_BYTES = 2**24
+_BLOCK_ROWS_LOW_D, _BLOCK_ROWS_HIGH_D, _HIGH_D = 256, 512, 64
+_MIN_BLOCK_ROWS = 16
 
 
 @dataclass
@@ -55,15 +55,15 @@ class Neighbors:
 
 
 def row_blocks(
-    n_rows: int, row_bytes: int, n_threads: int = 1, min_rows: int = 8
+    n_rows: int, row_bytes: int, n_threads: int = 1, rows: int = _MIN_BLOCK_ROWS
 ) -> list[slice]:
-    """Row slices of at least ``min_rows`` (grown to the cache for short
-    rows), within ``working_memory``, several per thread."""
+    """Row slices of about ``rows`` rows, within ``_BLOCK_BYTES`` and
+    ``working_memory``, several per thread."""
     budget = get_config()["working_memory"] * 2**20 / max(n_threads, 1)
-    size = max(min_rows, _BLOCK_BYTES // max(row_bytes, 1))
-    size = int(max(1, min(size, _MAX_BLOCK_ROWS, budget // max(row_bytes, 1))))
-    if n_threads > 1 and n_rows * row_bytes > _BLOCK_BYTES:
-        # Several blocks per thread, unless the whole pass is one cache's worth.
+    size = min(rows, max(_MIN_BLOCK_ROWS, _BLOCK_BYTES // max(row_bytes, 1)))
+    size = int(max(1, min(size, budget // max(row_bytes, 1))))
+    if n_threads > 1 and n_rows * row_bytes > 2**21:
+        # Several blocks per thread, unless the whole pass is small.
         size = max(1, min(size, -(-n_rows // (4 * n_threads))))
     return [slice(i, min(i + size, n_rows)) for i in range(0, n_rows, size)]
 
@@ -81,9 +81,8 @@ def kneighbors(
     """
     n, n_ref = X.shape[0], index.n_samples_fit_
     k = min(k, n_ref)
-    d = X.shape[1]
-    min_rows = _BLOCK_ROWS_HIGH_D if d >= _HIGH_D else _BLOCK_ROWS_LOW_D
-    blocks = row_blocks(n, n_ref * 6, n_threads_for(n_jobs), min_rows)
+    rows = _BLOCK_ROWS_HIGH_D if X.shape[1] >= _HIGH_D else _BLOCK_ROWS_LOW_D
+    blocks = row_blocks(n, n_ref * 4, n_threads_for(n_jobs), rows)
     if band is None:
         indices = np.empty(n * k, dtype=np.intp)
         distances = np.empty(n * k) if values else None
@@ -130,7 +129,7 @@ def all_distances(index, X: np.ndarray, out: np.ndarray, *, n_jobs=None) -> None
         out[rows] = index.distances_block(X[rows])
 
     # The exact distances are built from (rows x n_ref x d) differences.
-    blocks = row_blocks(n, n_ref * 8 * (X.shape[1] + 1), n_threads_for(n_jobs))
+    blocks = row_blocks(n, n_ref * 8 * (X.shape[1] + 1), n_threads_for(n_jobs), 256)
     run_blocks(work, blocks, n_jobs, uses_blas=False)
 
 

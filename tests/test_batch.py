@@ -18,9 +18,7 @@ def reference(rng):
 @pytest.fixture
 def sequences(rng, reference):
     # Lengths differ, and one sequence contains reference frames exactly.
-    return [
-        rng.standard_normal((n, 8)) for n in (5, 17, 1, 30)
-    ] + [reference[10:25]]
+    return [rng.standard_normal((n, 8)) for n in (5, 17, 1, 30)] + [reference[10:25]]
 
 
 def assert_same(got, expected):
@@ -64,22 +62,41 @@ def test_not_fitted(sequences):
         transform_many(CrossSimilarity(), sequences)
 
 
-def test_errors_of_a_sequence_are_raised(reference, sequences):
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.ones((4, 5)), "8 features"),
+        (np.ones(8), "2D array"),
+        (np.full((3, 8), np.nan), "NaN"),
+    ],
+)
+def test_errors_name_the_sequence(reference, sequences, bad, match):
     xsim = CrossSimilarity(k=3).fit(reference)
-    with pytest.raises(ValueError, match="8 features"):
-        transform_many(xsim, sequences + [np.ones((4, 5))])
+    batch = [*sequences[:2], bad, *sequences[2:]]
+    with pytest.raises(ValueError, match=rf"^sequences\[2\]: .*{match}"):
+        transform_many(xsim, batch)
+
+
+def test_errors_name_the_sequence_across_processes(reference, sequences):
+    xsim = CrossSimilarity(k=3).fit(reference)
+    batch = [*sequences, np.ones((4, 5))]
+    with pytest.raises(ValueError, match=r"^sequences\[5\]: .*8 features"):
+        transform_many(xsim, batch, n_jobs=2)  # loky
 
 
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2,
-        processes=True,
-        threads_per_worker=1,
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         yield client
 
 

@@ -90,3 +90,40 @@ def test_audio_without_librosa_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "librosa", None)
     with pytest.raises(ImportError, match=r'pip install "skxsim\[audio\]"'):
         load_features(tmp_path / "song.wav")
+
+
+def test_csv_header_is_a_line_without_numbers(tmp_path):
+    # A byte-order mark, comments and blank lines, as spreadsheets and
+    # np.savetxt write them.
+    text = "\ufeff# exported\nC,C#,D\n\n1,2,3\n4,5,6 # last\n"
+    (tmp_path / "x.csv").write_text(text, encoding="utf-8")
+    np.testing.assert_array_equal(
+        load_features(tmp_path / "x.csv"), [[1, 2, 3], [4, 5, 6]]
+    )
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        # A first frame with a typo is an error, not a header to drop.
+        ("1,2,x\n3,4,5\n", r"line 1, column 3: 'x' is not a number \(a first line"),
+        ("mfcc 1,mfcc 2\n3,4\n", r"line 1, column 1: 'mfcc 1' .* header"),
+        ("a,b,c\n1,2,3\n\n4,,6\n", r"line 4, column 2: '' is not a number$"),
+        ("1,2,3\n4,5\n", r"line 2 has 2 value\(s\), line 1 has 3"),
+        ("1 2 3\n4 5 6\n", r"'1 2 3' is not a number \(fields must be separated by"),
+    ],
+)
+def test_csv_errors_name_line_and_column(tmp_path, content, match):
+    (tmp_path / "x.csv").write_text(content)
+    with pytest.raises(ValueError, match=match):
+        load_features(tmp_path / "x.csv")
+
+
+def test_corrupt_audio_is_a_value_error(tmp_path, recwarn):
+    pytest.importorskip("librosa")
+    (tmp_path / "broken.wav").write_bytes(b"RIFF" + bytes(range(256)) * 8)
+    with pytest.raises(ValueError, match="broken.wav.*not a readable audio file"):
+        load_features(tmp_path / "broken.wav")
+    # librosa's two fallback warnings say nothing the error does not.
+    messages = [str(w.message) for w in recwarn]
+    assert not [m for m in messages if "PySoundFile" in m or "audioread_load" in m]

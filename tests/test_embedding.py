@@ -43,22 +43,52 @@ def rng():
     return np.random.default_rng(20240611)
 
 
-@pytest.mark.parametrize("n_steps", [1, 2, 3, 5])
-@pytest.mark.parametrize("delay", [1, 2, 3, -1, -3])
+PAD_CONFIGS = [
+    ("constant", None),
+    ("constant", {"constant_values": 0.5}),
+    ("edge", None),
+    ("reflect", None),
+    ("symmetric", None),
+    ("wrap", None),
+    ("mean", None),
+    ("linear_ramp", {"end_values": -1.0}),
+]
+
+
+def _stack_memory_cases(seed=20240611):
+    """A sample of the (n_steps, delay, padding, n_frames) grid.
+
+    Every padding with both delay signs, the other parameters drawn from a
+    seeded generator, plus the edge cases by hand: the full grid is 480
+    cases of one formula.
+    """
+    rng = np.random.default_rng(seed)
+    cases = [
+        (1, 1, "constant", None, 17),  # no history: the input itself
+        (4, 3, "edge", None, 1),  # one frame, all padding
+        (5, -3, "reflect", None, 4),  # span (12 frames) beyond the sequence
+        (3, 2, "wrap", None, 4),
+        (2, -1, "linear_ramp", {"end_values": -1.0}, 17),
+    ]
+    for mode, pad_params in PAD_CONFIGS:
+        for sign in (1, -1):
+            n_steps = int(rng.choice([2, 3, 5]))  # 1 ignores the delay
+            delay = sign * int(rng.choice([1, 2, 3]))
+            n_frames = int(rng.choice([1, 4, 17]))
+            cases.append((n_steps, delay, mode, pad_params, n_frames))
+    return [
+        pytest.param(
+            *case,
+            id=f"steps{case[0]}-delay{case[1]}-{case[2]}"
+            f"{'-' + str(case[3]) if case[3] else ''}-frames{case[4]}",
+        )
+        for case in cases
+    ]
+
+
 @pytest.mark.parametrize(
-    "mode, pad_params",
-    [
-        ("constant", None),
-        ("constant", {"constant_values": 0.5}),
-        ("edge", None),
-        ("reflect", None),
-        ("symmetric", None),
-        ("wrap", None),
-        ("mean", None),
-        ("linear_ramp", {"end_values": -1.0}),
-    ],
+    "n_steps, delay, mode, pad_params, n_frames", _stack_memory_cases()
 )
-@pytest.mark.parametrize("n_frames", [1, 4, 17])
 def test_parity_with_librosa_stack_memory(
     rng, n_steps, delay, mode, pad_params, n_frames
 ):
@@ -137,3 +167,11 @@ def test_feature_names_out():
         "a_t+1",
         "b_t+1",
     ]
+
+
+def test_parameters_are_keyword_only():
+    # scikit-learn convention: TimeDelayEmbedding(10, 3) would read as
+    # n_steps=10, delay=3 to some readers and delay=10 to others.
+    with pytest.raises(TypeError, match="positional"):
+        TimeDelayEmbedding(10, 3)
+    assert TimeDelayEmbedding(n_steps=10, delay=3).get_params()["delay"] == 3

@@ -199,7 +199,7 @@ def sheet(rng, n, d=12):
     [
         (12, 100000, 3, "kd_tree"),  # long reference, small k: the tree prunes
         (12, 3000, 120, "blas"),  # large k: one product is cheaper
-        (12, 50000, 60, "blas"),  # under 1000 frames per neighbour: no tree
+        (12, 100000, 6, "blas"),  # under 20000 frames per neighbour: no tree
         (backends.TREE_MAX_FEATURES + 1, 50000, 3, "blas"),  # too many features
     ],
 )
@@ -304,3 +304,17 @@ def test_same_bits_on_every_blas_kernel():
         assert run.returncode == 0, run.stderr
         digests.add(run.stdout.strip())
     assert len(digests) == 1, digests
+
+
+@pytest.mark.parametrize("bandwidth", [0.7, None, "gmean_k"])
+def test_full_and_knn_affinities_agree_bit_for_bit(rng, bandwidth):
+    R = rng.standard_normal((300, 12)).astype(np.float32)
+    X = rng.standard_normal((40, 12)).astype(np.float32)
+    params = dict(k=6, mode="affinity", bandwidth=bandwidth)
+    knn = CrossSimilarity(**params).fit(R).transform(X)
+    full = CrossSimilarity(**params, full=True).fit(R).transform(X).toarray()
+    rows = np.repeat(np.arange(len(X)), 6)
+    np.testing.assert_array_equal(full[rows, knn.indices], knn.data)
+    fn_knn = cross_similarity(X.T, R.T, **params)
+    fn_full = cross_similarity(X.T, R.T, **params, full=True)
+    np.testing.assert_array_equal(fn_full[knn.indices, rows], fn_knn[knn.indices, rows])
