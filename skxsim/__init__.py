@@ -16,7 +16,8 @@ Two faces over one engine:
 from ._alignment import alignment_scores, dmax, qmax
 from ._batch import transform_many
 from ._cache import CacheWarning
-from ._cover import CoverSongIndex, cover_song_distance, cross_recurrence
+from ._cover import CoverSongIndex, cover_song_distance
+from ._cross_recurrence import cross_recurrence
 from ._embedding import TimeDelayEmbedding
 from ._errors import OutputTooLargeError
 from ._estimator import CrossSimilarity, SkxsimVersionWarning

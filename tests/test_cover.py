@@ -25,7 +25,7 @@ from skxsim import (
     qmax,
     transpose_chroma,
 )
-from skxsim._cover import neighbour_count
+from skxsim._cross_recurrence import neighbour_count
 
 # -- the binarisation ---------------------------------------------------------
 
