@@ -622,14 +622,14 @@ def _score_chunk(index, query, embedded, shifts, lo, hi, n_bins):
             )
             S_T[rows[gaps]] = False
         else:
-            D_T = pair_distances(
+            distances = pair_distances(
                 transposed, frames, index.metric, index.metric_params, index.memory
             )
             local_starts = np.cumsum(lengths) - lengths + _GAP
             bounds = zip(
                 local_starts, local_starts + index.n_frames_[members], strict=True
             )
-            S_T[rows] = mutual_knn(D_T, bounds, index.k)
+            S_T[rows] = mutual_knn(distances, bounds, index.k)
     keep = np.zeros(width, dtype=np.float32)
     for i in range(lo, hi):
         keep[

@@ -21,9 +21,17 @@ import scipy.sparse as sp
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, validate_params
 
+from ._engine import PairDistances, row_norms
 from ._estimator import CrossSimilarity
+from ._metrics import blas_metric, is_blas_metric
 
-__all__ = ["cross_recurrence", "mutual_knn", "neighbour_count", "pair_distances"]
+__all__ = [
+    "CrossDistances",
+    "cross_recurrence",
+    "mutual_knn",
+    "neighbour_count",
+    "pair_distances",
+]
 
 K_CONSTRAINT = [
     Interval(Integral, 1, None, closed="left"),
@@ -45,23 +53,38 @@ def neighbour_count(k, n: int) -> int:
     return int(min(n, math.floor(k * (n - 1)) + 1))
 
 
-# Metrics whose full distance blocks come from one BLAS product here.
-_BLAS_METRICS = {"euclidean", "l2", "sqeuclidean", "cosine"}
+class CrossDistances:
+    """Distances of reference frames (rows) to query frames (columns).
+
+    ``approx`` orders the pairs as their distances do, up to ``margin``:
+    ``|approx - key| <= margin`` for every pair, where ``key(rows, cols)``
+    is the exact ranking key of those pairs.  The k-nearest selections below
+    take whatever lies more than twice the margin from a line's k-th value
+    from ``approx`` alone and settle the rest on the exact keys, so the
+    recurrence does not depend on the product's rounding (block, threads,
+    BLAS kernel).  With ``margin == 0`` the approximation is exact.
+    """
+
+    def __init__(self, approx: np.ndarray, margin: float, key) -> None:
+        self.approx = approx
+        self.margin = float(margin)
+        self.key = key
 
 
 def pair_distances(query_frames, frames, metric, metric_params, memory=None):
-    """All distances ``(len(frames), len(query_frames))``.
+    """:class:`CrossDistances` of ``frames`` (rows) to ``query_frames``.
 
     The thresholds of the mutual k-NN compare a pair's distance with the
-    distances of the same matrix, so they need the whole matrix, fast, and
-    not each distance to the last bit.  For euclidean, sqeuclidean and cosine
-    it is one BLAS product (the norm expansion, as essentia computes it); the
-    engine's ``full=True`` path settles every distance exactly from the
-    frames' difference, some 50 times the product at this size.  Other
-    metrics go through the engine (:class:`CrossSimilarity`).
+    distances of the same matrix, so they need the whole matrix, fast.  For
+    the engine's BLAS metrics (euclidean, sqeuclidean, cosine) it is one
+    product, in the frames' dtype, of centred frames: the ranking key of the
+    engine (:class:`~skxsim._engine.PairDistances`) with a proven rounding
+    bound, and the exact keys of the pairs that bound leaves undecided.
+    Other metrics go through the engine's exact ``full=True`` path
+    (:class:`CrossSimilarity`).
     """
-    if isinstance(metric, str) and metric in _BLAS_METRICS and not metric_params:
-        return _blas_distances(query_frames, frames, metric)
+    if is_blas_metric(metric, metric_params):
+        return _blas_distances(query_frames, frames, blas_metric(metric))
     xsim = CrossSimilarity(
         k=1,  # unused with full=True
         n_jobs=1,
@@ -72,74 +95,107 @@ def pair_distances(query_frames, frames, metric, metric_params, memory=None):
         sparse=False,
         memory=memory,
     )
-    return xsim.fit(query_frames).transform(frames)
+    D = xsim.fit(query_frames).transform(frames)
+    return CrossDistances(D, 0.0, lambda rows, cols: D[rows, cols])
 
 
-def _blas_distances(query_frames, frames, metric):
+def _blas_distances(query_frames, frames, metric) -> CrossDistances:
+    # The engine's key: squared distance (scaled by a power of two for
+    # frames near float64's limits) or the squared chord of unit vectors.
+    pairs = PairDistances(frames, metric)
+    dtype = np.result_type(frames.dtype, query_frames.dtype)
+    R = np.asarray(frames, dtype=np.float64)
+    Q = np.asarray(query_frames, dtype=np.float64)
     if metric == "cosine":
-
-        def unit(X):
-            norms = np.sqrt(np.einsum("ij,ij->i", X, X))
-            # scikit-learn's rule: a zero vector has similarity 0 to anything.
-            return X / np.where(norms == 0, 1, norms)[:, None]
-
-        D = unit(frames) @ unit(query_frames).T
-        np.subtract(1, D, out=D)
-        return np.clip(D, 0, 2, out=D)
-    # Not centred: frames of small integers or dyadic values (binary,
-    # symbolic chroma) then give exact distances, so equal distances tie
-    # exactly and the ties go to the lower index.  Chroma sits close to the
-    # origin, where centring would gain little precision.
-    D = frames @ query_frames.T
+        q_norms = row_norms(Q)
+        R = pairs.unit(R, pairs.norms_)
+        Q = pairs.unit(Q, q_norms)
+    else:
+        # Centred: the rounding of the norm expansion grows with the norms,
+        # and chroma sits far from the origin.
+        center = R.mean(axis=0)
+        R = (R - center) / pairs.scale_
+        Q = (Q - center) / pairs.scale_
+    reach = float(np.max(row_norms(R), initial=0.0)) + float(
+        np.max(row_norms(Q), initial=0.0)
+    )
+    R = R.astype(dtype)
+    Q = Q.astype(dtype)
+    D = R @ Q.T
     D *= -2
-    D += np.einsum("ij,ij->i", frames, frames)[:, None]
-    D += np.einsum("ij,ij->i", query_frames, query_frames)[None, :]
-    np.maximum(D, 0, out=D)
-    return D if metric == "sqeuclidean" else np.sqrt(D, out=D)
+    D += np.einsum("ij,ij->i", R, R)[:, None]
+    D += np.einsum("ij,ij->i", Q, Q)[None, :]
+    if metric == "cosine":
+        # scikit-learn's convention, as the keys: a zero vector has cosine
+        # similarity 0 with everything (key 2).
+        D[pairs.norms_ == 0] = 2
+        D[:, q_norms == 0] = 2
+    # |D - key| for every pair: the rounding of both factors to ``dtype``
+    # and of the (d + 2)-term sum, any order, with or without FMA (Higham's
+    # gamma bound on the terms' magnitudes, at most reach**2), with room.
+    d = R.shape[1]
+    u = np.finfo(dtype).eps / 2
+    margin = 4.0 * (d + 8) * u * reach * reach
+
+    def key(rows, cols):
+        return pairs.keys(query_frames, cols, rows)
+
+    return CrossDistances(D, margin, key)
 
 
-def _k_smallest(D: np.ndarray, k, axis: int) -> np.ndarray:
+def _k_smallest(D: np.ndarray, k, axis: int, margin: float, key) -> np.ndarray:
     """Boolean mask of the ``k`` smallest entries along ``axis`` of ``D``.
 
-    Exactly ``k`` per line, ordered by (distance, index): among equal
-    distances at the k-th place the lower indices are kept, as
+    ``D`` approximates the exact keys ``key(rows, cols)`` to within
+    ``margin``.  Exactly ``k`` per line, ordered by (exact key, index): among
+    equal distances at the k-th place the lower indices are kept, as
     :class:`CrossSimilarity` keeps the lower columns.
     """
     kth = np.partition(D, k - 1, axis=axis).take(k - 1, axis=axis)
     across = (None, slice(None)) if axis == 0 else (slice(None), None)
-    mask = D <= kth[across]
-    lines = np.flatnonzero(np.count_nonzero(mask, axis=axis) > k)
-    if lines.size:
-        # Ties at the k-th distance on these lines (frequent with symbolic
-        # chroma): keep the first of them, as many as fit.
-        sub = D.take(lines, axis=1 - axis)
-        at = kth[lines][across]
-        below = sub < at
-        room = k - np.count_nonzero(below, axis=axis)
-        tied = sub == at
-        rank = np.cumsum(tied, axis=axis, dtype=np.int32)
-        kept = below | (tied & (rank <= room[across]))
-        if axis == 0:
-            mask[:, lines] = kept
-        else:
-            mask[lines] = kept
+    # An order statistic moves by at most the margin, so a pair more than
+    # twice the margin below (above) the approximate k-th value is among
+    # (outside) the exact k nearest; the pairs between are decided on their
+    # exact keys.  With margin 0 these are the pairs tied at the k-th value.
+    # (In float64: a float32 threshold would round.)
+    kth = kth.astype(np.float64)
+    reach = 2 * margin
+    mask = D < (kth - reach)[across]
+    band = D <= (kth + reach)[across]
+    band &= ~mask
+    room = k - np.count_nonzero(mask, axis=axis)
+    rows, cols = np.nonzero(band)
+    lines, index = (cols, rows) if axis == 0 else (rows, cols)
+    keys = key(rows, cols)
+    order = np.lexsort((index, keys, lines))
+    lines_sorted = lines[order]
+    first = np.searchsorted(lines_sorted, lines_sorted, side="left")
+    kept = np.arange(order.size) - first < room[lines_sorted]
+    mask[rows[order[kept]], cols[order[kept]]] = True
     return mask
 
 
-def mutual_knn(D_T, bounds, k) -> np.ndarray:
-    """Mutual k-NN of the query (columns of ``D_T``) and each reference.
+def mutual_knn(distances: CrossDistances, bounds, k) -> np.ndarray:
+    """Mutual k-NN of the query (columns) and each reference.
 
-    ``D_T`` holds the distances of reference frames (rows; the references
-    one after another, ``bounds`` their row ranges) to the query frames.  A
-    pair is linked when the reference frame is among the query frame's
-    ``k`` nearest in that reference and the query frame among the reference
-    frame's ``k`` nearest in the query.
+    ``distances`` holds the distances of reference frames (rows; the
+    references one after another, ``bounds`` their row ranges) to the query
+    frames.  A pair is linked when the reference frame is among the query
+    frame's ``k`` nearest in that reference and the query frame among the
+    reference frame's ``k`` nearest in the query.
     """
+    D, margin, key = distances.approx, distances.margin, distances.key
     bounds = list(bounds)
-    S_T = _k_smallest(D_T, neighbour_count(k, D_T.shape[1]), axis=1)
+    S_T = _k_smallest(D, neighbour_count(k, D.shape[1]), 1, margin, key)
     for lo, hi in bounds:
-        S_T[lo:hi] &= _k_smallest(D_T[lo:hi], neighbour_count(k, hi - lo), axis=0)
-    outside = np.ones(len(D_T), dtype=bool)
+        S_T[lo:hi] &= _k_smallest(
+            D[lo:hi],
+            neighbour_count(k, hi - lo),
+            0,
+            margin,
+            lambda rows, cols, lo=lo: key(rows + lo, cols),
+        )
+    outside = np.ones(len(D), dtype=bool)
     for lo, hi in bounds:
         outside[lo:hi] = False
     S_T[outside] = False
@@ -220,6 +276,6 @@ def cross_recurrence(
             f"query has {query.shape[1]} features and reference "
             f"{reference.shape[1]}; they must match."
         )
-    D_T = pair_distances(query, reference, metric, metric_params)
-    S_T = mutual_knn(D_T, [(0, reference.shape[0])], k)
+    distances = pair_distances(query, reference, metric, metric_params)
+    S_T = mutual_knn(distances, [(0, reference.shape[0])], k)
     return sp.csr_matrix(S_T.T, dtype=np.float64)

@@ -419,3 +419,76 @@ def test_blas_distances_agree_with_the_engine(rng):
     a = cross_recurrence(query, reference, metric="euclidean")
     b = cross_recurrence(query, reference, metric="minkowski", metric_params={"p": 2})
     assert (a != b).nnz == 0
+
+
+def near_duplicates(rng, n_copies, d, dtype=np.float32):
+    """Copies of a few frames, one coordinate of each nudged by 1-3 ulps.
+
+    Their distances to a query differ by about 1e-7 relative: below what a
+    float32 product resolves, far above float64's rounding of the exact
+    distances.
+    """
+    base = rng.random((4, d)).astype(dtype)
+    frames = np.repeat(base, n_copies, axis=0)
+    coord = rng.integers(0, d, size=len(frames))
+    for _ in range(3):
+        up = rng.random(len(frames)) < 0.5
+        cells = frames[np.arange(len(frames)), coord]
+        frames[np.arange(len(frames)), coord] = np.where(
+            up, np.nextafter(cells, dtype(2)), np.nextafter(cells, dtype(-1))
+        )
+    return frames[rng.permutation(len(frames))]
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine"])
+@pytest.mark.parametrize("k", [3, 0.1])
+def test_near_ties_are_settled_on_exact_distances(rng, metric, k):
+    # The product nominates; the pairs within its rounding margin of a
+    # line's k-th value are decided on distances from the frames' difference.
+    reference = near_duplicates(rng, 40, 12)
+    query = np.concatenate([near_duplicates(rng, 10, 12), reference[:20]])
+    got = cross_recurrence(query, reference, k=k, metric=metric)
+    query, reference = query.astype(np.float64), reference.astype(np.float64)
+    if metric == "cosine":
+        # 1 - cos cancels catastrophically between near-duplicates (scipy's
+        # cosine is then off by 1% relative); the chord between unit vectors
+        # orders the pairs as the cosine distance does, and precisely.
+        query /= np.linalg.norm(query, axis=1, keepdims=True)
+        reference /= np.linalg.norm(reference, axis=1, keepdims=True)
+        metric = "sqeuclidean"
+    expected = brute_mutual(query, reference, k, metric)
+    np.testing.assert_array_equal(got.toarray().astype(bool), expected)
+
+
+def test_the_products_rounding_does_not_change_the_recurrence(rng, monkeypatch):
+    # Any error within the stated margin (another block, thread count or BLAS
+    # kernel) leaves the recurrence as it is.
+    import skxsim._cover
+    import skxsim._cross_recurrence as module
+
+    exact = module.pair_distances
+
+    def perturbed(*args, **kwargs):
+        distances = exact(*args, **kwargs)
+        noise = rng.uniform(-1, 1, size=distances.approx.shape)
+        distances.approx = distances.approx + distances.margin * noise
+        return distances
+
+    query, reference = rng.random((50, 12)), rng.random((60, 12))
+    query[:30] = reference[:30] + 1e-9 * rng.random((30, 12))
+    catalogue = [reference, rng.random((45, 12)), reference[::2]]
+    index = CoverSongIndex(k=0.2).fit(catalogue, [0, 1, 0])
+    before = (
+        cross_recurrence(query, reference, k=0.2).toarray(),
+        index.kneighbors([query]),
+    )
+    monkeypatch.setattr(module, "pair_distances", perturbed)
+    monkeypatch.setattr(skxsim._cover, "pair_distances", perturbed)
+    for _ in range(3):
+        after = (
+            cross_recurrence(query, reference, k=0.2).toarray(),
+            index.kneighbors([query]),
+        )
+        np.testing.assert_array_equal(after[0], before[0])
+        np.testing.assert_array_equal(after[1][1], before[1][1])
+        np.testing.assert_array_equal(after[1][0], before[1][0])
