@@ -543,6 +543,13 @@ def parse_args(argv):
         args.min_time = 0.0 if args.quick else 1.0
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
+    if args.update_readme:
+        # Checked before measuring, not after ten minutes of it.
+        try:
+            with open(args.update_readme) as f:
+                _report.replace_block(f.read(), "")
+        except (OSError, ValueError) as exc:
+            parser.error(f"--update-readme {args.update_readme}: {exc}")
     args.argv = [os.path.relpath(os.path.abspath(__file__))] + list(argv)
     return args
 
