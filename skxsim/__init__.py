@@ -20,7 +20,7 @@ from ._cover import CoverSongIndex, cover_song_distance
 from ._cross_recurrence import cross_recurrence
 from ._embedding import TimeDelayEmbedding
 from ._errors import OutputTooLargeError
-from ._estimator import CrossSimilarity, SkxsimVersionWarning
+from ._estimator import CrossSimilarity
 from ._function import cross_similarity
 from ._lag import lag_to_recurrence, recurrence_to_lag
 from ._recurrence_estimator import RecurrenceMatrix
@@ -32,6 +32,7 @@ from ._transposition import (
     transpose_chroma,
 )
 from ._version import __version__
+from ._versioned import SkxsimVersionWarning
 
 __all__ = [
     "CacheWarning",

@@ -50,10 +50,9 @@ from ._cross_recurrence import (
     pair_distances,
 )
 from ._embedding import TimeDelayEmbedding
-from ._estimator import SkxsimVersionWarning
 from ._parallel import single_threaded_blas
 from ._transposition import _best_shifts, _oti_binary, _profiles, _rotate_blocks
-from ._version import __version__
+from ._versioned import VersionedPickleMixin
 
 __all__ = ["CoverSongIndex", "average_precision", "cover_song_distance"]
 
@@ -100,7 +99,7 @@ def _digest(sequence: np.ndarray) -> bytes:
     return hashlib.sha1(repr(data.shape).encode() + data.tobytes()).digest()
 
 
-class CoverSongIndex(ClassifierMixin, BaseEstimator):
+class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     """A catalogue of recordings, ranked by cover-song similarity to a query.
 
     ``fit`` stores a catalogue of recordings (each an ``(n_frames, n_bins)``
@@ -227,6 +226,8 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
     >>> index.score(queries, ["a", "b", "c"])
     1.0
     """
+
+    _stale_state = "its stored catalogue"
 
     _parameter_constraints: dict = {
         "transposition": [StrOptions({"oti"}), None],
@@ -504,23 +505,6 @@ class CoverSongIndex(ClassifierMixin, BaseEstimator):
             )
             return float("nan")
         return float(np.mean(ap[counted]))
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state["_skxsim_version"] = __version__
-        return state
-
-    def __setstate__(self, state):
-        version = state.pop("_skxsim_version", "unknown")
-        if version != __version__:
-            warnings.warn(
-                f"This CoverSongIndex was saved by skxsim {version} and is loaded "
-                f"by skxsim {__version__}; its stored catalogue may be invalid. "
-                "Refit it with this version.",
-                SkxsimVersionWarning,
-                stacklevel=2,
-            )
-        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

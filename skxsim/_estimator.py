@@ -37,18 +37,19 @@ from ._search import (
     kneighbors,
     reference_statistics,
 )
-from ._version import __version__
+from ._versioned import VersionedPickleMixin
 
 # Parameters that shape the fitted index and statistics: changing one after
 # fit needs a refit.
 _FIT_PARAMS = ("k", "metric", "metric_params", "algorithm", "algorithm_params")
 
 
-class SkxsimVersionWarning(UserWarning):
-    """A model pickled by another skxsim version was loaded."""
-
-
-class CrossSimilarity(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class CrossSimilarity(
+    VersionedPickleMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
+):
     """k-nearest-neighbour cross-similarity to a reference sequence.
 
     ``fit`` stores and indexes a reference sequence; ``transform`` gives, for
@@ -154,6 +155,8 @@ default="auto"
     >>> bool(np.all(xsim[:, 10:40].diagonal() == 1))
     True
     """
+
+    _stale_state = "its index"
 
     _parameter_constraints: dict = {
         "k": _params.K,
@@ -365,23 +368,6 @@ default="auto"
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state["_skxsim_version"] = __version__
-        return state
-
-    def __setstate__(self, state):
-        version = state.pop("_skxsim_version", "unknown (pre-0.1)")
-        if version != __version__:
-            warnings.warn(
-                f"This CrossSimilarity was saved by skxsim {version} and is "
-                f"loaded by skxsim {__version__}; its index may be invalid. "
-                "Refit it with this version.",
-                SkxsimVersionWarning,
-                stacklevel=2,
-            )
-        super().__setstate__(state)
 
 
 def _rule(bandwidth):

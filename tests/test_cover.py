@@ -347,11 +347,11 @@ def test_persistence(fitted, rng):
 
 
 def test_another_version_warns(fitted, monkeypatch):
-    from skxsim import SkxsimVersionWarning, _cover
+    from skxsim import SkxsimVersionWarning, _versioned
 
     index, X, y = fitted
     data = pickle.dumps(index)
-    monkeypatch.setattr(_cover, "__version__", "0.0.0")
+    monkeypatch.setattr(_versioned, "__version__", "0.0.0")
     with pytest.warns(SkxsimVersionWarning, match="saved by skxsim"):
         pickle.loads(data)
 

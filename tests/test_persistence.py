@@ -13,7 +13,7 @@ import pytest
 
 import skxsim
 import skxsim._cache
-import skxsim._estimator
+import skxsim._versioned
 from skxsim import CrossSimilarity, SkxsimVersionWarning
 
 CONFIGS = [
@@ -94,7 +94,7 @@ def test_other_version_warns_on_load(rng, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pickle.loads(payload)  # same version: silent
-    monkeypatch.setattr(skxsim._estimator, "__version__", "99.0")
+    monkeypatch.setattr(skxsim._versioned, "__version__", "99.0")
     with pytest.warns(
         SkxsimVersionWarning,
         match=f"saved by skxsim {skxsim.__version__} and is loaded by skxsim 99.0",
