@@ -21,3 +21,20 @@ def index_builds(monkeypatch):
 
     monkeypatch.setattr(skxsim._cache, "build_index", counting)
     return seen
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A local Dask cluster of two worker processes, one per test module."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

@@ -84,22 +84,6 @@ def test_errors_name_the_sequence_across_processes(reference, sequences):
         transform_many(xsim, batch, n_jobs=2)  # loky
 
 
-@pytest.fixture(scope="module")
-def dask_client():
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            processes=True,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
-
-
 @pytest.mark.parametrize(
     "params",
     [

@@ -390,20 +390,13 @@ def test_grid_search(rng):
     assert search.best_estimator_.predict(X[:2]).shape == (2,)
 
 
-def test_dask_runs_the_queries(fitted):
-    distributed = pytest.importorskip("distributed")
+def test_dask_runs_the_queries(fitted, dask_client):
+    from distributed import get_task_stream
+
     index, X, y = fitted
     expected = index.kneighbors(X[:4])
     with (
-        distributed.LocalCluster(
-            n_workers=2,
-            processes=True,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-        distributed.get_task_stream(client) as stream,
+        get_task_stream(dask_client) as stream,
         joblib.parallel_config(backend="dask"),
     ):
         got = index.kneighbors(X[:4])
