@@ -13,7 +13,7 @@ Two faces over one engine:
   with :func:`recurrence_to_lag` / :func:`lag_to_recurrence`.
 """
 
-from ._alignment import alignment_scores, dmax, qmax
+from ._qmax import alignment_scores, dmax, qmax
 from ._batch import transform_many
 from ._cache import CacheWarning
 from ._cover import CoverSongIndex, cover_song_distance

@@ -10,7 +10,7 @@ chroma sequences:
    it (the first ones padded with zeros, or dropped);
 3. binarisation: query frame ``i`` and reference frame ``j`` recur when each
    is among the other's ``k`` nearest (the mutual k-NN cross-recurrence);
-4. local alignment: Qmax or Dmax (:mod:`skxsim._alignment`), turned into the
+4. local alignment: Qmax or Dmax (:mod:`skxsim._qmax`), turned into the
    dissimilarity ``sqrt(n_ref) / score``.
 
 :class:`CoverSongIndex` runs it for one query against a whole catalogue at
@@ -42,7 +42,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from ._alignment import PAD, recurrence_column_max
+from ._qmax import PAD, recurrence_column_max
 from ._cross_recurrence import (
     K_CONSTRAINT,
     METRIC_CONSTRAINT,
