@@ -1,4 +1,4 @@
-"""Calibrate the cost model behind ``algorithm="auto"`` (``skxsim._backends``).
+"""Calibrate the cost model behind ``algorithm="auto"`` (``skxsim._neighbors._auto``).
 
 On the benchmark's own data (librosa features of synthetic songs, see
 ``_features``), on one thread, measured in CPU time (less sensitive to other
@@ -35,8 +35,8 @@ import _cases  # noqa: E402
 import _features  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-import skxsim._backends as backends  # noqa: E402
-from skxsim._search import kneighbors  # noqa: E402
+import skxsim._neighbors._auto as backends  # noqa: E402
+from skxsim._neighbors import kneighbors  # noqa: E402
 
 DEFAULT_CASES = [
     "chroma-2000",

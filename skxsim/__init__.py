@@ -1,38 +1,48 @@
 """skxsim: k-nearest-neighbour cross-similarity as a scikit-learn estimator.
 
-Two faces over one engine:
+Four workflows over one neighbour engine, in scikit-learn's orientation
+(rows are frames) with librosa-compatible drop-ins:
 
-- :class:`CrossSimilarity`, scikit-learn orientation (rows are frames):
-  ``fit`` indexes a reference sequence, ``transform`` gives the
-  cross-similarity ``(n_queries, n_ref)`` of query frames to it.
-- :func:`cross_similarity`, a drop-in for
-  ``librosa.segment.cross_similarity`` (librosa orientation: features by
-  frames in, ``(n_ref, n)`` out).
-- Self-similarity on the same engine: :class:`RecurrenceMatrix` and
+- **Cross-similarity**: :class:`CrossSimilarity` (``fit`` indexes a
+  reference sequence, ``transform`` gives each query frame's similarity to
+  it, ``(n_queries, n_ref)``), :func:`cross_similarity` (a drop-in for
+  ``librosa.segment.cross_similarity``: features by frames in,
+  ``(n_ref, n)`` out) and :func:`transform_many` (batches through joblib,
+  hence Dask).
+- **Self-similarity**: :class:`RecurrenceMatrix` and
   :func:`recurrence_matrix` (drop-in for ``librosa.segment.recurrence_matrix``),
   with :func:`recurrence_to_lag` / :func:`lag_to_recurrence`.
+- **Cover songs** (:mod:`skxsim.cover`): :class:`CoverSongIndex`, a catalogue
+  of recordings ranked by cover-song similarity and scored by mean average
+  precision; the pair-level :func:`cover_song_distance`,
+  :func:`cross_recurrence`, :func:`qmax` / :func:`dmax` and the optimal
+  transposition index.
+- Preprocessing: :class:`TimeDelayEmbedding`.  Data: :mod:`skxsim.datasets`;
+  pictures: :mod:`skxsim.plot`; exceptions: :mod:`skxsim.exceptions`.
 """
 
-from ._qmax import alignment_scores, dmax, qmax
-from ._batch import transform_many
-from ._cache import CacheWarning
-from ._cover import CoverSongIndex, cover_song_distance
-from ._cross_recurrence import cross_recurrence
+from ._cross_similarity import CrossSimilarity, cross_similarity, transform_many
 from ._embedding import TimeDelayEmbedding
-from ._errors import OutputTooLargeError
-from ._estimator import CrossSimilarity
-from ._function import cross_similarity
-from ._lag import lag_to_recurrence, recurrence_to_lag
-from ._recurrence_estimator import RecurrenceMatrix
-from ._recurrence_function import recurrence_matrix
-from ._transposition import (
+from ._recurrence import (
+    RecurrenceMatrix,
+    lag_to_recurrence,
+    recurrence_matrix,
+    recurrence_to_lag,
+)
+from ._version import __version__
+from .cover import (
+    CoverSongIndex,
+    alignment_scores,
+    cover_song_distance,
+    cross_recurrence,
+    dmax,
     global_chroma_profile,
     optimal_transposition_index,
     oti_binary_similarity,
+    qmax,
     transpose_chroma,
 )
-from ._version import __version__
-from ._versioned import SkxsimVersionWarning
+from .exceptions import CacheWarning, OutputTooLargeError, SkxsimVersionWarning
 
 __all__ = [
     "CacheWarning",

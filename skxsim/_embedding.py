@@ -9,6 +9,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._validation import N_STEPS
+
 __all__ = ["TimeDelayEmbedding"]
 
 # np.pad modes that are deterministic ("empty" leaves garbage in the padding).
@@ -90,7 +92,7 @@ class TimeDelayEmbedding(TransformerMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from skxsim._embedding import TimeDelayEmbedding
+    >>> from skxsim import TimeDelayEmbedding
     >>> X = np.arange(-3, 3, dtype=float).reshape(-1, 1)  # 6 frames, 1 feature
     >>> TimeDelayEmbedding(n_steps=3).fit_transform(X)
     array([[-3.,  0.,  0.],
@@ -109,7 +111,7 @@ class TimeDelayEmbedding(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": N_STEPS,
         "delay": [
             Interval(Integral, None, -1, closed="right"),
             Interval(Integral, 1, None, closed="left"),

@@ -1,7 +1,10 @@
 """Graph assembly: modes and bandwidths, into CSR, CSC or dense output.
 
-A pure function of what the search found (neighbour columns and distances,
-or every distance) and a resolved bandwidth.  Orientation: rows are query
+The one home of the bandwidth rules (:func:`bandwidth_rule` says what a
+``bandwidth`` parameter asks for, :func:`resolve_bandwidth` turns it into a
+value from the neighbour statistics) and of the graph itself: a pure
+function of what the search found (neighbour columns and distances, or every
+distance) and a resolved bandwidth.  Orientation: rows are query
 frames; ``transpose=True`` gives librosa's ``(n_ref, n)`` layout without a
 copy: the CSR arrays of the graph are the CSC arrays of its transpose, and a
 dense output is filled row by row and returned as its transposed (F-ordered,
@@ -11,11 +14,12 @@ as librosa's) view.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._search import Neighbors
+from ._neighbors import Neighbors
 
 MODES = ("connectivity", "distance", "affinity")
 PER_PAIR_BANDWIDTHS = (
@@ -67,6 +71,54 @@ class PairBandwidth:
         if self.name == "gmean_k_avg":
             return np.sqrt(q_mean[rows] * r_mean[cols])
         return (q_mean[rows] + r_mean[cols] + dist) / 3  # mean_k_avg_and_pair
+
+
+def bandwidth_rule(bandwidth) -> tuple[str, object]:
+    """What a (validated) ``bandwidth`` parameter asks for.
+
+    ``("fixed", float)`` for any real number, Python's or numpy's;
+    ``("median", None)`` for ``None`` and ``"med_k_scalar"``;
+    ``("pair", name)`` for the per-pair names; ``("matrix", ndarray)`` for
+    an array (its shape is checked by ``_validation.check_bandwidth_matrix``).
+    """
+    if bandwidth is None or (isinstance(bandwidth, str) and bandwidth == "med_k_scalar"):
+        return "median", None
+    if isinstance(bandwidth, str):
+        return "pair", bandwidth
+    if isinstance(bandwidth, np.ndarray):
+        return "matrix", bandwidth
+    if isinstance(bandwidth, Real) and not isinstance(bandwidth, bool):
+        return "fixed", float(bandwidth)
+    raise TypeError(f"bandwidth={bandwidth!r} is not a bandwidth")
+
+
+def resolve_bandwidth(
+    bandwidth,
+    mode: str,
+    query_statistics,
+    *,
+    reference_statistics=None,
+    median: float | None = None,
+    what: str = "the query frames",
+):
+    """The bandwidth a graph is assembled with (``None`` unless affinity).
+
+    ``query_statistics()`` gives the query frames' ``(kth, mean)`` neighbour
+    distances (called only when a rule needs them); ``reference_statistics``
+    are the reference frames' (per-pair rules).  The median rule uses
+    ``median`` when one was learned (the estimator's ``bandwidth_``), else
+    the median over ``what`` of the query frames' k-th distances (librosa).
+    """
+    if mode != "affinity":
+        return None
+    kind, value = bandwidth_rule(bandwidth)
+    if kind in ("fixed", "matrix"):
+        return value
+    if kind == "pair":
+        return PairBandwidth(value, query_statistics(), reference_statistics)
+    if median is not None:
+        return median
+    return median_bandwidth(query_statistics()[0], what)
 
 
 def affinity(dist: np.ndarray, bandwidth) -> np.ndarray:

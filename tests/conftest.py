@@ -10,16 +10,16 @@ def rng():
 @pytest.fixture
 def index_builds(monkeypatch):
     """The algorithms of the index builds that really run (not cache loads)."""
-    import skxsim._cache
+    import skxsim._neighbors._cache
 
     seen = []
-    build = skxsim._cache.build_index
+    build = skxsim._neighbors._cache.build_index
 
     def counting(*args, **kwargs):
         seen.append(args[3])
         return build(*args, **kwargs)
 
-    monkeypatch.setattr(skxsim._cache, "build_index", counting)
+    monkeypatch.setattr(skxsim._neighbors._cache, "build_index", counting)
     return seen
 
 

@@ -6,8 +6,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
-from skxsim import CrossSimilarity
-from skxsim._batch import transform_many
+from skxsim import CrossSimilarity, transform_many
 
 
 @pytest.fixture

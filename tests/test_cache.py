@@ -9,9 +9,9 @@ import warnings
 import numpy as np
 import pytest
 
-import skxsim._cache
+import skxsim._neighbors._cache
 from skxsim import CrossSimilarity
-from skxsim._cache import CacheWarning
+from skxsim.exceptions import CacheWarning
 
 
 def cached_outputs(location):
@@ -89,7 +89,7 @@ def test_version_is_part_of_the_key(tmp_path, rng, monkeypatch, index_builds):
     CrossSimilarity(memory=str(tmp_path)).fit(R)
     CrossSimilarity(memory=str(tmp_path)).fit(R)
     assert len(builds) == 1
-    monkeypatch.setattr(skxsim._cache, "__version__", "99.0")
+    monkeypatch.setattr(skxsim._neighbors._cache, "__version__", "99.0")
     CrossSimilarity(memory=str(tmp_path)).fit(R)
     assert len(builds) == 2
 

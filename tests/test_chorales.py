@@ -8,8 +8,7 @@ import pytest
 
 music21 = pytest.importorskip("music21")
 
-from skxsim import _chorales  # noqa: E402
-from skxsim.datasets import load_bach_chorales  # noqa: E402
+from skxsim.datasets import _chorales, load_bach_chorales  # noqa: E402
 
 
 def test_score_chroma_by_hand():

@@ -22,9 +22,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skxsim
-from skxsim import CrossSimilarity
+from skxsim import CrossSimilarity, TimeDelayEmbedding
 from skxsim._cli import main
-from skxsim._embedding import TimeDelayEmbedding
 from skxsim.datasets import make_cover_pair
 
 # Run the same skxsim the tests import, installed or not.
@@ -289,7 +288,7 @@ DEFECTS = [
         ["holds a StandardScaler, not a skxsim CrossSimilarity"],
     ),
     # usage errors printed the usage too
-    (["compute", Q, R, "--k", "0"], 2, ["argument --k", ">= 1"]),
+    (["compute", Q, R, "--k", "0"], 2, ["argument --k", "range [1, inf)"]),
     # any other exception was a traceback
     (
         {"args": ["compute", Q, R], "code": _FAIL_IN_FIT},
@@ -349,7 +348,15 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0
-    assert capsys.readouterr().out.strip() == skxsim.__version__
+    import numpy
+    import scipy
+    import sklearn
+
+    # The version, and those of the libraries a bug report needs.
+    assert capsys.readouterr().out.strip() == (
+        f"skxsim {skxsim.__version__} (numpy {numpy.__version__}, scipy "
+        f"{scipy.__version__}, scikit-learn {sklearn.__version__})"
+    )
 
 
 # The messages, through ``main`` in this process: (arguments, exit status,
@@ -357,7 +364,7 @@ def test_version(capsys):
 MESSAGES = [
     (["compute", Q, R, "--embed", "3"], 2, ["N_STEPS,DELAY"]),
     (["compute", Q, R, "--embed", "3,0"], 2, ["DELAY != 0"]),
-    (["compute", Q, R, "--bandwidth", "-1"], 2, ["bandwidth must be > 0"]),
+    (["compute", Q, R, "--bandwidth", "-1"], 2, ["argument --bandwidth", "'bandwidth' parameter"]),
     (["compute", Q, R, "--bandwidth", "median"], 2, ["mean_k_avg_and_pair"]),
     (["compute", Q, R, "--mode", "bogus"], 2, ["invalid choice"]),
     (["fit", R], 2, ["-o"]),

@@ -9,7 +9,7 @@ from _brute import cdist
 from sklearn import config_context
 
 from skxsim import CrossSimilarity, cross_similarity
-from skxsim._index import select_exact
+from skxsim._neighbors._select import select_exact
 
 PER_PAIR = ["mean_k", "gmean_k", "mean_k_avg", "gmean_k_avg", "mean_k_avg_and_pair"]
 

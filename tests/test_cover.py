@@ -25,7 +25,7 @@ from skxsim import (
     qmax,
     transpose_chroma,
 )
-from skxsim._cross_recurrence import neighbour_count
+from skxsim.cover._cross_recurrence import neighbour_count
 
 # -- the binarisation ---------------------------------------------------------
 
@@ -347,11 +347,11 @@ def test_persistence(fitted, rng):
 
 
 def test_another_version_warns(fitted, monkeypatch):
-    from skxsim import SkxsimVersionWarning, _versioned
+    from skxsim import SkxsimVersionWarning, _base
 
     index, X, y = fitted
     data = pickle.dumps(index)
-    monkeypatch.setattr(_versioned, "__version__", "0.0.0")
+    monkeypatch.setattr(_base, "__version__", "0.0.0")
     with pytest.warns(SkxsimVersionWarning, match="saved by skxsim"):
         pickle.loads(data)
 
@@ -456,16 +456,16 @@ def test_near_ties_are_settled_on_exact_distances(rng, metric, k):
 def test_the_products_rounding_does_not_change_the_recurrence(rng, monkeypatch):
     # Any error within the stated margin (another block, thread count or BLAS
     # kernel) leaves the recurrence as it is.
-    import skxsim._cover
-    import skxsim._cross_recurrence as module
+    import skxsim.cover._cross_recurrence as module
+    import skxsim.cover._scoring as scoring
 
-    exact = module.pair_distances
+    exact = module.pair_keys
 
     def perturbed(*args, **kwargs):
-        distances = exact(*args, **kwargs)
-        noise = rng.uniform(-1, 1, size=distances.approx.shape)
-        distances.approx = distances.approx + distances.margin * noise
-        return distances
+        keys = exact(*args, **kwargs)
+        noise = rng.uniform(-1, 1, size=keys.approx.shape)
+        keys.approx = keys.approx + keys.slack * noise
+        return keys
 
     query, reference = rng.random((50, 12)), rng.random((60, 12))
     query[:30] = reference[:30] + 1e-9 * rng.random((30, 12))
@@ -475,8 +475,8 @@ def test_the_products_rounding_does_not_change_the_recurrence(rng, monkeypatch):
         cross_recurrence(query, reference, k=0.2).toarray(),
         index.kneighbors([query]),
     )
-    monkeypatch.setattr(module, "pair_distances", perturbed)
-    monkeypatch.setattr(skxsim._cover, "pair_distances", perturbed)
+    monkeypatch.setattr(module, "pair_keys", perturbed)
+    monkeypatch.setattr(scoring, "pair_keys", perturbed)
     for _ in range(3):
         after = (
             cross_recurrence(query, reference, k=0.2).toarray(),

@@ -6,7 +6,7 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skxsim._embedding import TimeDelayEmbedding
+from skxsim import TimeDelayEmbedding
 
 # Output row i depends on its neighbours in time: that is the point of the
 # transformer, and exactly what these two checks forbid.

@@ -11,9 +11,10 @@ import pytest
 from sklearn import config_context
 from threadpoolctl import threadpool_info
 
-import skxsim._backends as backends
+import skxsim._neighbors._auto as backends
 from skxsim import CrossSimilarity, cross_similarity
-from skxsim._engine import BlasScores, PairDistances
+from skxsim._neighbors import BlasScores, PairDistances
+from skxsim._neighbors._backends import build_index
 
 EXACT = ["brute", "kd_tree", "ball_tree"]  # "brute" is the BLAS engine here
 MODES = [
@@ -219,7 +220,7 @@ def test_auto_choice_is_exact_on_both_sides(rng, d, n_ref, k, expected):
 def test_cost_model_follows_the_measured_pruning(rng, monkeypatch):
     R = sheet(rng, 50000)
     blas_ns, tree_ns = backends.predicted_costs(
-        backends.build_index(R, "euclidean", {}, "kd_tree"), 3
+        build_index(R, "euclidean", {}, "kd_tree"), 3
     )
     assert tree_ns < blas_ns
     # Make the tree look expensive: auto switches to the BLAS engine.

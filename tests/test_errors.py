@@ -182,14 +182,14 @@ def test_mode_changed_after_fit_uses_what_fit_learned(rng):
 
 # ----------------------------------------------------------- output size
 def test_output_that_cannot_fit_is_refused_before_allocating(rng, monkeypatch):
-    import skxsim._errors
+    import skxsim._memory
 
-    monkeypatch.setattr(skxsim._errors, "available_memory", lambda: 10_000)
+    monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 10_000)
     R = rng.standard_normal((200, 3))
     est = CrossSimilarity(k=150, mode="distance", sparse=False).fit(R)
     with pytest.raises(MemoryError, match=r"would take .* GiB.*sparse=True"):
         est.transform(R)
-    with pytest.raises(skxsim._errors.OutputTooLargeError, match="smaller k"):
+    with pytest.raises(skxsim.exceptions.OutputTooLargeError, match="smaller k"):
         cross_similarity(R.T, R.T, mode="distance", full=True)
     # Small outputs go through.
     assert est.set_params(sparse=True, k=1).fit(R).transform(R[:5]).nnz == 5

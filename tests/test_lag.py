@@ -53,7 +53,7 @@ def test_dense_shear_in_several_blocks(rng, monkeypatch):
     """Columns sheared a block at a time give the same as one block."""
     rec = rng.random((50, 50))
     whole = recurrence_to_lag(rec)
-    monkeypatch.setattr("skxsim._lag._SHEAR_BLOCK_BYTES", 3 * 2 * 100 * 8)
+    monkeypatch.setattr("skxsim._recurrence._lag._SHEAR_BLOCK_BYTES", 3 * 2 * 100 * 8)
     np.testing.assert_array_equal(recurrence_to_lag(rec), whole)
     np.testing.assert_array_equal(lag_to_recurrence(whole), rec)
 

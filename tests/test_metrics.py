@@ -9,7 +9,7 @@ import pytest
 from sklearn.neighbors import VALID_METRICS, NearestNeighbors
 
 from skxsim import CrossSimilarity, cross_similarity
-from skxsim._metrics import ALL_METRICS
+from skxsim._neighbors import ALL_METRICS
 
 PARAMS = {
     "seuclidean": lambda d, rng: {"V": rng.random(d) + 0.5},

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import skxsim
-import skxsim._cache
-import skxsim._versioned
+import skxsim._base
+import skxsim._neighbors._cache
 from skxsim import CrossSimilarity, SkxsimVersionWarning
 
 CONFIGS = [
@@ -27,13 +27,13 @@ CONFIGS = [
 # Counts real (uncached) index builds, in this process or in a script run by
 # ``run_python``: the cache's build function is wrapped.
 COUNT_BUILDS = """
-import skxsim._cache
+import skxsim._neighbors._cache
 BUILDS = []
-_build = skxsim._cache.build_index
+_build = skxsim._neighbors._cache.build_index
 def _counting(*args, **kwargs):
     BUILDS.append(args[3])
     return _build(*args, **kwargs)
-skxsim._cache.build_index = _counting
+skxsim._neighbors._cache.build_index = _counting
 """
 
 
@@ -94,7 +94,7 @@ def test_other_version_warns_on_load(rng, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pickle.loads(payload)  # same version: silent
-    monkeypatch.setattr(skxsim._versioned, "__version__", "99.0")
+    monkeypatch.setattr(skxsim._base, "__version__", "99.0")
     with pytest.warns(
         SkxsimVersionWarning,
         match=f"saved by skxsim {skxsim.__version__} and is loaded by skxsim 99.0",

@@ -1,0 +1,56 @@
+"""The neighbour engine: everything the workflows need to find neighbours.
+
+Data flows one way through it: a validated reference is indexed
+(``_auto.fit_index`` over the backends of ``_backends``: the BLAS engine of
+``_exact`` on the certified product of ``_product``, the trees of ``_tree``,
+the approximate indexes of ``_approximate``), then the blocked search of
+``_search`` runs every query row against the index on the threads of
+``_parallel``, each row keeping its k smallest by the one rule of
+``_select``.  ``_metrics`` is the metric registry, ``_cache`` the
+``memory=`` cache of index builds.
+
+Nothing here imports an estimator or a workflow.  Orientation: scikit-learn
+(rows are frames).
+"""
+
+from ._auto import fit_index
+from ._backends import (
+    check_algorithm_metric,
+    check_algorithm_params,
+    public_algorithms,
+)
+from ._exact import exact_index
+from ._metrics import ALL_METRICS, check_metric_params, is_blas_metric
+from ._parallel import n_threads_for, single_threaded_blas
+from ._product import ApproxKeys, BlasScores, PairDistances, row_norms
+from ._search import (
+    Neighbors,
+    all_distances,
+    full_row_statistics,
+    kneighbors,
+    reference_statistics,
+)
+from ._select import k_smallest_mask
+
+__all__ = [
+    "ALL_METRICS",
+    "ApproxKeys",
+    "BlasScores",
+    "Neighbors",
+    "PairDistances",
+    "all_distances",
+    "check_algorithm_metric",
+    "check_algorithm_params",
+    "check_metric_params",
+    "exact_index",
+    "fit_index",
+    "full_row_statistics",
+    "is_blas_metric",
+    "k_smallest_mask",
+    "kneighbors",
+    "n_threads_for",
+    "public_algorithms",
+    "reference_statistics",
+    "row_norms",
+    "single_threaded_blas",
+]

@@ -1,0 +1,276 @@
+"""Neighbour indexes of a reference sequence: one protocol, the exact kinds.
+
+Every index (these, the trees of ``_tree`` and the approximate ones of
+``_approximate``) satisfies :class:`NeighborIndex`.  The exact kinds give
+identical answers for a metric: the same distance values (one definition
+per metric, see ``_metrics`` and ``_product.PairDistances``) and the same k
+neighbours, ties going to the lowest column.
+
+An exact index also defines the metric's *ranking keys* (values in the
+metric's order, cheaper than distances: scaled squared distances for the
+BLAS metrics) and how a tree searches its reference: the trees and the
+approximate indexes compose an exact index for these, so the one definition
+serves them all.
+
+Orientation: scikit-learn (rows are frames).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from ._metrics import blas_metric, canonical, is_blas_metric, metric_distances
+from ._product import BlasScores, PairDistances, row_norms
+from ._select import choose_k, kth_smallest, nominate, select_exact, settle_k
+
+# A band ``(frames, width)``: query row i is frame ``frames[i]`` of the
+# reference itself, and reference frames j with |frames[i] - j| < width are
+# excluded (self-similarity).
+Band = tuple[np.ndarray, int]
+
+
+@runtime_checkable
+class NeighborIndex(Protocol):
+    """What the blocked search needs from an index of the reference.
+
+    Attributes
+    ----------
+    exact : bool
+        Whether ``kneighbors_block`` is exact.
+    uses_blas : bool
+        Whether its queries call BLAS (the search then runs them on
+        single-threaded BLAS, one block per thread).
+    n_samples_fit_, n_features_in_ : int
+        Shape of the reference.
+    """
+
+    exact: bool
+    uses_blas: bool
+    n_samples_fit_: int
+    n_features_in_: int
+
+    def kneighbors_block(
+        self, X: np.ndarray, k: int, band: Band | None = None, values: bool = True
+    ):
+        """The ``k`` nearest reference frames of each row of ``X``.
+
+        Returns ``(counts, cols, dist)``: per row the number of neighbours
+        (``k``, fewer only where a band leaves fewer frames), then the
+        neighbours' columns and float64 distances, flat, row after row, in
+        ascending column order within a row (CSR order).  With
+        ``values=False`` the caller needs the neighbours only, and ``dist``
+        may be ``None``.
+        """
+
+    def distances_block(self, X: np.ndarray) -> np.ndarray:
+        """Every distance from the rows of ``X`` to the reference (float64)."""
+
+
+def band_entries(band: Band, n_ref: int):
+    """``(rows, cols)`` of the entries inside ``band``."""
+    frames, width = band
+    offsets = np.arange(-width + 1, width)
+    rows = np.repeat(np.arange(frames.size), offsets.size)
+    cols = frames[rows] + np.tile(offsets, frames.size)
+    inside = (cols >= 0) & (cols < n_ref)
+    return rows[inside], cols[inside]
+
+
+def merge_rows(counts, cols, dist, todo, sub):
+    """Put the answers ``sub = (counts, cols, dist)`` of rows ``todo`` into a
+    result in which those rows have no entries yet."""
+    sub_counts, sub_cols, sub_dist = sub
+    row_of = np.concatenate(
+        [np.repeat(np.arange(counts.size), counts), np.repeat(todo, sub_counts)]
+    )
+    order = np.argsort(row_of, kind="stable")
+    merged = counts.copy()
+    merged[todo] = sub_counts
+    return (
+        merged,
+        np.concatenate([cols, sub_cols])[order],
+        np.concatenate([dist, sub_dist])[order],
+    )
+
+
+class BlasIndex:
+    """Exact search for euclidean, sqeuclidean and cosine on a BLAS product.
+
+    The product (``_product.BlasScores``) nominates the candidates of a
+    block; those within its rounding bound of a row's k-th are settled on
+    exact distances.  A block whose float32 bound lets far more than k
+    candidates through is scored again in float64.
+    """
+
+    exact = True
+    uses_blas = True
+
+    def __init__(self, reference: np.ndarray, metric) -> None:
+        self.metric = blas_metric(metric)
+        self.reference_ = np.ascontiguousarray(reference)
+        self.pairs_ = PairDistances(self.reference_, self.metric)
+        self.scores_ = BlasScores(self.reference_, self.metric, self.pairs_)
+        self.n_samples_fit_, self.n_features_in_ = reference.shape
+
+    def kneighbors_block(self, X, k, band=None, values=True):
+        b = X.shape[0]
+        m = self.n_samples_fit_
+        scorer, pairs = self.scores_, self.pairs_
+        left, q_norms = scorer.left(X)
+        dtype = scorer.score_dtype(q_norms)
+        excluded = None if band is None else band_entries(band, m)
+        while True:
+            S = scorer.scores(left, dtype)
+            if excluded is not None:
+                S[excluded] = np.inf
+            margin = scorer.margin(q_norms, dtype)
+            flat, rows, cols = nominate(S, k, margin)
+            # Far more candidates than k: float32 could not resolve this
+            # block's neighbours at its norms.  The answer would be the same,
+            # but float64 scores nominate far fewer pairs.
+            if dtype == np.float64 or rows.size <= b * (2 * k + 32) or k >= m:
+                break
+            dtype = np.dtype(np.float64)
+        counts = np.bincount(rows, minlength=b)
+        short = counts <= k  # rows whose every candidate is a neighbour
+        if np.all(short):
+            dist = pairs.distances(pairs.keys(X, rows, cols)) if values else None
+            return counts, cols, dist
+        scores = S.reshape(-1)[flat]
+        kth = np.where(short, np.inf, kth_smallest(rows, scores, counts, k, b))
+        kept = scores <= (kth + margin)[rows]  # above t + 2M: never among the k
+        rows, cols, scores = rows[kept], cols[kept], scores[kept]
+        if values:
+            keys = pairs.keys(X, rows, cols)
+            counts, cols, keys = choose_k(rows, cols, keys, k, b)
+            return counts, cols, pairs.distances(keys)
+        # Only the pairs within the margin of the k-th need their exact
+        # distance to be decided (typically none).
+        keep = settle_k(
+            rows, cols, scores, kth, margin, k, b, lambda r, c: pairs.keys(X, r, c)
+        )
+        return np.bincount(rows[keep], minlength=b), cols[keep], None
+
+    def distances_block(self, X):
+        return self.pairs_.distances(self.pairs_.all_keys(X))
+
+    # Ranking keys, and the search space of a tree over this reference.
+
+    def keys(self, X, rows, cols):
+        """Ranking keys of the pairs ``(X[rows[i]], reference[cols[i]])``."""
+        return self.pairs_.keys(X, rows, cols)
+
+    def all_keys(self, X):
+        return self.pairs_.all_keys(X)
+
+    def distances(self, keys):
+        return self.pairs_.distances(keys)
+
+    def pair_distances(self, X, rows, cols):
+        """Distances of the pairs ``(X[rows[i]], reference[cols[i]])``."""
+        return self.distances(self.keys(X, rows, cols))
+
+    @property
+    def tree_metric(self):
+        # Cosine neighbours are the euclidean neighbours of unit vectors.
+        return "euclidean", {}
+
+    def tree_points(self, X, norms=None):
+        """Frames as a euclidean tree sees them: scaled by the reference's
+        power of two (exact), unit vectors for cosine."""
+        X = np.asarray(X, dtype=np.float64)
+        if self.metric == "cosine":
+            return self.pairs_.unit(X, row_norms(X) if norms is None else norms)
+        return X / self.pairs_.scale_
+
+    def proposal_keys(self, X, rows, cols, tree_dist):
+        return self.keys(X, rows, cols)
+
+    def tree_units(self, keys):
+        """Keys (scaled squared distances) as tree distances."""
+        return np.sqrt(keys)
+
+    # Each distance computation rounds by ~(d + 2) ulps (tree and key alike).
+    @property
+    def tree_tolerance(self) -> float:
+        return 8.0 * (self.n_features_in_ + 4) * 2.0**-53
+
+
+class BruteIndex:
+    """Exact search for any other metric: all distances, then selection.
+
+    Its keys are the distances themselves.
+    """
+
+    exact = True
+    uses_blas = False
+
+    def __init__(self, reference, metric, metric_params) -> None:
+        self.metric = canonical(metric)
+        self.metric_params = dict(metric_params or {})
+        self.reference_ = np.ascontiguousarray(reference)
+        self.n_samples_fit_, self.n_features_in_ = reference.shape
+
+    def distances_block(self, X):
+        D = metric_distances(X, self.reference_, self.metric, self.metric_params)
+        if not np.all(np.isfinite(D)):
+            raise ValueError(
+                f"metric={self.metric!r} gives non-finite distances for these "
+                "frames (values too large for float64, or a metric undefined "
+                "for them); rescale the features."
+            )
+        return D
+
+    def kneighbors_block(self, X, k, band=None, values=True):
+        excluded = None if band is None else band_entries(band, self.n_samples_fit_)
+        return select_exact(self.distances_block(X), k, excluded)
+
+    def pair_distances(self, X, rows, cols):
+        """Distances of the pairs ``(X[rows[i]], reference[cols[i]])``."""
+        out = np.empty(rows.size)
+        bounds = np.flatnonzero(np.diff(rows)) + 1
+        for span in np.split(np.arange(rows.size), bounds):
+            if span.size:
+                row = rows[span[0]]
+                out[span] = metric_distances(
+                    X[row : row + 1],
+                    self.reference_[cols[span]],
+                    self.metric,
+                    self.metric_params,
+                )[0]
+        return out
+
+    keys = pair_distances
+
+    def all_keys(self, X):
+        return self.distances_block(X)
+
+    def distances(self, keys):
+        return keys
+
+    @property
+    def tree_metric(self):
+        return self.metric, self.metric_params
+
+    def tree_points(self, X, norms=None):
+        return np.asarray(X, dtype=np.float64)
+
+    def proposal_keys(self, X, rows, cols, tree_dist):
+        # A tree computes the metric with scikit-learn's DistanceMetric, the
+        # definition of these metrics' values (see _metrics).
+        return tree_dist
+
+    def tree_units(self, keys):
+        return keys
+
+    tree_tolerance = 0.0
+
+
+def exact_index(reference, metric, metric_params):
+    """The exact brute-force index of ``reference`` for ``metric``."""
+    if is_blas_metric(metric, metric_params):
+        return BlasIndex(reference, metric)
+    return BruteIndex(reference, metric, metric_params)
+

@@ -1,0 +1,172 @@
+"""The metric registry: every metric skxsim accepts, in one place.
+
+For each name it answers: its canonical form (aliases resolved), which
+engine computes it (skxsim's BLAS engine or a scikit-learn distance), which
+``metric_params`` it takes and of which shape, and, through
+:func:`metric_distances`, the one definition of its distance values that
+every path (k-NN, ``full=True``, trees, approximate indexes) uses.
+
+Orientation: scikit-learn (rows are frames).
+"""
+
+from __future__ import annotations
+
+import itertools
+from numbers import Real
+
+import numpy as np
+from sklearn.metrics import DistanceMetric, pairwise_distances
+from sklearn.neighbors import VALID_METRICS
+
+# Every metric scikit-learn's NearestNeighbors accepts, whatever the algorithm,
+# but "precomputed" (no meaning for a query and a reference given as
+# features) and "pyfunc" (scikit-learn's internal name for a callable).
+ALL_METRICS: tuple[str, ...] = tuple(
+    sorted(
+        set(itertools.chain.from_iterable(VALID_METRICS.values()))
+        - {"precomputed", "pyfunc"}
+    )
+)
+
+# Names that mean the same distance.
+ALIASES = {
+    "l2": "euclidean",
+    "l1": "manhattan",
+    "cityblock": "manhattan",
+    "infinity": "chebyshev",
+    "p": "minkowski",
+}
+
+# Metrics skxsim's BLAS engine computes (exactly: see ``_product``).
+BLAS_METRICS = ("euclidean", "sqeuclidean", "cosine")
+
+# Distances scikit-learn's DistanceMetric does not know: their definition is
+# scikit-learn's ``pairwise_distances`` (SciPy's cdist for these), which is
+# what NearestNeighbors uses for them.
+_PAIRWISE_ONLY = ("correlation", "nan_euclidean", "yule", "sqeuclidean", "cosine")
+
+# The metric_params each metric takes: name -> ("vector" | "matrix" |
+# "positive", required).  Anything else is rejected.
+_PARAMS = {
+    "minkowski": {"p": ("positive", False), "w": ("vector", False)},
+    "seuclidean": {"V": ("vector", True)},
+    "mahalanobis": {"VI": ("matrix", False), "V": ("matrix", False)},
+}
+
+# Trees compute these metrics (scikit-learn's VALID_METRICS, canonical names).
+KD_TREE_METRICS = frozenset(ALIASES.get(m, m) for m in VALID_METRICS["kd_tree"])
+BALL_TREE_METRICS = frozenset(
+    ALIASES.get(m, m) for m in VALID_METRICS["ball_tree"] if m != "pyfunc"
+)
+BRUTE_METRICS = frozenset(
+    ALIASES.get(m, m) for m in VALID_METRICS["brute"] if m != "precomputed"
+)
+
+
+def canonical(metric):
+    """The canonical name of ``metric`` (a callable is returned as is)."""
+    if callable(metric):
+        return metric
+    return ALIASES.get(metric, metric)
+
+
+def is_blas_metric(metric, metric_params) -> bool:
+    """Whether the BLAS engine computes ``metric`` (with these params)."""
+    name = canonical(metric)
+    if name == "minkowski":
+        # minkowski with p=2 and no weights is the euclidean distance.
+        params = metric_params or {}
+        return set(params) <= {"p"} and float(params.get("p", 2)) == 2.0
+    return isinstance(name, str) and name in BLAS_METRICS and not metric_params
+
+
+def blas_metric(metric) -> str:
+    """The BLAS engine's name for a metric :func:`is_blas_metric` accepts."""
+    name = canonical(metric)
+    return "euclidean" if name == "minkowski" else name
+
+
+def check_metric_params(metric, metric_params, n_features: int) -> dict:
+    """Validate ``metric_params`` for ``metric`` and ``n_features`` features.
+
+    Returns the parameters as a new dict with arrays as float64 ndarrays.
+    A key the metric does not take, a missing required array or an array of
+    the wrong shape is a ``ValueError`` that names the parameter and the
+    expected shape.
+    """
+    params = dict(metric_params or {})
+    if callable(metric):
+        return params
+    name = canonical(metric)
+    spec = _PARAMS.get(name, {})
+    unknown = sorted(set(params) - set(spec))
+    if unknown:
+        accepted = sorted(spec) or "none"
+        raise ValueError(
+            f"metric_params {unknown} are not parameters of metric={metric!r}; "
+            f"it accepts: {accepted}."
+        )
+    for key, (kind, required) in spec.items():
+        if key not in params:
+            if required:
+                raise ValueError(
+                    f"metric={metric!r} needs metric_params[{key!r}], an array "
+                    f"of shape ({n_features},) (one variance per feature)."
+                )
+            continue
+        value = params[key]
+        if kind == "positive":
+            if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
+                raise ValueError(
+                    f"metric_params[{key!r}] must be a number > 0; got {value!r}."
+                )
+            params[key] = float(value)
+            continue
+        shape = (n_features,) if kind == "vector" else (n_features, n_features)
+        array = np.asarray(value, dtype=np.float64)
+        if array.shape != shape or not np.all(np.isfinite(array)):
+            raise ValueError(
+                f"metric_params[{key!r}] of metric={metric!r} must be a finite "
+                f"array of shape {shape} for {n_features} features; got shape "
+                f"{array.shape}."
+            )
+        if key in ("V", "w") and kind == "vector" and not np.all(array > 0):
+            raise ValueError(f"metric_params[{key!r}] must be > 0 everywhere.")
+        params[key] = array
+    if name == "mahalanobis":
+        if ("V" in params) == ("VI" in params):
+            raise ValueError(
+                "metric='mahalanobis' needs exactly one of metric_params['VI'] "
+                f"(inverse covariance) or metric_params['V'], of shape "
+                f"({n_features}, {n_features})."
+            )
+        if "V" in params:
+            params = {"VI": np.linalg.inv(params.pop("V"))}
+    if name == "haversine" and n_features != 2:
+        raise ValueError(
+            "metric='haversine' takes frames of 2 features (latitude, longitude "
+            f"in radians); got {n_features}."
+        )
+    return params
+
+
+def metric_distances(X, Y, metric, metric_params) -> np.ndarray:
+    """All distances between the rows of ``X`` and ``Y``, in float64.
+
+    This is the definition of every non-BLAS distance in skxsim: scikit-learn's
+    ``DistanceMetric`` where it knows the metric (what NearestNeighbors and
+    hence librosa compute; e.g. Bray-Curtis as sum|u-v| / sum(|u|+|v|)), its
+    ``pairwise_distances`` otherwise.  ``metric_params`` must have been
+    validated by :func:`check_metric_params`.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    params = dict(metric_params or {})
+    name = canonical(metric)
+    if callable(name):
+        return pairwise_distances(X, Y, metric=name, **params)
+    if name in _PAIRWISE_ONLY:
+        return pairwise_distances(X, Y, metric=name, **params)
+    if name == "minkowski" and "p" not in params:
+        params["p"] = 2.0
+    return DistanceMetric.get_metric(name, **params).pairwise(X, Y)

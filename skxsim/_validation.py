@@ -1,0 +1,246 @@
+"""Validation shared by every face: parameters, orientation, output size.
+
+One declaration per parameter (scikit-learn's constraint objects), used by
+the estimators' ``_parameter_constraints`` and by ``validate_params`` on the
+functions, so that every entry point accepts and rejects the same values:
+Python and numpy scalars alike, never a bool for a number, never ``0`` for
+``n_jobs`` (joblib's rule).  Also here: the defaults of ``k``, the checks a
+constraint cannot express, librosa's orientation of the drop-ins' inputs
+(features by frames) turned into skxsim's (frames as rows), lists of
+recordings, and the guard that refuses an output too large for memory
+before anything is allocated.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_array
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
+
+from ._graph import BANDWIDTH_NAMES, MODES
+from ._neighbors import ALL_METRICS, public_algorithms
+
+# ------------------------------------------------------------ declarations
+
+POSITIVE_INT = [Interval(Integral, 1, None, closed="left")]
+K = [*POSITIVE_INT, None]
+# A count of neighbours, or a fraction of the other sequence's length
+# (essentia's binarizePercentile): the cover songs' k.
+K_OR_FRACTION = [*POSITIVE_INT, Interval(Real, 0, 1, closed="right")]
+WIDTH = POSITIVE_INT
+N_STEPS = POSITIVE_INT
+METRIC = [StrOptions(set(ALL_METRICS)), callable]
+MODE = [StrOptions(set(MODES))]
+BANDWIDTH = [
+    Interval(Real, 0, None, closed="neither"),
+    StrOptions(set(BANDWIDTH_NAMES)),
+    None,
+]
+ALGORITHM = [StrOptions(set(public_algorithms()))]
+N_JOBS = [Integral, None]
+MEMORY = [None, str, HasMethods(["cache"])]
+GAP_COST = [Interval(Real, 0, np.inf, closed="both")]
+N_SHIFTS = [Interval(Integral, 0, None, closed="left")]
+
+# The parameters every neighbour-graph estimator shares.
+NEIGHBOR_GRAPH_CONSTRAINTS: dict = {
+    "k": K,
+    "metric": METRIC,
+    "metric_params": [dict, None],
+    "mode": MODE,
+    "bandwidth": BANDWIDTH,
+    "full": ["boolean"],
+    "sparse": ["boolean"],
+    "algorithm": ALGORITHM,
+    "algorithm_params": [dict, None],
+    "n_jobs": N_JOBS,
+}
+
+# --------------------------------------------------------------- k defaults
+
+
+def default_k_cross(n_ref: int) -> int:
+    """librosa's cross-similarity default: ``min(n_ref, 2 * ceil(sqrt(n_ref)))``."""
+    return int(min(n_ref, 2 * math.ceil(math.sqrt(n_ref))))
+
+
+def default_k_recurrence(n_frames: int, width: int) -> int:
+    """librosa's recurrence default ``2 * ceil(sqrt(n_frames - 2 * width + 1))``.
+
+    Where that is undefined (``n_frames <= 2 * width``, which the function
+    refuses) it is 2, as librosa's docstring says.
+    """
+    return 2 * math.ceil(math.sqrt(max(n_frames - 2 * width + 1, 1)))
+
+
+def resolve_k(k: int | None, n_ref: int) -> int:
+    """``k`` for a reference of ``n_ref`` frames: the default, or clipped."""
+    return default_k_cross(n_ref) if k is None else int(min(k, n_ref))
+
+
+def check_width(width: int, n_frames: int, axis) -> None:
+    """librosa's bound on a recurrence band: ``1 <= width < (n_frames - 1) // 2``."""
+    limit = (n_frames - 1) // 2
+    if width >= limit:
+        raise ValueError(
+            f"width={width} must be at least 1 and less than "
+            f"(data.shape[{axis}] - 1) // 2 = {limit} for {n_frames} frames "
+            "(librosa's bound)."
+        )
+
+
+def check_n_jobs(n_jobs) -> None:
+    """joblib's rule: ``n_jobs=0`` has no meaning."""
+    if n_jobs is not None and not isinstance(n_jobs, bool) and n_jobs == 0:
+        raise InvalidParameterError(
+            "n_jobs=0 has no meaning: use None (the cores this process may "
+            "use), a positive number of threads, or -1 for all cores."
+        )
+
+
+# ---------------------------------------------------------------- bandwidth
+
+
+def check_bandwidth_value(bandwidth) -> None:
+    """A finite positive number (a float bandwidth that passed validation)."""
+    if isinstance(bandwidth, Real) and not math.isfinite(bandwidth):
+        raise ValueError(f"bandwidth must be a finite float > 0; got {bandwidth!r}.")
+
+
+def check_bandwidth_matrix(bandwidth: np.ndarray, n: int, n_ref: int) -> None:
+    """An ndarray bandwidth ``(n, n_ref)`` indexed ``[query, reference]``, > 0."""
+    if bandwidth.ndim == 0:
+        raise ValueError(
+            f"bandwidth is a 0-d array ({bandwidth!r}); a scalar bandwidth is a "
+            "float: pass float(bandwidth). An array bandwidth has shape "
+            f"(n, n_ref) = ({n}, {n_ref})."
+        )
+    if bandwidth.shape != (n, n_ref):
+        raise ValueError(
+            f"bandwidth ndarray has shape {bandwidth.shape}; it must be "
+            f"(n, n_ref) = ({n}, {n_ref}), indexed [query, reference]."
+        )
+    if not (np.all(np.isfinite(bandwidth)) and np.all(bandwidth > 0)):
+        raise ValueError("every entry of the bandwidth ndarray must be finite and > 0.")
+
+
+def reject_bandwidth_matrix(bandwidth, estimator: str, function: str, why: str):
+    """Estimators take no ndarray bandwidth (their drop-in functions do)."""
+    if isinstance(bandwidth, np.ndarray):
+        raise InvalidParameterError(
+            f"The 'bandwidth' parameter of {estimator} cannot be an ndarray: "
+            f"{why}. Use a float > 0, None or one of {list(BANDWIDTH_NAMES)}; "
+            f"{function}() accepts a matrix."
+        )
+
+
+# -------------------------------------------------------------- orientation
+
+
+def as_frames(data, name: str) -> np.ndarray:
+    """librosa's ``(..., d, n)`` to C-ordered frames as rows ``(n, d * prod(...))``.
+
+    librosa swaps the frame axis to the front and flattens the rest in
+    Fortran order, so channel c of feature f lands at column f * C + c.
+    """
+    if sp.issparse(data):
+        raise ValueError(
+            f"{name} is a scipy.sparse matrix; a dense array of features by "
+            f"frames is needed: pass {name}.toarray()."
+        )
+    data = np.atleast_2d(np.asarray(data))
+    frames = np.swapaxes(data, -1, 0)
+    n_features = int(np.prod(data.shape[:-1]))
+    frames = frames.reshape((frames.shape[0], n_features), order="F")
+    return check_array(
+        frames,
+        dtype=[np.float64, np.float32],
+        order="C",
+        ensure_min_samples=1,
+        ensure_min_features=1,
+        input_name=name,
+    )
+
+
+def frames_along(data, axis, name: str = "data") -> np.ndarray:
+    """Frames along ``axis`` as rows ``(n, n_features)``, as librosa does.
+
+    librosa swaps ``axis`` to the front and flattens the rest in Fortran
+    order; :func:`as_frames` does the same for the last axis.
+    """
+    if sp.issparse(data):
+        return as_frames(data, name)  # the error it raises
+    data = np.atleast_2d(np.asarray(data))
+    if not -data.ndim <= axis < data.ndim:
+        raise ValueError(f"axis={axis} is out of bounds for {name} of shape {data.shape}.")
+    # Two swaps put librosa's front axis last, where as_frames expects it.
+    return as_frames(np.swapaxes(np.swapaxes(data, axis, 0), 0, -1), name)
+
+
+def check_leading_shapes(data, data_ref) -> None:
+    """Query and reference must agree on every axis but the last (frames)."""
+    shapes = [np.shape(a) if not sp.issparse(a) else a.shape for a in (data, data_ref)]
+    if len(shapes[0]) >= 2 and len(shapes[1]) >= 2 and shapes[0][:-1] != shapes[1][:-1]:
+        raise ValueError(
+            f"data.shape={shapes[0]} and data_ref.shape={shapes[1]} do not match "
+            "on leading dimension(s) (features): only the last axis (frames) "
+            "may differ."
+        )
+
+
+def as_fit_dtype(X: np.ndarray, dtype) -> np.ndarray:
+    """``X`` cast to the fitted dtype, still finite after the cast."""
+    if X.dtype == dtype:
+        return X
+    with np.errstate(over="ignore"):
+        cast = X.astype(dtype)
+    if not np.all(np.isfinite(cast)):
+        raise ValueError(
+            f"X holds values too large for {np.dtype(dtype).name}, the dtype "
+            "of the reference this estimator was fitted on (they overflow to "
+            "inf). Fit on float64 data or rescale the features."
+        )
+    return cast
+
+
+def check_sequences(X, name: str, n_features=None) -> list[np.ndarray]:
+    """A list of 2-d float arrays (recordings, frames as rows)."""
+    if isinstance(X, np.ndarray) and X.dtype != object and X.ndim != 3:
+        raise ValueError(
+            f"{name} must be a list of 2-d arrays (one recording each, frames "
+            f"as rows); got an array of shape {X.shape}."
+        )
+    try:
+        items = list(X)
+    except TypeError:
+        raise ValueError(
+            f"{name} must be a list of 2-d arrays (one recording each, frames as "
+            f"rows); got {type(X).__name__}."
+        ) from None
+    if not items:
+        raise ValueError(f"{name} is empty: it needs at least one recording.")
+    fitted = n_features is not None
+    sequences = []
+    for i, item in enumerate(items):
+        seq = check_array(
+            item, dtype=[np.float64, np.float32], input_name=f"{name}[{i}]"
+        )
+        if n_features is not None and seq.shape[1] != n_features:
+            whose = "the estimator was fitted with" if fitted else f"{name}[0] has"
+            raise ValueError(
+                f"{name}[{i}] has {seq.shape[1]} features per frame; {whose} "
+                f"{n_features}."
+            )
+        n_features = seq.shape[1]
+        sequences.append(seq)
+    return sequences
+

@@ -1,0 +1,513 @@
+"""``CoverSongIndex``: a catalogue of recordings ranked by cover-song similarity.
+
+The pipeline of Serrà et al. (2008, 2009), as essentia's
+``ChromaCrossSimilarity`` + ``CoverSongSimilarity`` run it on a pair of
+chroma sequences: key invariance by the optimal transposition index
+(``_transposition``), time-delay embedding, binarisation by mutual nearest
+neighbours (``_cross_recurrence``), local alignment by Qmax or Dmax
+(``_qmax``), turned into the dissimilarity ``sqrt(n_ref) / score``.  The
+catalogue's layout is ``_catalogue``'s, the batched scoring ``_scoring``'s.
+
+Orientation: scikit-learn.  A recording is an ``(n_frames, n_bins)`` array,
+frames as rows; cross-recurrence matrices have query frames as rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import HasMethods, Hidden, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._base import VersionedPickleMixin
+from .._embedding import TimeDelayEmbedding
+from .._neighbors import check_metric_params
+from .._validation import (
+    GAP_COST,
+    K_OR_FRACTION,
+    METRIC,
+    N_JOBS,
+    N_SHIFTS,
+    N_STEPS,
+    POSITIVE_INT,
+    check_n_jobs,
+    check_sequences,
+)
+from ._catalogue import Catalogue
+from ._evaluation import average_precision
+from ._scoring import CoverPipeline, score_queries
+from ._transposition import profiles
+
+__all__ = ["CoverSongIndex", "cover_song_distance"]
+
+
+class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
+    """A catalogue of recordings, ranked by cover-song similarity to a query.
+
+    ``fit`` stores a catalogue of recordings (each an ``(n_frames, n_bins)``
+    chroma array, frames as rows) and their work ids; ``kneighbors`` ranks the
+    catalogue for query recordings, most likely versions first, as
+    :meth:`sklearn.neighbors.NearestNeighbors.kneighbors` does;
+    ``predict`` names the work of the best match; ``score`` is the mean
+    average precision.  Samples are recordings, so ``GridSearchCV`` tunes
+    the pipeline on a list of recordings with work ids as labels.
+
+    For every (query, reference) pair the pipeline is Serrà et al.'s
+    (essentia's defaults): the query is transposed to the reference's key
+    (OTI), both are time-delay embedded (``n_steps`` frames), binarised by
+    mutual nearest neighbours (``k``) and aligned (Qmax); the dissimilarity
+    is ``sqrt(n_ref) / Qmax``, ``n_ref`` the reference's number of stacks
+    (``inf`` when nothing aligns).  :func:`cover_song_distance` computes one
+    pair the same way.
+
+    Parameters
+    ----------
+    transposition : {"oti"} or None, default="oti"
+        ``"oti"``: transpose the query to each reference's key by the optimal
+        transposition index (the features must be chroma).  ``None``: no key
+        invariance (any features).
+    n_shifts : int, default=12
+        Transpositions tried by the OTI (essentia's ``noti``).
+    n_steps : int, default=9
+        Frames per time-delay stack (essentia's ``frameStackSize``).
+    delay : int, default=1
+        Frames between stacked frames (essentia's ``frameStackStride``).
+    complete_stacks : bool, default=False
+        ``False``: one stack per frame, the first ``(n_steps - 1) * delay``
+        padded with zeros (:class:`TimeDelayEmbedding`, librosa's
+        ``stack_memory``); the opening of a piece then counts fully (on
+        Bach's chorales, MAP 0.793 against 0.773).  ``True``: complete stacks
+        only, as essentia (which also drops the last one).
+    similarity : {"mutual_knn", "oti_binary"}, default="mutual_knn"
+        Binarisation: mutual k-NN of the stacked frames under ``metric``
+        (Serrà 2009; essentia's default), or essentia's OTI-binary frame
+        similarity (Serrà 2008; ``k`` and ``metric`` unused).
+    k : int >= 1 or float in (0, 1], default=0.095
+        Mutual k-NN: a count, or a fraction of the other recording's length
+        (essentia's ``binarizePercentile``); see :func:`cross_recurrence`.
+    metric : str or callable, default="euclidean"
+        Distance between stacked frames; any metric
+        :class:`CrossSimilarity` accepts.
+    metric_params : dict or None, default=None
+        Keyword arguments of the metric.
+    alignment : {"qmax", "dmax"}, default="qmax"
+        Local alignment score (:func:`qmax`, Serrà 2009, or :func:`dmax`,
+        Chen 2017).
+    gap_onset, gap_extend : float >= 0, default=0.5
+        Gap costs of the alignment (essentia's ``disOnset`` and
+        ``disExtension``).
+    n_jobs : int or None, default=None
+        joblib workers for the queries (``-1``: all cores).  The work goes
+        through :class:`joblib.Parallel`, so inside
+        ``joblib.parallel_config(backend="dask")`` it runs on a Dask cluster.
+    memory : deprecated
+        Had no effect on the computation (the distances a query needs are
+        computed whole, with no index to cache); deprecated in 0.2, to be
+        removed in 0.3.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Chroma bins (features) per frame.
+    n_samples_fit_ : int
+        Recordings in the catalogue.
+    classes_ : ndarray
+        The distinct work ids (when ``y`` was given to ``fit``).
+    work_ids_ : ndarray of shape (`n_samples_fit_`,) or None
+        The work id of each catalogue recording.
+    n_frames_ : ndarray of shape (`n_samples_fit_`,)
+        Stacked frames of each catalogue recording (its length, or fewer
+        with ``complete_stacks=True``).
+    profiles_ : ndarray of shape (`n_samples_fit_`, `n_features_in_`)
+        Global chroma profile of each recording (for the OTI).
+    embedding_ : TimeDelayEmbedding
+        The fitted embedding.
+    catalogue_ : object
+        The recordings' stacked frames, laid out for batched scoring.
+
+    See Also
+    --------
+    cover_song_distance : the same dissimilarity for one pair.
+    cross_recurrence : the mutual k-NN binarisation.
+    qmax, dmax : the alignment scores.
+
+    Notes
+    -----
+    **A query that is a catalogue recording.** A recording is not a version
+    of itself: when a query is identical (same values) to catalogue
+    recordings, those are left out of its ranking, its prediction and its
+    average precision.  ``kneighbors()`` without queries ranks every catalogue
+    recording against all the others, the usual cover-song evaluation.  When
+    a query matches a catalogue recording, at most ``n_samples_fit_ - 1``
+    neighbours can be asked for (all rows have the same length).  So
+    ``GridSearchCV(return_train_score=True)`` scores training recordings
+    against the *other* training recordings.
+
+    **Splitting.** Cross-validate with :class:`~sklearn.model_selection.
+    StratifiedKFold` on the work ids (what ``cv=<int>`` does for this
+    classifier): every work with enough versions then has versions on both
+    sides.  A split *by* work (``GroupKFold`` with works as groups) leaves the
+    queries nothing to find.  Queries whose work has no version in the
+    catalogue do not count in ``score``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxsim import CoverSongIndex
+    >>> from skxsim.datasets import make_cover_pair
+    >>> pairs = [make_cover_pair(random_state=seed) for seed in range(3)]
+    >>> catalogue = [p.reference for p in pairs]
+    >>> queries = [np.roll(p.cover, 5, axis=1) for p in pairs]  # in other keys
+    >>> index = CoverSongIndex().fit(catalogue, ["a", "b", "c"])
+    >>> dist, ind = index.kneighbors(queries)
+    >>> ind[:, 0]
+    array([0, 1, 2])
+    >>> index.predict(queries)
+    array(['a', 'b', 'c'], dtype='<U1')
+    >>> index.score(queries, ["a", "b", "c"])
+    1.0
+    """
+
+    _stale_state = "its stored catalogue"
+
+    _parameter_constraints: dict = {
+        "transposition": [StrOptions({"oti"}), None],
+        "n_shifts": N_SHIFTS,
+        "n_steps": N_STEPS,
+        "delay": POSITIVE_INT,
+        "complete_stacks": ["boolean"],
+        "similarity": [StrOptions({"mutual_knn", "oti_binary"})],
+        "k": K_OR_FRACTION,
+        "metric": METRIC,
+        "metric_params": [dict, None],
+        "alignment": [StrOptions({"qmax", "dmax"})],
+        "gap_onset": GAP_COST,
+        "gap_extend": GAP_COST,
+        "n_jobs": N_JOBS,
+        "memory": [None, str, HasMethods(["cache"]), Hidden(StrOptions({"deprecated"}))],
+    }
+
+    def __init__(
+        self,
+        *,
+        transposition: str | None = "oti",
+        n_shifts: int = 12,
+        n_steps: int = 9,
+        delay: int = 1,
+        complete_stacks: bool = False,
+        similarity: str = "mutual_knn",
+        k: int | float = 0.095,
+        metric="euclidean",
+        metric_params: dict | None = None,
+        alignment: str = "qmax",
+        gap_onset: float = 0.5,
+        gap_extend: float = 0.5,
+        n_jobs: int | None = None,
+        memory="deprecated",
+    ) -> None:
+        self.transposition = transposition
+        self.n_shifts = n_shifts
+        self.n_steps = n_steps
+        self.delay = delay
+        self.complete_stacks = complete_stacks
+        self.similarity = similarity
+        self.k = k
+        self.metric = metric
+        self.metric_params = metric_params
+        self.alignment = alignment
+        self.gap_onset = gap_onset
+        self.gap_extend = gap_extend
+        self.n_jobs = n_jobs
+        self.memory = memory
+
+    # -- fit ---------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None) -> CoverSongIndex:
+        """Embed and store the catalogue.
+
+        Parameters
+        ----------
+        X : list of array-like of shape (n_frames_i, n_features)
+            Catalogue recordings (chroma, frames as rows); lengths may
+            differ, the number of features may not.
+        y : array-like of shape (n_recordings,) or None, default=None
+            Work id of each recording (any hashable labels).  Needed for
+            ``predict`` and ``score``.
+
+        Returns
+        -------
+        self : CoverSongIndex
+            The fitted catalogue.
+        """
+        if self.memory != "deprecated":
+            warnings.warn(
+                "CoverSongIndex(memory=...) has no effect and was deprecated in "
+                "skxsim 0.2; it will be removed in 0.3.",
+                FutureWarning,
+                stacklevel=2,
+            )
+        check_n_jobs(self.n_jobs)
+        sequences = check_sequences(X, "X")
+        self.n_features_in_ = sequences[0].shape[1]
+        self.n_samples_fit_ = len(sequences)
+        if y is not None:
+            y = np.asarray(y)
+            if y.ndim != 1 or len(y) != len(sequences):
+                raise ValueError(
+                    f"y must hold one work id per recording: got shape {y.shape} "
+                    f"for {len(sequences)} recordings."
+                )
+            self.classes_ = np.unique(y)
+            self.work_ids_ = y
+        else:
+            self.work_ids_ = None
+        self._dtype = (
+            np.float32 if all(s.dtype == np.float32 for s in sequences) else np.float64
+        )
+        sequences = [s.astype(self._dtype, copy=False) for s in sequences]
+        self.embedding_ = TimeDelayEmbedding(n_steps=self.n_steps, delay=self.delay)
+        self.embedding_.fit(sequences[0])
+        self._pipeline = CoverPipeline(
+            embedding=self.embedding_,
+            complete_stacks=self.complete_stacks,
+            transposition=self.transposition,
+            n_shifts=self.n_shifts,
+            similarity=self.similarity,
+            k=self.k,
+            metric=self.metric,
+            metric_params=check_metric_params(
+                self.metric, self.metric_params, self.n_features_in_ * self.n_steps
+            ),
+            alignment=self.alignment,
+            gap_onset=self.gap_onset,
+            gap_extend=self.gap_extend,
+        )
+        embedded = [
+            self._pipeline.embed(s, f"X[{i}]") for i, s in enumerate(sequences)
+        ]
+        self.catalogue_ = Catalogue(sequences, embedded)
+        self.n_frames_ = self.catalogue_.n_frames
+        self.profiles_ = profiles(sequences)
+        return self
+
+    # -- the all-pairs work --------------------------------------------------
+
+    def _check_queries(self, X) -> list[np.ndarray]:
+        check_is_fitted(self)
+        queries = check_sequences(X, "X", self.n_features_in_)
+        return [q.astype(self._dtype, copy=False) for q in queries]
+
+    def _dissimilarities(self, queries) -> np.ndarray:
+        """``(n_queries, n_samples_fit_)`` dissimilarities, nothing excluded."""
+        n_jobs = effective_n_jobs(self.n_jobs)
+        n_chunks = min(len(queries), 1 if n_jobs == 1 else 4 * n_jobs)
+        chunks = np.array_split(np.arange(len(queries)), n_chunks)
+        results = Parallel(n_jobs=self.n_jobs)(
+            delayed(score_queries)(
+                self.catalogue_,
+                self._pipeline,
+                self.profiles_,
+                [queries[i] for i in chunk],
+            )
+            for chunk in chunks
+        )
+        return np.vstack(results)
+
+    def _excluded(self, queries) -> np.ndarray:
+        """(n_queries, n_samples_fit_) bool: catalogue recordings equal to a query."""
+        excluded = np.zeros((len(queries), self.n_samples_fit_), dtype=bool)
+        for q, query in enumerate(queries):
+            for i in self.catalogue_.equal_to(query):
+                excluded[q, i] = True
+        return excluded
+
+    def _queries_and_exclusions(self, X):
+        if X is None:
+            check_is_fitted(self)
+            queries = self.catalogue_.sequences
+            excluded = self._excluded(queries)
+            excluded[np.arange(len(queries)), np.arange(len(queries))] = True
+            return queries, excluded
+        queries = self._check_queries(X)
+        return queries, self._excluded(queries)
+
+    def _ranking(self, X):
+        queries, excluded = self._queries_and_exclusions(X)
+        dist = self._dissimilarities(queries)
+        # Excluded recordings last, then by dissimilarity, ties to the lower
+        # catalogue index (lexsort is stable).
+        order = np.lexsort((dist, excluded), axis=1)
+        return dist, order, excluded
+
+    # -- public queries ---------------------------------------------------
+
+    def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
+        """Rank the catalogue for each query recording.
+
+        Parameters
+        ----------
+        X : list of array-like of shape (n_frames_i, n_features) or None
+            Query recordings (chroma, frames as rows).  ``None``: every
+            catalogue recording against all the others (itself excluded).
+        n_neighbors : int or None, default=None
+            Recordings to return per query; ``None``: all there are
+            (``n_samples_fit_``, or one fewer when a query is itself in the
+            catalogue, see the Notes of the class).
+        return_distance : bool, default=True
+            Also return the dissimilarities.
+
+        Returns
+        -------
+        neigh_dist : ndarray of shape (n_queries, n_neighbors)
+            Dissimilarities ``sqrt(n_ref) / score``, ascending (``inf``: no
+            alignment at all).  Only with ``return_distance=True``.
+        neigh_ind : ndarray of shape (n_queries, n_neighbors)
+            Catalogue indices, most similar first; ties keep catalogue order.
+        """
+        dist, order, excluded = self._ranking(X)
+        available = self.n_samples_fit_ - int(excluded.sum(axis=1).max())
+        if n_neighbors is None:
+            n_neighbors = available
+        elif (
+            isinstance(n_neighbors, bool)
+            or not isinstance(n_neighbors, Integral)
+            or not 1 <= n_neighbors <= available
+        ):
+            raise ValueError(
+                f"n_neighbors={n_neighbors!r} must be an int in [1, {available}] "
+                f"(the catalogue has {self.n_samples_fit_} recordings"
+                + (
+                    ", minus the query itself)."
+                    if available < self.n_samples_fit_
+                    else ")."
+                )
+            )
+        ind = order[:, :n_neighbors]
+        if return_distance:
+            return np.take_along_axis(dist, ind, axis=1), ind
+        return ind
+
+    def _check_labelled(self):
+        check_is_fitted(self)
+        if self.work_ids_ is None:
+            raise ValueError(
+                "this CoverSongIndex was fitted without work ids (y=None); "
+                "predict and score need them: fit(X, y)."
+            )
+
+    def predict(self, X):
+        """The work id of each query's best match in the catalogue.
+
+        Parameters
+        ----------
+        X : list of array-like of shape (n_frames_i, n_features)
+            Query recordings.
+
+        Returns
+        -------
+        works : ndarray of shape (n_queries,)
+            ``work_ids_`` of the top-ranked catalogue recording.
+        """
+        self._check_labelled()
+        ind = self.kneighbors(X, n_neighbors=1, return_distance=False)
+        return self.work_ids_[ind[:, 0]]
+
+    def score(self, X, y):
+        """Mean average precision of the rankings of query recordings.
+
+        The relevant recordings of a query are the catalogue recordings of
+        its work (``y``), itself excepted.  Queries without any relevant
+        recording in the catalogue do not count.
+
+        Parameters
+        ----------
+        X : list of array-like of shape (n_frames_i, n_features)
+            Query recordings.
+        y : array-like of shape (n_queries,)
+            Their work ids.
+
+        Returns
+        -------
+        map : float
+            Mean average precision in [0, 1]; NaN (with a warning) when no
+            query has a relevant recording in the catalogue.
+        """
+        self._check_labelled()
+        y = np.asarray(y)
+        dist, order, excluded = self._ranking(X)
+        if len(y) != len(order):
+            raise ValueError(
+                f"y has {len(y)} work ids for {len(order)} query recordings."
+            )
+        ap = average_precision(order, excluded, self.work_ids_, y)
+        counted = ~np.isnan(ap)
+        if not counted.any():
+            warnings.warn(
+                "no query has a version of its work in the catalogue; the mean "
+                "average precision is undefined (NaN). Split stratified on the "
+                "work id, not by work.",
+                UserWarning,
+                stacklevel=2,
+            )
+            return float("nan")
+        return float(np.mean(ap[counted]))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Samples are recordings: a list of 2-d arrays of different lengths.
+        tags.input_tags.two_d_array = False
+        tags.target_tags.required = False
+        return tags
+
+
+def cover_song_distance(query, reference, **params) -> float:
+    """Cover-song dissimilarity of a query recording to a reference recording.
+
+    essentia's ``ChromaCrossSimilarity`` followed by ``CoverSongSimilarity``
+    (``distanceType="asymmetric"``), with the same defaults: OTI
+    transposition, stacks of 9 frames, mutual k-NN binarisation with
+    ``k=0.095``, Qmax with gap costs 0.5 and 0.5, and
+    ``sqrt(n_ref) / Qmax``; but every frame ends a stack (the first ones
+    padded, see ``complete_stacks``).
+
+    Parameters
+    ----------
+    query : array-like of shape (n_frames, n_bins)
+        Query chroma, frames as rows.
+    reference : array-like of shape (n_frames_ref, n_bins)
+        Reference chroma, frames as rows.
+    **params
+        Any parameter of :class:`CoverSongIndex` (``transposition``,
+        ``n_steps``, ``k``, ``metric``, ``similarity``, ``alignment``,
+        ``gap_onset``, ...).
+
+    Returns
+    -------
+    distance : float
+        ``sqrt(n_ref) / score``, ``n_ref`` the reference's number of stacks;
+        ``inf`` when nothing aligns.  Smaller is more likely a cover.
+
+    See Also
+    --------
+    CoverSongIndex : the same for a query against a whole catalogue.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxsim import cover_song_distance
+    >>> from skxsim.datasets import make_cover_pair
+    >>> pair = make_cover_pair(random_state=0)
+    >>> other = make_cover_pair(random_state=1)
+    >>> transposed_cover = np.roll(pair.cover, 2, axis=1)
+    >>> near = cover_song_distance(transposed_cover, pair.reference)
+    >>> far = cover_song_distance(other.cover, pair.reference)
+    >>> bool(near < far)
+    True
+    """
+    index = CoverSongIndex(**params).fit([reference])
+    return float(index._dissimilarities(index._check_queries([query]))[0, 0])

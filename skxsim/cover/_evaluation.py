@@ -1,0 +1,46 @@
+"""Evaluation of cover-song rankings: average precision."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def average_precision(order, excluded, catalogue_works, query_works) -> np.ndarray:
+    """Average precision of each query's ranking of the catalogue.
+
+    Parameters
+    ----------
+    order : ndarray of shape (n_queries, n_catalogue)
+        ``order[q]`` is the catalogue ranked for query ``q``, best first.
+    excluded : ndarray of bool, shape (n_queries, n_catalogue)
+        Catalogue recordings left out of query ``q``'s ranking (itself),
+        wherever ``order`` puts them: they are skipped.
+    catalogue_works : array-like of shape (n_catalogue,)
+        Work id of each catalogue recording.
+    query_works : array-like of shape (n_queries,)
+        Work id of each query.
+
+    Returns
+    -------
+    ap : ndarray of shape (n_queries,)
+        Mean over the relevant recordings (same work, not excluded) of the
+        precision at their rank; NaN where nothing is relevant.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxsim.cover import average_precision
+    >>> order = np.array([[1, 0, 2]])          # recording 1 ranked first
+    >>> excluded = np.zeros((1, 3), dtype=bool)
+    >>> average_precision(order, excluded, ["a", "b", "a"], ["a"])
+    array([0.58333333])
+    """
+    ranked_works = np.asarray(catalogue_works)[order]
+    kept = ~np.take_along_axis(excluded, order, axis=1)
+    relevant = (ranked_works == np.asarray(query_works)[:, None]) & kept
+    ranks = np.cumsum(kept, axis=1)  # 1-based rank among kept recordings
+    hits = np.cumsum(relevant, axis=1)
+    n_relevant = relevant.sum(axis=1)
+    precision_sum = np.where(relevant, hits / np.maximum(ranks, 1), 0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n_relevant > 0, precision_sum / n_relevant, np.nan)
