@@ -81,7 +81,9 @@ def bandwidth_rule(bandwidth) -> tuple[str, object]:
     ``("pair", name)`` for the per-pair names; ``("matrix", ndarray)`` for
     an array (its shape is checked by ``_validation.check_bandwidth_matrix``).
     """
-    if bandwidth is None or (isinstance(bandwidth, str) and bandwidth == "med_k_scalar"):
+    if bandwidth is None or (
+        isinstance(bandwidth, str) and bandwidth == "med_k_scalar"
+    ):
         return "median", None
     if isinstance(bandwidth, str):
         return "pair", bandwidth

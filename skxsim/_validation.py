@@ -181,7 +181,9 @@ def frames_along(data, axis, name: str = "data") -> np.ndarray:
         return as_frames(data, name)  # the error it raises
     data = np.atleast_2d(np.asarray(data))
     if not -data.ndim <= axis < data.ndim:
-        raise ValueError(f"axis={axis} is out of bounds for {name} of shape {data.shape}.")
+        raise ValueError(
+            f"axis={axis} is out of bounds for {name} of shape {data.shape}."
+        )
     # Two swaps put librosa's front axis last, where as_frames expects it.
     return as_frames(np.swapaxes(np.swapaxes(data, axis, 0), 0, -1), name)
 
@@ -243,4 +245,3 @@ def check_sequences(X, name: str, n_features=None) -> list[np.ndarray]:
         n_features = seq.shape[1]
         sequences.append(seq)
     return sequences
-

@@ -364,7 +364,11 @@ def test_version(capsys):
 MESSAGES = [
     (["compute", Q, R, "--embed", "3"], 2, ["N_STEPS,DELAY"]),
     (["compute", Q, R, "--embed", "3,0"], 2, ["DELAY != 0"]),
-    (["compute", Q, R, "--bandwidth", "-1"], 2, ["argument --bandwidth", "'bandwidth' parameter"]),
+    (
+        ["compute", Q, R, "--bandwidth", "-1"],
+        2,
+        ["argument --bandwidth", "'bandwidth' parameter"],
+    ),
     (["compute", Q, R, "--bandwidth", "median"], 2, ["mean_k_avg_and_pair"]),
     (["compute", Q, R, "--mode", "bogus"], 2, ["invalid choice"]),
     (["fit", R], 2, ["-o"]),

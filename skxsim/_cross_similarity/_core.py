@@ -65,7 +65,9 @@ def cross_similarity_graph(
         D = np.empty((n, n_ref), dtype)  # the output's own buffer
         all_distances(index, X, D, n_jobs=n_jobs)
         bw = resolve(lambda: full_row_statistics(D, k))
-        return full_graph(D, mode=mode, bandwidth=bw, sparse=sparse, transpose=transpose)
+        return full_graph(
+            D, mode=mode, bandwidth=bw, sparse=sparse, transpose=transpose
+        )
     neighbors = kneighbors(index, X, k, n_jobs=n_jobs, values=mode != "connectivity")
     bw = resolve(lambda: neighbors.row_statistics(dtype))
     return neighbor_graph(

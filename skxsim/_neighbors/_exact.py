@@ -273,4 +273,3 @@ def exact_index(reference, metric, metric_params):
     if is_blas_metric(metric, metric_params):
         return BlasIndex(reference, metric)
     return BruteIndex(reference, metric, metric_params)
-

@@ -330,5 +330,3 @@ class BlasScores:
             return self.pairs_.keys(X, rows, cols)
 
         return ApproxKeys(S, slack, key)
-
-

@@ -88,7 +88,11 @@ def recurrence(
             )
         stats = statistics()
         return resolve_bandwidth(
-            bandwidth, mode, lambda: stats, reference_statistics=stats, what="the frames"
+            bandwidth,
+            mode,
+            lambda: stats,
+            reference_statistics=stats,
+            what="the frames",
         )
 
     if full:

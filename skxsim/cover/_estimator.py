@@ -188,7 +188,12 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         "gap_onset": GAP_COST,
         "gap_extend": GAP_COST,
         "n_jobs": N_JOBS,
-        "memory": [None, str, HasMethods(["cache"]), Hidden(StrOptions({"deprecated"}))],
+        "memory": [
+            None,
+            str,
+            HasMethods(["cache"]),
+            Hidden(StrOptions({"deprecated"})),
+        ],
     }
 
     def __init__(
@@ -287,9 +292,7 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             gap_onset=self.gap_onset,
             gap_extend=self.gap_extend,
         )
-        embedded = [
-            self._pipeline.embed(s, f"X[{i}]") for i, s in enumerate(sequences)
-        ]
+        embedded = [self._pipeline.embed(s, f"X[{i}]") for i, s in enumerate(sequences)]
         self.catalogue_ = Catalogue(sequences, embedded)
         self.n_frames_ = self.catalogue_.n_frames
         self.profiles_ = profiles(sequences)

@@ -89,7 +89,9 @@ def _score_query(catalogue, pipeline, chroma_profiles, query) -> np.ndarray:
     max_width = max(1, min(budget // per_row, 1 << 16))
     scores = np.empty(len(catalogue))
     for lo, hi in catalogue.chunks(max_width):
-        scores[lo:hi] = _score_chunk(catalogue, pipeline, query, embedded, shifts, lo, hi)
+        scores[lo:hi] = _score_chunk(
+            catalogue, pipeline, query, embedded, shifts, lo, hi
+        )
     with np.errstate(divide="ignore"):
         return np.sqrt(catalogue.n_frames) / scores
 
@@ -110,7 +112,9 @@ def _score_chunk(catalogue, pipeline, query, embedded, shifts, lo, hi):
             gaps = (gap_starts[:, None] + np.arange(GAP)).ravel()
             S_T[rows[gaps]] = False
         else:
-            keys = pair_keys(transposed, frames, pipeline.metric, pipeline.metric_params)
+            keys = pair_keys(
+                transposed, frames, pipeline.metric, pipeline.metric_params
+            )
             local_starts = gap_starts + GAP
             bounds = zip(
                 local_starts, local_starts + catalogue.n_frames[members], strict=True
