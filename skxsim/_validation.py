@@ -245,3 +245,14 @@ def check_sequences(X, name: str, n_features=None) -> list[np.ndarray]:
         n_features = seq.shape[1]
         sequences.append(seq)
     return sequences
+
+
+def check_work_ids(y, n: int, name: str) -> np.ndarray:
+    """One label per recording, a 1-d array of hashable, sortable labels."""
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(
+            f"{name} must hold one work id per recording: got shape {y.shape} "
+            f"for {n} recordings."
+        )
+    return y

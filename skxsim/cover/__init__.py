@@ -16,7 +16,8 @@ frames as rows.
 """
 
 from ._cross_recurrence import cross_recurrence
-from ._estimator import CoverSongIndex, cover_song_distance
+from ._distance import cover_song_distance
+from ._estimator import CoverSongIndex
 from ._evaluation import average_precision
 from ._qmax import alignment_scores, dmax, qmax
 from ._transposition import (

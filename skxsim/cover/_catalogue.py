@@ -56,9 +56,13 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self.n_frames)
 
-    def equal_to(self, query: np.ndarray) -> list[int]:
-        """The recordings with the same values as ``query``."""
-        return self.digests.get(digest(query), [])
+    def equal_to(self, queries) -> np.ndarray:
+        """``(n_queries, n_recordings)`` bool: the recordings with the same
+        values as each query (a recording is not a version of itself)."""
+        equal = np.zeros((len(queries), len(self)), dtype=bool)
+        for q, query in enumerate(queries):
+            equal[q, self.digests.get(digest(query), [])] = True
+        return equal
 
     def chunks(self, max_width: int) -> list[tuple[int, int]]:
         """Consecutive recordings ``lo..hi-1`` grouped so that each group is at

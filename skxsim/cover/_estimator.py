@@ -15,17 +15,14 @@ frames as rows; cross-recurrence matrices have query frames as rows.
 from __future__ import annotations
 
 import warnings
-from numbers import Integral
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Hidden, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import VersionedPickleMixin
 from .._embedding import TimeDelayEmbedding
-from .._neighbors import check_metric_params
 from .._validation import (
     GAP_COST,
     K_OR_FRACTION,
@@ -36,13 +33,14 @@ from .._validation import (
     POSITIVE_INT,
     check_n_jobs,
     check_sequences,
+    check_work_ids,
 )
 from ._catalogue import Catalogue
-from ._evaluation import average_precision
-from ._scoring import CoverPipeline, score_queries
+from ._evaluation import check_n_neighbors, mean_average_precision
+from ._scoring import CoverPipeline, dissimilarities
 from ._transposition import profiles
 
-__all__ = ["CoverSongIndex", "cover_song_distance"]
+__all__ = ["CoverSongIndex"]
 
 
 class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
@@ -260,38 +258,17 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         sequences = check_sequences(X, "X")
         self.n_features_in_ = sequences[0].shape[1]
         self.n_samples_fit_ = len(sequences)
+        self.work_ids_ = None
         if y is not None:
-            y = np.asarray(y)
-            if y.ndim != 1 or len(y) != len(sequences):
-                raise ValueError(
-                    f"y must hold one work id per recording: got shape {y.shape} "
-                    f"for {len(sequences)} recordings."
-                )
-            self.classes_ = np.unique(y)
-            self.work_ids_ = y
-        else:
-            self.work_ids_ = None
+            self.work_ids_ = check_work_ids(y, len(sequences), "y")
+            self.classes_ = np.unique(self.work_ids_)
         self._dtype = (
             np.float32 if all(s.dtype == np.float32 for s in sequences) else np.float64
         )
         sequences = [s.astype(self._dtype, copy=False) for s in sequences]
         self.embedding_ = TimeDelayEmbedding(n_steps=self.n_steps, delay=self.delay)
         self.embedding_.fit(sequences[0])
-        self._pipeline = CoverPipeline(
-            embedding=self.embedding_,
-            complete_stacks=self.complete_stacks,
-            transposition=self.transposition,
-            n_shifts=self.n_shifts,
-            similarity=self.similarity,
-            k=self.k,
-            metric=self.metric,
-            metric_params=check_metric_params(
-                self.metric, self.metric_params, self.n_features_in_ * self.n_steps
-            ),
-            alignment=self.alignment,
-            gap_onset=self.gap_onset,
-            gap_extend=self.gap_extend,
-        )
+        self._pipeline = CoverPipeline.from_params(self.get_params(), self.embedding_)
         embedded = [self._pipeline.embed(s, f"X[{i}]") for i, s in enumerate(sequences)]
         self.catalogue_ = Catalogue(sequences, embedded)
         self.n_frames_ = self.catalogue_.n_frames
@@ -307,37 +284,19 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
 
     def _dissimilarities(self, queries) -> np.ndarray:
         """``(n_queries, n_samples_fit_)`` dissimilarities, nothing excluded."""
-        n_jobs = effective_n_jobs(self.n_jobs)
-        n_chunks = min(len(queries), 1 if n_jobs == 1 else 4 * n_jobs)
-        chunks = np.array_split(np.arange(len(queries)), n_chunks)
-        results = Parallel(n_jobs=self.n_jobs)(
-            delayed(score_queries)(
-                self.catalogue_,
-                self._pipeline,
-                self.profiles_,
-                [queries[i] for i in chunk],
-            )
-            for chunk in chunks
+        return dissimilarities(
+            self.catalogue_, self._pipeline, self.profiles_, queries, self.n_jobs
         )
-        return np.vstack(results)
-
-    def _excluded(self, queries) -> np.ndarray:
-        """(n_queries, n_samples_fit_) bool: catalogue recordings equal to a query."""
-        excluded = np.zeros((len(queries), self.n_samples_fit_), dtype=bool)
-        for q, query in enumerate(queries):
-            for i in self.catalogue_.equal_to(query):
-                excluded[q, i] = True
-        return excluded
 
     def _queries_and_exclusions(self, X):
         if X is None:
             check_is_fitted(self)
             queries = self.catalogue_.sequences
-            excluded = self._excluded(queries)
+            excluded = self.catalogue_.equal_to(queries)
             excluded[np.arange(len(queries)), np.arange(len(queries))] = True
             return queries, excluded
         queries = self._check_queries(X)
-        return queries, self._excluded(queries)
+        return queries, self.catalogue_.equal_to(queries)
 
     def _ranking(self, X):
         queries, excluded = self._queries_and_exclusions(X)
@@ -376,20 +335,7 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         available = self.n_samples_fit_ - int(excluded.sum(axis=1).max())
         if n_neighbors is None:
             n_neighbors = available
-        elif (
-            isinstance(n_neighbors, bool)
-            or not isinstance(n_neighbors, Integral)
-            or not 1 <= n_neighbors <= available
-        ):
-            raise ValueError(
-                f"n_neighbors={n_neighbors!r} must be an int in [1, {available}] "
-                f"(the catalogue has {self.n_samples_fit_} recordings"
-                + (
-                    ", minus the query itself)."
-                    if available < self.n_samples_fit_
-                    else ")."
-                )
-            )
+        check_n_neighbors(n_neighbors, available, self.n_samples_fit_)
         ind = order[:, :n_neighbors]
         if return_distance:
             return np.take_along_axis(dist, ind, axis=1), ind
@@ -441,24 +387,9 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             query has a relevant recording in the catalogue.
         """
         self._check_labelled()
-        y = np.asarray(y)
         dist, order, excluded = self._ranking(X)
-        if len(y) != len(order):
-            raise ValueError(
-                f"y has {len(y)} work ids for {len(order)} query recordings."
-            )
-        ap = average_precision(order, excluded, self.work_ids_, y)
-        counted = ~np.isnan(ap)
-        if not counted.any():
-            warnings.warn(
-                "no query has a version of its work in the catalogue; the mean "
-                "average precision is undefined (NaN). Split stratified on the "
-                "work id, not by work.",
-                UserWarning,
-                stacklevel=2,
-            )
-            return float("nan")
-        return float(np.mean(ap[counted]))
+        y = check_work_ids(y, len(order), "y")
+        return mean_average_precision(order, excluded, self.work_ids_, y)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -466,51 +397,3 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.target_tags.required = False
         return tags
-
-
-def cover_song_distance(query, reference, **params) -> float:
-    """Cover-song dissimilarity of a query recording to a reference recording.
-
-    essentia's ``ChromaCrossSimilarity`` followed by ``CoverSongSimilarity``
-    (``distanceType="asymmetric"``), with the same defaults: OTI
-    transposition, stacks of 9 frames, mutual k-NN binarisation with
-    ``k=0.095``, Qmax with gap costs 0.5 and 0.5, and
-    ``sqrt(n_ref) / Qmax``; but every frame ends a stack (the first ones
-    padded, see ``complete_stacks``).
-
-    Parameters
-    ----------
-    query : array-like of shape (n_frames, n_bins)
-        Query chroma, frames as rows.
-    reference : array-like of shape (n_frames_ref, n_bins)
-        Reference chroma, frames as rows.
-    **params
-        Any parameter of :class:`CoverSongIndex` (``transposition``,
-        ``n_steps``, ``k``, ``metric``, ``similarity``, ``alignment``,
-        ``gap_onset``, ...).
-
-    Returns
-    -------
-    distance : float
-        ``sqrt(n_ref) / score``, ``n_ref`` the reference's number of stacks;
-        ``inf`` when nothing aligns.  Smaller is more likely a cover.
-
-    See Also
-    --------
-    CoverSongIndex : the same for a query against a whole catalogue.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skxsim import cover_song_distance
-    >>> from skxsim.datasets import make_cover_pair
-    >>> pair = make_cover_pair(random_state=0)
-    >>> other = make_cover_pair(random_state=1)
-    >>> transposed_cover = np.roll(pair.cover, 2, axis=1)
-    >>> near = cover_song_distance(transposed_cover, pair.reference)
-    >>> far = cover_song_distance(other.cover, pair.reference)
-    >>> bool(near < far)
-    True
-    """
-    index = CoverSongIndex(**params).fit([reference])
-    return float(index._dissimilarities(index._check_queries([query]))[0, 0])

@@ -1,8 +1,26 @@
-"""Evaluation of cover-song rankings: average precision."""
+"""Evaluation of cover-song rankings: their length and average precision."""
 
 from __future__ import annotations
 
+import warnings
+from numbers import Integral
+
 import numpy as np
+
+
+def check_n_neighbors(n_neighbors, available: int, n_catalogue: int) -> None:
+    """Recordings a ranking can return: 1..available (the catalogue, minus
+    the recordings equal to a query)."""
+    if (
+        isinstance(n_neighbors, bool)
+        or not isinstance(n_neighbors, Integral)
+        or not 1 <= n_neighbors <= available
+    ):
+        but = ", minus the query itself" if available < n_catalogue else ""
+        raise ValueError(
+            f"n_neighbors={n_neighbors!r} must be an int in [1, {available}] "
+            f"(the catalogue has {n_catalogue} recordings{but})."
+        )
 
 
 def average_precision(order, excluded, catalogue_works, query_works) -> np.ndarray:
@@ -44,3 +62,20 @@ def average_precision(order, excluded, catalogue_works, query_works) -> np.ndarr
     precision_sum = np.where(relevant, hits / np.maximum(ranks, 1), 0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n_relevant > 0, precision_sum / n_relevant, np.nan)
+
+
+def mean_average_precision(order, excluded, catalogue_works, query_works) -> float:
+    """The mean of :func:`average_precision` over the queries that have a
+    relevant recording; NaN with a warning when none has."""
+    ap = average_precision(order, excluded, catalogue_works, query_works)
+    counted = ~np.isnan(ap)
+    if not counted.any():
+        warnings.warn(
+            "no query has a version of its work in the catalogue; the mean "
+            "average precision is undefined (NaN). Split stratified on the "
+            "work id, not by work.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return float("nan")
+    return float(np.mean(ap[counted]))

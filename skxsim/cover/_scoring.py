@@ -16,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn import get_config
 
 from .._embedding import TimeDelayEmbedding
-from .._neighbors import single_threaded_blas
+from .._neighbors import check_metric_params, single_threaded_blas
 from ._catalogue import GAP, Catalogue
 from ._cross_recurrence import mutual_knn, pair_keys
 from ._qmax import recurrence_column_max
@@ -42,6 +43,27 @@ class CoverPipeline:
     gap_onset: float
     gap_extend: float
 
+    @classmethod
+    def from_params(cls, params: dict, embedding: TimeDelayEmbedding):
+        """The pipeline of a CoverSongIndex's (validated) parameters."""
+        n_features = embedding.n_features_in_ * embedding.n_steps
+        metric_params = check_metric_params(
+            params["metric"], params["metric_params"], n_features
+        )
+        return cls(
+            embedding=embedding,
+            complete_stacks=params["complete_stacks"],
+            transposition=params["transposition"],
+            n_shifts=params["n_shifts"],
+            similarity=params["similarity"],
+            k=params["k"],
+            metric=params["metric"],
+            metric_params=metric_params,
+            alignment=params["alignment"],
+            gap_onset=params["gap_onset"],
+            gap_extend=params["gap_extend"],
+        )
+
     def embed(self, sequence: np.ndarray, name: str) -> np.ndarray:
         """The stacked frames: one per frame, or the complete stacks only."""
         if not self.complete_stacks:
@@ -55,6 +77,24 @@ class CoverPipeline:
                 f"at least {span + 1}."
             )
         return self.embedding.transform(sequence)[span:]
+
+
+def dissimilarities(
+    catalogue, pipeline, chroma_profiles, queries, n_jobs
+) -> np.ndarray:
+    """``(n_queries, n_recordings)`` dissimilarities, queries spread over
+    ``n_jobs`` joblib workers (a Dask cluster under
+    ``joblib.parallel_config(backend="dask")``)."""
+    n_workers = effective_n_jobs(n_jobs)
+    n_chunks = min(len(queries), 1 if n_workers == 1 else 4 * n_workers)
+    chunks = np.array_split(np.arange(len(queries)), n_chunks)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(score_queries)(
+            catalogue, pipeline, chroma_profiles, [queries[i] for i in chunk]
+        )
+        for chunk in chunks
+    )
+    return np.vstack(results)
 
 
 def score_queries(
