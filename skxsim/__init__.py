@@ -11,9 +11,11 @@ Two faces over one engine:
 - Self-similarity on the same engine: :class:`RecurrenceMatrix` and
   :func:`recurrence_matrix` (drop-in for ``librosa.segment.recurrence_matrix``),
   with :func:`recurrence_to_lag` / :func:`lag_to_recurrence`.
+- Alignment on the same frames: :class:`Aligner` and :func:`align`
+  (dynamic time warping, linear in the lengths).
 """
 
-from ._qmax import alignment_scores, dmax, qmax
+from ._alignment import Aligner, ReferenceQuerySplit, align
 from ._batch import transform_many
 from ._cache import CacheWarning
 from ._cover import CoverSongIndex, cover_song_distance
@@ -23,6 +25,7 @@ from ._errors import OutputTooLargeError
 from ._estimator import CrossSimilarity
 from ._function import cross_similarity
 from ._lag import lag_to_recurrence, recurrence_to_lag
+from ._qmax import alignment_scores, dmax, qmax
 from ._recurrence_estimator import RecurrenceMatrix
 from ._recurrence_function import recurrence_matrix
 from ._transposition import (
@@ -35,14 +38,17 @@ from ._version import __version__
 from ._versioned import SkxsimVersionWarning
 
 __all__ = [
+    "Aligner",
     "CacheWarning",
     "CoverSongIndex",
     "CrossSimilarity",
     "OutputTooLargeError",
     "RecurrenceMatrix",
+    "ReferenceQuerySplit",
     "SkxsimVersionWarning",
     "TimeDelayEmbedding",
     "__version__",
+    "align",
     "alignment_scores",
     "cover_song_distance",
     "cross_recurrence",

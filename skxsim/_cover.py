@@ -42,7 +42,6 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from ._qmax import PAD, recurrence_column_max
 from ._cross_recurrence import (
     K_CONSTRAINT,
     METRIC_CONSTRAINT,
@@ -51,6 +50,7 @@ from ._cross_recurrence import (
 )
 from ._embedding import TimeDelayEmbedding
 from ._parallel import single_threaded_blas
+from ._qmax import PAD, recurrence_column_max
 from ._transposition import _best_shifts, _oti_binary, _profiles, _rotate_blocks
 from ._versioned import VersionedPickleMixin
 
