@@ -15,7 +15,7 @@ Two faces over one engine:
   (dynamic time warping, linear in the lengths).
 """
 
-from ._alignment import Aligner, ReferenceQuerySplit, align
+from ._alignment import Aligner, Matcher, ReferenceQuerySplit, align
 from ._batch import transform_many
 from ._cache import CacheWarning
 from ._cover import CoverSongIndex, cover_song_distance
@@ -42,6 +42,7 @@ __all__ = [
     "CacheWarning",
     "CoverSongIndex",
     "CrossSimilarity",
+    "Matcher",
     "OutputTooLargeError",
     "RecurrenceMatrix",
     "ReferenceQuerySplit",

@@ -11,6 +11,7 @@ reference frame)`` pairs.
 """
 
 from ._aligner import Aligner, align
+from ._matcher import Matcher
 from ._split import ReferenceQuerySplit
 
-__all__ = ["Aligner", "ReferenceQuerySplit", "align"]
+__all__ = ["Aligner", "Matcher", "ReferenceQuerySplit", "align"]

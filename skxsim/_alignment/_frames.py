@@ -85,11 +85,16 @@ def prepare(X: np.ndarray, metric: str) -> Level:
     return Level(frames, zero)
 
 
-def pyramid(X: np.ndarray, metric: str, coarse_frames: int) -> list[Level]:
+def pyramid(
+    X: np.ndarray, metric: str, coarse_frames: int, n_levels: int | None = None
+) -> list[Level]:
     """The levels of ``X``, finest first, pooled by 2 until at most
-    ``coarse_frames`` frames."""
+    ``coarse_frames`` frames, or into exactly ``n_levels`` levels (fewer if
+    it reaches 2 frames first)."""
     levels = [prepare(X, metric)]
-    while X.shape[0] > coarse_frames:
+    while (
+        X.shape[0] > coarse_frames if n_levels is None else len(levels) < n_levels
+    ) and X.shape[0] > 2:
         X = pool_pairs(X)
         levels.append(prepare(X, metric))
     return levels

@@ -167,39 +167,56 @@ def level(Q, R, lo, hi, params: DTWParams, subsequence, slack):
     return out
 
 
-def multiscale_dtw(
-    query: list[Level],
-    reference: list[Level],
-    params: DTWParams,
-    subsequence: bool = False,
-):
-    """The path and cost of ``query`` through ``reference`` (pyramids, finest
-    first), coarse to fine.
+class Multiscale:
+    """One coarse-to-fine search of ``query`` through ``reference``
+    (pyramids, finest first), started at the coarsest level on creation.
 
     The sequences may have different numbers of levels: the shorter pyramid
-    repeats its coarsest level (pooling factor 1 there).
+    repeats its coarsest level (pooling factor 1 there).  ``cost`` is the
+    cost at the level reached; :meth:`finish` refines to full resolution.
     """
-    n_levels = max(len(query), len(reference))
 
-    def at(pyramid, level):
-        return pyramid[min(level, len(pyramid) - 1)]
+    def __init__(self, query, reference, params: DTWParams, subsequence=False):
+        self.query, self.reference = query, reference
+        self.params, self.subsequence = params, subsequence
+        self.slack = params.slack * SLACK_STEPS if params.slack > 0 else None
+        self.level = max(len(query), len(reference)) - 1
+        Q, R = self._at(self.level)
+        self._run(Q, R, *full_band(len(Q), len(R)))
 
-    slack = params.slack * SLACK_STEPS if params.slack > 0 else None
-    regions = None  # per-row extents found at the coarser level
-    for lev in range(n_levels - 1, -1, -1):
-        Q, R = at(query, lev), at(reference, lev)
-        if regions is None:
-            lo, hi = full_band(len(Q), len(R))
-        else:
-            f_query = 2 if lev + 1 < len(query) else 1
-            f_ref = 2 if lev + 1 < len(reference) else 1
-            lo, hi = choose_band(regions, f_query, f_ref, len(Q), len(R), params)
+    def _at(self, lev):
+        return (
+            self.query[min(lev, len(self.query) - 1)],
+            self.reference[min(lev, len(self.reference) - 1)],
+        )
+
+    def _run(self, Q, R, lo, hi):
         # The finest level needs only the path.
-        out = level(Q, R, lo, hi, params, subsequence, slack if lev else None)
-        regions = [path_extents(out[0])]
+        slack = self.slack if self.level else None
+        out = level(Q, R, lo, hi, self.params, self.subsequence, slack)
+        self.path, self.cost = out[0], out[1]
+        self.regions = [path_extents(out[0])]
         if len(out) == 4:
-            regions += list(zip(out[2], out[3], strict=True))
-    return out[0], out[1]
+            self.regions += list(zip(out[2], out[3], strict=True))
+
+    def finish(self) -> tuple[np.ndarray, float]:
+        """The path and cost at full resolution."""
+        while self.level > 0:
+            self.level -= 1
+            Q, R = self._at(self.level)
+            f_query = 2 if self.level + 1 < len(self.query) else 1
+            f_ref = 2 if self.level + 1 < len(self.reference) else 1
+            band = choose_band(
+                self.regions, f_query, f_ref, len(Q), len(R), self.params
+            )
+            self._run(Q, R, *band)
+        return self.path, self.cost
+
+
+def multiscale_dtw(query, reference, params: DTWParams, subsequence=False):
+    """The path and cost of ``query`` through ``reference`` (pyramids, finest
+    first), coarse to fine."""
+    return Multiscale(query, reference, params, subsequence).finish()
 
 
 def choose_band(regions, f_query, f_ref, n, m, params):
