@@ -98,9 +98,11 @@ def test_zero_frames_are_at_cosine_distance_one():
 # -- multiscale against full DTW --------------------------------------------
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_multiscale_cost_within_half_percent_of_full_dtw(seed, metric):
+    # radius=8, half the default, still found the optimum on 60 seeds x 2
+    # metrics; radius 2-4 did not always (0.5-6% above it).
     rng = np.random.default_rng(seed)
     reference = smooth_sequence(rng, 700)
     query, _ = warped_copy(rng, reference, int(700 * rng.uniform(0.8, 1.3)), 0.5, 0.3)
@@ -108,7 +110,7 @@ def test_multiscale_cost_within_half_percent_of_full_dtw(seed, metric):
         # A section of the query unrelated to the reference: competing paths.
         query[200:320] = smooth_sequence(rng, 120)
     _, full = align(query, reference, metric=metric, coarse_frames=2000)
-    path, cost = align(query, reference, metric=metric, coarse_frames=40, radius=4)
+    path, cost = align(query, reference, metric=metric, coarse_frames=40, radius=8)
     check_path(path, len(query), len(reference))
     assert full <= cost <= 1.005 * full
 

@@ -81,7 +81,8 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         is the symmetric weighting that does not favour the diagonal.
     radius : int >= 1, default=16
         Half-width, in frames of each level, of the band around the
-        projected coarser paths.  Larger is slower and closer to full DTW.
+        projected coarser paths.  Larger is slower and closer to full DTW
+        (from 8 up, full DTW's optimum on all the tests' pairs).
     coarse_frames : int >= 2, default=2000
         Sequences are pooled until they have at most this many frames; a
         pair no longer than this is aligned by exact full DTW.
