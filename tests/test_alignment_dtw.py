@@ -129,6 +129,21 @@ def test_recovers_a_known_warp(seed):
     assert aligner.score(query, truth) == pytest.approx(-error.mean())
 
 
+def test_score_leaves_out_frames_without_truth(rng):
+    reference = smooth_sequence(rng, 300)
+    query, truth = warped_copy(rng, reference, 320)
+    aligner = Aligner().fit(reference)
+    error = np.abs(aligner.predict(query) - truth)
+    partial = truth.copy()
+    partial[100:150] = np.nan
+    keep = ~np.isnan(partial)
+    assert aligner.score(query, partial) == pytest.approx(-error[keep].mean())
+    with pytest.raises(ValueError, match="one true position per query frame"):
+        aligner.score(query, truth[:-1])
+    with pytest.raises(ValueError, match="finite"):
+        aligner.score(query, np.full(320, np.nan))
+
+
 def test_slopes_far_from_one():
     rng = np.random.default_rng(7)
     reference = smooth_sequence(rng, 3000)

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skxsim import Aligner, CrossSimilarity
+from skxsim import Aligner, CrossSimilarity, Matcher
 
 ESTIMATORS = [
     CrossSimilarity(),
@@ -33,7 +33,9 @@ ALIGNERS = [
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+@parametrize_with_checks(
+    ESTIMATORS + [Matcher(), Matcher(metric="euclidean", pool=2, n_steps=2)]
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

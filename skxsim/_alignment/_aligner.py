@@ -247,7 +247,7 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         path, _ = self.align(X)
         return mean_positions(path, self.positions_, path[-1, 0] + 1)
 
-    def score(self, X, y, sample_weight=None) -> float:
+    def score(self, X, y) -> float:
         """Minus the mean absolute error of the predicted positions.
 
         Parameters
@@ -255,20 +255,30 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         X : array-like of shape (n, n_features)
             Query frames.
         y : array-like of shape (n,)
-            True position of each query frame, in ``y``'s units of ``fit``.
-        sample_weight : array-like of shape (n,) or None, default=None
-            Weights of the frames in the mean.
+            True position of each query frame, in ``y``'s units of ``fit``;
+            NaN where a frame has none (a section the reference lacks): those
+            frames are left out of the mean.
 
         Returns
         -------
         score : float
-            ``-mean(|predict(X) - y|)``: 0 is perfect, higher is better.
+            ``-mean(|predict(X) - y|)`` over the frames with a true
+            position: 0 is perfect, higher is better.
         """
-        from sklearn.metrics import mean_absolute_error
-
-        return -float(
-            mean_absolute_error(y, self.predict(X), sample_weight=sample_weight)
-        )
+        predicted = self.predict(X)
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape != predicted.shape:
+            raise ValueError(
+                f"y has shape {y.shape}; it needs one true position per query "
+                f"frame, shape {predicted.shape}."
+            )
+        known = ~np.isnan(y)
+        if not known.any() or not np.all(np.isfinite(y[known])):
+            raise ValueError(
+                "y must hold finite true positions (NaN for frames without "
+                "one), and at least one."
+            )
+        return -float(np.mean(np.abs(predicted[known] - y[known])))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

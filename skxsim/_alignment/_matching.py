@@ -196,7 +196,7 @@ def match_query(query, matcher, n_matches: int):
     features = index_features(query, matcher.metric, params.pool, params.n_steps)
     k = min(params.n_neighbors, matcher.index_.n_samples_fit_)
     # Overlapping excerpts: every other one of a long stack says little new.
-    stride = max(1, params.n_steps // 2)
+    stride = max(1, params.n_steps)
     neighbors = kneighbors(
         matcher.index_, features[::stride], k, n_jobs=1, values=False
     )
