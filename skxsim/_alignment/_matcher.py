@@ -14,7 +14,13 @@ from .. import _params
 from .._versioned import VersionedPickleMixin
 from ._aligner import DTW_CONSTRAINTS, check_step_weights
 from ._frames import check_sequence
-from ._matching import VoteParams, build_index, index_features, match_query
+from ._matching import (
+    ARCHIVE_STRIDE,
+    VoteParams,
+    build_index,
+    index_features,
+    match_query,
+)
 from ._multiscale import DTWParams
 
 # Votes are binned by this many pooled frames (see _matching.vote_windows).
@@ -200,7 +206,12 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
         # An excerpt must fit in the reference.
         self.n_steps_ = int(min(self.n_steps, max(1, n_ref // self.pool)))
         self.pool_ = int(min(self.pool, n_ref // self.n_steps_))
+        # Every other excerpt: neighbouring ones overlap by n_steps - 1
+        # pooled frames, and a query excerpt falls within half a pooled frame
+        # of one kept.
         features = index_features(X, self.metric, self.pool_, self.n_steps_)
+        self._excerpts = features.shape[0]
+        features = features[::ARCHIVE_STRIDE]
         self._fit_method, self.index_ = build_index(
             features,
             self.metric,

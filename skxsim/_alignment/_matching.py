@@ -55,6 +55,8 @@ INDEX_METRIC = {
 # A window extends the voted span by this fraction of it on each side: the
 # tempo may drift inside a query, and the ratio grid is coarse.
 WINDOW_MARGIN = 0.25
+# The archive's excerpts indexed: every ARCHIVE_STRIDE-th.
+ARCHIVE_STRIDE = 2
 # Ratio grid step (factor between neighbouring ratios).
 RATIO_STEP = 1.04
 # A peak needs this many votes (query features) to become a window.
@@ -112,17 +114,19 @@ def vote_windows(
     rho = ratios(params.tempo_range)
     width = params.bin_width
     n_bins = n_ref_features // width + 1
-    i = np.repeat(np.arange(0, n_query_features, stride), k).astype(np.float64)
-    j = np.asarray(neighbors, dtype=np.float64)
+    i = np.arange(0, n_query_features, stride, dtype=np.float64)
+    j = np.asarray(neighbors, dtype=np.float64).reshape(i.size, k)
     middle = (n_query_features - 1) / 2
-    centers = j[None, :] - rho[:, None] * (i - middle)[None, :]
+    # (ratio, query feature, neighbour) -> bin of the query's middle.
+    centers = j[None] - (rho[:, None] * (i - middle))[:, :, None]
     bins = np.floor(centers / width).astype(np.int64)
-    valid = (bins >= 0) & (bins < n_bins)
-    ratio_index = np.broadcast_to(np.arange(rho.size)[:, None], bins.shape)
-    key = (ratio_index[valid] * n_bins + bins[valid]) * n_query_features
-    key += np.broadcast_to(i.astype(np.int64)[None, :], bins.shape)[valid]
-    # Once per query feature and bin.
-    cells = np.unique(key) // n_query_features
+    # Once per query feature and bin: sorted along the neighbours, a bin
+    # equal to the one before it is a repeat.
+    bins.sort(axis=2)
+    first = np.ones(bins.shape, dtype=bool)
+    first[:, :, 1:] = bins[:, :, 1:] != bins[:, :, :-1]
+    keep = first & (bins >= 0) & (bins < n_bins)
+    cells = (np.arange(rho.size)[:, None, None] * n_bins + bins)[keep]
     votes = np.bincount(cells, minlength=rho.size * n_bins).reshape(rho.size, n_bins)
     smooth = votes.copy()
     smooth[:, 1:] += votes[:, :-1]
@@ -201,10 +205,10 @@ def match_query(query, matcher, n_matches: int):
         matcher.index_, features[::stride], k, n_jobs=1, values=False
     )
     windows = vote_windows(
-        neighbors.indices,
+        neighbors.indices * ARCHIVE_STRIDE,
         stride,
         features.shape[0],
-        matcher.index_.n_samples_fit_,
+        matcher._excerpts,
         VoteParams(**{**params.__dict__, "n_neighbors": k}),
     )
     query_levels = pyramid(query, matcher.metric, matcher.coarse_frames)
@@ -225,7 +229,12 @@ def match_query(query, matcher, n_matches: int):
         window = np.asarray(matcher._archive[lo:hi], dtype=np.float64)
         # Pooled as the query is, so that coarse costs compare across windows.
         levels = pyramid(window, matcher.metric, 0, n_levels=len(query_levels))
-        searches.append((lo, Multiscale(query_levels, levels, dtw, subsequence=True)))
+        searches.append(
+            (
+                lo,
+                Multiscale(query_levels, levels, dtw, subsequence=True, rank_only=True),
+            )
+        )
     # Refine the windows cheapest at the coarsest level, until n_matches
     # distinct matches and one more window are in.
     searches.sort(key=lambda item: item[1].cost)

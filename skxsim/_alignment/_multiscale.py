@@ -189,13 +189,17 @@ class Multiscale:
     cost at the level reached; :meth:`finish` refines to full resolution.
     """
 
-    def __init__(self, query, reference, params: DTWParams, subsequence=False):
+    def __init__(
+        self, query, reference, params: DTWParams, subsequence=False, rank_only=False
+    ):
         self.query, self.reference = query, reference
         self.params, self.subsequence = params, subsequence
         self.slack = params.slack * SLACK_STEPS if params.slack > 0 else None
         self.level = max(len(query), len(reference)) - 1
+        # rank_only: the coarsest cost is wanted first (to rank many
+        # searches), the near-optimal regions only if the search goes on.
         Q, R = self._at(self.level)
-        self._run(Q, R, *full_band(len(Q), len(R)))
+        self._run(Q, R, *full_band(len(Q), len(R)), regions=not rank_only)
 
     def _at(self, lev):
         return (
@@ -203,17 +207,21 @@ class Multiscale:
             self.reference[min(lev, len(self.reference) - 1)],
         )
 
-    def _run(self, Q, R, lo, hi):
+    def _run(self, Q, R, lo, hi, regions=True):
         # The finest level needs only the path.
-        slack = self.slack if self.level else None
+        slack = self.slack if self.level and regions else None
         out = level(Q, R, lo, hi, self.params, self.subsequence, slack)
         self.path, self.cost = out[0], out[1]
         self.regions = [path_extents(out[0])]
         if len(out) == 4:
             self.regions += list(zip(out[2], out[3], strict=True))
+        self._has_regions = slack is not None or not self.level
 
     def finish(self) -> tuple[np.ndarray, float]:
         """The path and cost at full resolution."""
+        if not self._has_regions and self.slack is not None:
+            Q, R = self._at(self.level)
+            self._run(Q, R, *full_band(len(Q), len(R)))
         while self.level > 0:
             self.level -= 1
             Q, R = self._at(self.level)
