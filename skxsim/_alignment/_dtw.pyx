@@ -379,37 +379,3 @@ def prepare_frames(const double[:, ::1] X, int metric):
                 out[i, t] = X[i, t] / norm
     return out_arr, zero_arr
 
-
-def path_cost(
-    const double[:, ::1] Q,
-    const double[:, ::1] R,
-    const unsigned char[::1] q_zero,
-    const unsigned char[::1] r_zero,
-    const long long[:, ::1] path,
-    int metric,
-    double w_diag,
-    double w_ref,
-    double w_query,
-):
-    """Accumulated cost of a given path, with the kernel's local costs."""
-    cdef Py_ssize_t s, i, j, di, dj, d = Q.shape[1]
-    cdef double total, c, w
-    i = path[0, 0]
-    j = path[0, 1]
-    total = local_cost(&Q[i, 0], &R[j, 0], d, metric, q_zero[i], r_zero[j])
-    for s in range(1, path.shape[0]):
-        i = path[s, 0]
-        j = path[s, 1]
-        di = i - path[s - 1, 0]
-        dj = j - path[s - 1, 1]
-        if di == 1 and dj == 1:
-            w = w_diag
-        elif di == 0 and dj == 1:
-            w = w_ref
-        elif di == 1 and dj == 0:
-            w = w_query
-        else:
-            raise ValueError(f"path step {s} is ({di}, {dj}), not a DTW step")
-        c = local_cost(&Q[i, 0], &R[j, 0], d, metric, q_zero[i], r_zero[j])
-        total = total + w * c
-    return float(total)
