@@ -17,10 +17,16 @@ Four workflows over one neighbour engine, in scikit-learn's orientation
   precision; the pair-level :func:`cover_song_distance`,
   :func:`cross_recurrence`, :func:`qmax` / :func:`dmax` and the optimal
   transposition index.
+- **Alignment and matching**: :class:`Aligner` and :func:`align` (dynamic
+  time warping from end to end, memory linear in the lengths),
+  :class:`Matcher` (where short queries sit in a long reference, through
+  the fitted neighbour index) and :class:`ReferenceQuerySplit` (grid search
+  on annotated alignments).
 - Preprocessing: :class:`TimeDelayEmbedding`.  Data: :mod:`skxsim.datasets`;
   pictures: :mod:`skxsim.plot`; exceptions: :mod:`skxsim.exceptions`.
 """
 
+from ._alignment import Aligner, Matcher, ReferenceQuerySplit, align
 from ._cross_similarity import CrossSimilarity, cross_similarity, transform_many
 from ._embedding import TimeDelayEmbedding
 from ._recurrence import (
@@ -45,14 +51,18 @@ from .cover import (
 from .exceptions import CacheWarning, OutputTooLargeError, SkxsimVersionWarning
 
 __all__ = [
+    "Aligner",
     "CacheWarning",
     "CoverSongIndex",
     "CrossSimilarity",
+    "Matcher",
     "OutputTooLargeError",
     "RecurrenceMatrix",
+    "ReferenceQuerySplit",
     "SkxsimVersionWarning",
     "TimeDelayEmbedding",
     "__version__",
+    "align",
     "alignment_scores",
     "cover_song_distance",
     "cross_recurrence",

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skxsim import CrossSimilarity
+from skxsim import Aligner, CrossSimilarity, Matcher
 
 ESTIMATORS = [
     CrossSimilarity(),
@@ -14,6 +14,32 @@ ESTIMATORS = [
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+# A query is one sequence in time order: its path, hence each frame's
+# predicted position, depends on the other frames.
+_SEQUENCE_CHECKS = {
+    "check_methods_sample_order_invariance": (
+        "predict aligns X as one sequence: shuffled rows are another query, "
+        "with another path"
+    ),
+    "check_methods_subset_invariance": (
+        "predict aligns X as one sequence: a subset of its rows is another "
+        "query, aligned end to end on its own"
+    ),
+}
+
+ALIGNERS = [
+    Aligner(),
+    Aligner(metric="euclidean", step_weights=(2, 1, 1), radius=2, coarse_frames=8),
+]
+
+
+@parametrize_with_checks(
+    ESTIMATORS + [Matcher(), Matcher(metric="euclidean", pool=2, n_steps=2)]
+)
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks(ALIGNERS, expected_failed_checks=lambda est: _SEQUENCE_CHECKS)
+def test_sklearn_compatible_aligner(estimator, check):
     check(estimator)

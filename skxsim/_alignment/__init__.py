@@ -1,0 +1,17 @@
+"""Alignment and matching: dynamic time warping on skxsim's engine.
+
+- :class:`Aligner` / :func:`align`: global alignment of a query to a
+  reference, coarse to fine, in time and memory linear in the lengths.
+- :class:`Matcher`: the best subsequences of a long reference (an archive)
+  for short queries, found through the fitted neighbour index.
+
+The dynamic-programming kernel is compiled (``_dtw.pyx``).
+Orientation: scikit-learn, rows are frames; a path holds ``(query frame,
+reference frame)`` pairs.
+"""
+
+from ._aligner import Aligner, align
+from ._matcher import Matcher
+from ._split import ReferenceQuerySplit
+
+__all__ = ["Aligner", "Matcher", "ReferenceQuerySplit", "align"]

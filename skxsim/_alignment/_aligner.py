@@ -1,0 +1,361 @@
+"""``Aligner`` and ``align``: global alignment of a query to a reference."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._base import VersionedPickleMixin
+from .._validation import POSITIVE_INT
+from ._frames import METRICS, check_sequence, pyramid
+from ._multiscale import DTWParams, multiscale_dtw
+
+# Constraints the aligner and the matcher share.
+DTW_CONSTRAINTS: dict = {
+    "metric": [StrOptions(set(METRICS))],
+    "step_weights": ["array-like"],
+    "radius": POSITIVE_INT,
+    "coarse_frames": [Interval(Integral, 2, None, closed="left")],
+}
+
+
+def check_step_weights(step_weights) -> tuple[float, float, float]:
+    """Three finite weights > 0 (diagonal, reference step, query step)."""
+    try:
+        weights = np.asarray(step_weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        weights = None
+    if (
+        weights is None
+        or weights.shape != (3,)
+        or not np.all(np.isfinite(weights))
+        or not np.all(weights > 0)
+    ):
+        raise ValueError(
+            "step_weights must be three finite numbers > 0, the weights of the "
+            "steps (1, 1), (0, 1) and (1, 0) in (query, reference) order "
+            f"(librosa's weights_mul); got {step_weights!r}."
+        )
+    return tuple(float(w) for w in weights)
+
+
+def mean_positions(path: np.ndarray, positions: np.ndarray, n: int) -> np.ndarray:
+    """Per query frame, the mean of ``positions`` over its reference frames."""
+    counts = np.bincount(path[:, 0], minlength=n)
+    sums = np.bincount(path[:, 0], weights=positions[path[:, 1]], minlength=n)
+    return sums / counts
+
+
+class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
+    """Align query sequences to a fitted reference by dynamic time warping.
+
+    ``fit`` stores the reference sequence (and the positions of its frames,
+    e.g. their times in seconds); ``align`` gives the optimal monotone path
+    of a query through it from first frames to last frames, with its cost;
+    ``predict`` turns the path into a position per query frame, ``score``
+    compares those to annotated positions (minus the mean absolute error).
+    Orientation is scikit-learn's: rows are frames, ``(n_frames,
+    n_features)``.
+
+    The path is found coarse to fine (multiscale DTW): both sequences are
+    pooled by 2 per level until at most ``coarse_frames`` frames, aligned
+    exactly there, and the path is refined level by level inside a band
+    around the projection of the coarser path and of every coarser path
+    nearly as cheap.  Local costs are computed from the frames on the fly,
+    so time and memory are linear in the lengths: nothing of size
+    ``n x n_ref`` is ever allocated.
+
+    Parameters
+    ----------
+    metric : {"cosine", "euclidean", "sqeuclidean"}, default="cosine"
+        Local cost between a query frame and a reference frame.  Under
+        cosine, a frame of zeros (silence) is at distance 1 from every
+        frame, itself included (scikit-learn's convention).
+    step_weights : array-like of 3 floats > 0, default=(1.0, 1.0, 1.0)
+        Multipliers of the local cost for the steps (1, 1), (0, 1) and
+        (1, 0) in (query, reference) order: librosa's ``weights_mul`` for its
+        default ``step_sizes_sigma`` with the query as ``X``.  ``(2, 1, 1)``
+        is the symmetric weighting that does not favour the diagonal.
+    radius : int >= 1, default=16
+        Half-width, in frames of each level, of the band around the
+        projected coarser paths.  Larger is slower and closer to full DTW
+        (from 8 up, full DTW's optimum on all the tests' pairs).
+    coarse_frames : int >= 2, default=2000
+        Sequences are pooled until they have at most this many frames; a
+        pair no longer than this is aligned by exact full DTW.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Features per frame.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features, when the reference has string column names.
+    n_samples_fit_ : int
+        Reference frames ``n_ref``.
+    positions_ : ndarray of shape (`n_samples_fit_`,)
+        Position of each reference frame: ``y`` of ``fit``, or the frame
+        indices.
+    n_levels_ : int
+        Levels of the reference's pyramid (1: never pooled).
+
+    See Also
+    --------
+    align : the same alignment as a function.
+    Matcher : find a short query inside a long reference.
+
+    Notes
+    -----
+    The path is an ``(n_steps, 2)`` int64 array of ``(query frame,
+    reference frame)`` pairs from ``(0, 0)`` to ``(n - 1, n_ref - 1)``, each
+    step (1, 0), (0, 1) or (1, 1).  Its cost is librosa's accumulated cost:
+    ``C[0, 0] + sum of weight(step) * C[cell reached]``.
+    ``librosa.sequence.dtw(X=query.T, Y=reference.T, metric=metric,
+    weights_mul=step_weights)`` returns the same pairs as ``wp``,
+    end to start: ``wp[::-1]`` is our path, and its ``D[-1, -1]`` is our
+    cost when the multiscale search finds the optimum (always when the pair
+    is no longer than ``coarse_frames``).
+
+    Costs are computed in float64 from the frames in a fixed order, so
+    float32 input gives exactly the result of its float64 cast, whatever
+    the machine, thread or call order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxsim import Aligner
+    >>> rng = np.random.default_rng(0)
+    >>> reference = rng.random((40, 12))
+    >>> query = np.repeat(reference, 2, axis=0)   # twice as slow
+    >>> aligner = Aligner().fit(reference, y=np.arange(40) * 0.5)  # seconds
+    >>> path, cost = aligner.align(query)
+    >>> path[:4].tolist(), round(cost, 6)
+    ([[0, 0], [1, 0], [2, 1], [3, 1]], 0.0)
+    >>> aligner.predict(query)[:4]
+    array([0. , 0. , 0.5, 0.5])
+    >>> aligner.score(query, np.repeat(np.arange(40) * 0.5, 2))
+    -0.0
+    """
+
+    _stale_state = "its stored reference"
+
+    _parameter_constraints: dict = dict(DTW_CONSTRAINTS)
+
+    def __init__(
+        self,
+        *,
+        metric: str = "cosine",
+        step_weights=(1.0, 1.0, 1.0),
+        radius: int = 16,
+        coarse_frames: int = 2000,
+    ) -> None:
+        self.metric = metric
+        self.step_weights = step_weights
+        self.radius = radius
+        self.coarse_frames = coarse_frames
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None) -> Aligner:
+        """Store the reference sequence and the positions of its frames.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_ref, n_features)
+            Reference frames, rows are frames, at least 2.
+        y : array-like of shape (n_ref,) or None, default=None
+            Position of each reference frame (e.g. its time in seconds, or
+            any per-frame annotation to transfer); ``None``: the frame
+            indices ``0 .. n_ref - 1``.
+
+        Returns
+        -------
+        self : Aligner
+            The fitted aligner.
+        """
+        check_step_weights(self.step_weights)
+        if y is None:
+            X = validate_data(self, X, dtype=[np.float64, np.float32])
+            positions = np.arange(X.shape[0], dtype=np.float64)
+        else:
+            X, y = validate_data(
+                self, X, y, dtype=[np.float64, np.float32], y_numeric=True
+            )
+            positions = np.asarray(y, dtype=np.float64)
+        reference = check_sequence(X, "the reference X")
+        self.n_samples_fit_ = reference.shape[0]
+        self.positions_ = positions
+        self._levels = pyramid(reference, self.metric, self.coarse_frames)
+        self._fitted = (self.metric, self.coarse_frames)
+        self.n_levels_ = len(self._levels)
+        return self
+
+    def _params(self) -> DTWParams:
+        return DTWParams(
+            metric=self.metric,
+            step_weights=check_step_weights(self.step_weights),
+            radius=int(self.radius),
+        )
+
+    def _query(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        if (self.metric, self.coarse_frames) != self._fitted:
+            raise ValueError(
+                f"metric={self.metric!r} and coarse_frames={self.coarse_frames} "
+                f"differ from {self._fitted} used in fit, which prepared the "
+                "reference for them: fit again."
+            )
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return check_sequence(X, "the query X")
+
+    def align(self, X) -> tuple[np.ndarray, float]:
+        """The optimal path of a query through the reference, and its cost.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            Query frames, rows are frames, at least 2.
+
+        Returns
+        -------
+        path : ndarray of shape (n_steps, 2), int64
+            ``(query frame, reference frame)`` pairs from ``(0, 0)`` to
+            ``(n - 1, n_ref - 1)``.
+        cost : float
+            Accumulated cost of the path.
+        """
+        query = self._query(X)
+        levels = pyramid(query, self.metric, self.coarse_frames)
+        path, cost = multiscale_dtw(levels, self._levels, self._params())
+        return path, cost
+
+    def predict(self, X) -> np.ndarray:
+        """Where each query frame lands in the reference, in ``y``'s units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            Query frames.
+
+        Returns
+        -------
+        positions : ndarray of shape (n,)
+            Per query frame, the mean position (``positions_``) of the
+            reference frames the path pairs it with.
+        """
+        path, _ = self.align(X)
+        return mean_positions(path, self.positions_, path[-1, 0] + 1)
+
+    def score(self, X, y) -> float:
+        """Minus the mean absolute error of the predicted positions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            Query frames.
+        y : array-like of shape (n,)
+            True position of each query frame, in ``y``'s units of ``fit``;
+            NaN where a frame has none (a section the reference lacks): those
+            frames are left out of the mean.
+
+        Returns
+        -------
+        score : float
+            ``-mean(|predict(X) - y|)`` over the frames with a true
+            position: 0 is perfect, higher is better.
+        """
+        predicted = self.predict(X)
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape != predicted.shape:
+            raise ValueError(
+                f"y has shape {y.shape}; it needs one true position per query "
+                f"frame, shape {predicted.shape}."
+            )
+        known = ~np.isnan(y)
+        if not known.any() or not np.all(np.isfinite(y[known])):
+            raise ValueError(
+                "y must hold finite true positions (NaN for frames without "
+                "one), and at least one."
+            )
+        return -float(np.mean(np.abs(predicted[known] - y[known])))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # score is -MAE in y's units, never near 1 like R^2.
+        tags.regressor_tags.poor_score = True
+        tags.target_tags.required = False
+        return tags
+
+
+def align(
+    query,
+    reference,
+    *,
+    metric: str = "cosine",
+    step_weights=(1.0, 1.0, 1.0),
+    radius: int = 16,
+    coarse_frames: int = 2000,
+) -> tuple[np.ndarray, float]:
+    """Align a query sequence to a reference sequence by dynamic time warping.
+
+    The optimal monotone path from the first frames of both to their last
+    frames (steps (1, 0), (0, 1), (1, 1)), found coarse to fine in time and
+    memory linear in the lengths; see :class:`Aligner`, whose ``align`` this
+    is.  Orientation: scikit-learn, rows are frames.
+
+    Parameters
+    ----------
+    query : array-like of shape (n, n_features)
+        Query frames (librosa's ``X`` transposed), at least 2.
+    reference : array-like of shape (n_ref, n_features)
+        Reference frames (librosa's ``Y`` transposed), at least 2.
+    metric : {"cosine", "euclidean", "sqeuclidean"}, default="cosine"
+        Local cost; a zero frame is at cosine distance 1 from every frame.
+    step_weights : array-like of 3 floats > 0, default=(1.0, 1.0, 1.0)
+        librosa's ``weights_mul``: multipliers of the steps (1, 1), (0, 1),
+        (1, 0) in (query, reference) order.
+    radius : int >= 1, default=16
+        Band half-width around the projected coarser paths, per level.
+    coarse_frames : int >= 2, default=2000
+        Length below which a sequence is not pooled; pairs this short are
+        aligned by exact full DTW.
+
+    Returns
+    -------
+    path : ndarray of shape (n_steps, 2), int64
+        ``(query frame, reference frame)`` pairs from ``(0, 0)`` to
+        ``(n - 1, n_ref - 1)``: librosa's ``wp[::-1]``.
+    cost : float
+        Accumulated cost (librosa's ``D[-1, -1]`` when optimal).
+
+    See Also
+    --------
+    Aligner : the estimator: fit a reference once, align many queries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxsim import align
+    >>> reference = np.eye(3)[[0, 1, 2, 0]]      # 4 frames
+    >>> query = np.eye(3)[[0, 0, 1, 2, 2, 0]]    # the same, with holds
+    >>> path, cost = align(query, reference)
+    >>> path.tolist()
+    [[0, 0], [1, 0], [2, 1], [3, 2], [4, 2], [5, 3]]
+    >>> cost
+    0.0
+    """
+    query, reference = np.asarray(query), np.asarray(reference)
+    if query.ndim == 2 and reference.ndim == 2 and query.shape[1] != reference.shape[1]:
+        raise ValueError(
+            f"query has {query.shape[1]} features per frame and reference "
+            f"{reference.shape[1]}; they must have the same features."
+        )
+    aligner = Aligner(
+        metric=metric,
+        step_weights=step_weights,
+        radius=radius,
+        coarse_frames=coarse_frames,
+    )
+    return aligner.fit(reference).align(query)

@@ -1,0 +1,100 @@
+"""Frames for the DTW kernel: validation, the metric codes, the pyramid.
+
+A sequence is validated once (2-d, at least two frames, finite), cast to
+float64 (so float32 input gives exactly the result of its float64 cast),
+and pooled by 2 per level, mean of consecutive frame pairs, until it has at
+most ``coarse_frames`` frames.  Every level is *prepared* for the kernel:
+for cosine, frames are divided by their norms after pooling, so a coarse
+frame is the direction of the mean of its fine frames.
+
+Orientation: scikit-learn, rows are frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils import check_array
+
+from ._dtw import prepare_frames
+
+# The metrics the kernel computes, and their codes there.
+METRIC_CODES = {"sqeuclidean": 0, "euclidean": 1, "cosine": 2}
+METRICS = tuple(METRIC_CODES)
+
+
+@dataclass
+class Level:
+    """One level of a pyramid, as the kernel reads it."""
+
+    frames: np.ndarray  # (n, d) float64, C-contiguous
+    zero: np.ndarray  # (n,) uint8: 1 where the frame is all zeros (cosine)
+
+    def __len__(self) -> int:
+        return self.frames.shape[0]
+
+
+def check_sequence(X, name: str, n_features: int | None = None) -> np.ndarray:
+    """A finite float64 2-d array of at least two frames (rows)."""
+    X = check_array(X, dtype=[np.float64, np.float32], input_name=name)
+    if X.shape[0] < 2:
+        raise ValueError(
+            f"{name} has {X.shape[0]} frame (n_samples = {X.shape[0]}); an "
+            "alignment needs sequences of at least 2 frames."
+        )
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {X.shape[1]} features per frame; the reference has "
+            f"{n_features}."
+        )
+    return np.ascontiguousarray(X, dtype=np.float64)
+
+
+def pool_pairs(X: np.ndarray) -> np.ndarray:
+    """Mean of frames (0, 1), (2, 3), ...; an odd last frame stays alone."""
+    n = X.shape[0]
+    half = n // 2
+    out = np.empty(((n + 1) // 2, X.shape[1]))
+    np.add(X[0 : 2 * half : 2], X[1 : 2 * half : 2], out=out[:half])
+    out[:half] *= 0.5
+    if n % 2:
+        out[half] = X[-1]
+    return out
+
+
+def pool(X: np.ndarray, factor: int) -> np.ndarray:
+    """Mean of consecutive groups of ``factor`` frames (the last may be short),
+    summed in frame order."""
+    if factor == 1:
+        return X
+    n = X.shape[0]
+    n_out = -(-n // factor)
+    out = np.zeros((n_out, X.shape[1]))
+    for offset in range(factor):
+        part = X[offset::factor]
+        out[: part.shape[0]] += part
+    counts = np.full(n_out, float(factor))
+    counts[-1] = n - (n_out - 1) * factor
+    return out / counts[:, None]
+
+
+def prepare(X: np.ndarray, metric: str) -> Level:
+    """One level from float64 frames."""
+    frames, zero = prepare_frames(np.ascontiguousarray(X), METRIC_CODES[metric])
+    return Level(frames, zero)
+
+
+def pyramid(
+    X: np.ndarray, metric: str, coarse_frames: int, n_levels: int | None = None
+) -> list[Level]:
+    """The levels of ``X``, finest first, pooled by 2 until at most
+    ``coarse_frames`` frames, or into exactly ``n_levels`` levels (fewer if
+    it reaches 2 frames first)."""
+    levels = [prepare(X, metric)]
+    while (
+        X.shape[0] > coarse_frames if n_levels is None else len(levels) < n_levels
+    ) and X.shape[0] > 2:
+        X = pool_pairs(X)
+        levels.append(prepare(X, metric))
+    return levels
