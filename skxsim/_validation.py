@@ -14,6 +14,7 @@ before anything is allocated.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -214,28 +215,55 @@ def as_fit_dtype(X: np.ndarray, dtype) -> np.ndarray:
     return cast
 
 
+def check_recording(X, name: str) -> np.ndarray:
+    """One recording: a non-empty, finite 2-d float array, frames as rows.
+
+    Every refusal is a ``ValueError`` that starts with ``name``.
+    """
+    if sp.issparse(X):
+        raise ValueError(
+            f"{name} is a scipy.sparse matrix; a recording is a dense "
+            f"(n_frames, n_features) array: pass {name}.toarray()."
+        )
+    if isinstance(X, str | bytes):
+        raise ValueError(f"{name} is a {type(X).__name__}, not an array of frames.")
+    try:
+        array = np.asarray(X)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} is not a rectangular array: {exc}") from None
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-d array (n_frames, n_features), frames as "
+            f"rows; got shape {array.shape}."
+        )
+    if array.dtype.kind == "c":
+        raise ValueError(f"{name} holds complex values; features are real numbers.")
+    try:
+        return check_array(array, dtype=[np.float64, np.float32], input_name=name)
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        raise ValueError(message if name in message else f"{name}: {message}") from None
+
+
 def check_sequences(X, name: str, n_features=None) -> list[np.ndarray]:
     """A list of 2-d float arrays (recordings, frames as rows)."""
+    list_of_arrays = (
+        f"{name} must be a list of 2-d arrays (one recording each, frames as rows)"
+    )
     if isinstance(X, np.ndarray) and X.dtype != object and X.ndim != 3:
-        raise ValueError(
-            f"{name} must be a list of 2-d arrays (one recording each, frames "
-            f"as rows); got an array of shape {X.shape}."
-        )
+        raise ValueError(f"{list_of_arrays}; got an array of shape {X.shape}.")
+    if isinstance(X, str | bytes | Mapping) or sp.issparse(X):
+        raise ValueError(f"{list_of_arrays}; got {type(X).__name__}.")
     try:
         items = list(X)
     except TypeError:
-        raise ValueError(
-            f"{name} must be a list of 2-d arrays (one recording each, frames as "
-            f"rows); got {type(X).__name__}."
-        ) from None
+        raise ValueError(f"{list_of_arrays}; got {type(X).__name__}.") from None
     if not items:
         raise ValueError(f"{name} is empty: it needs at least one recording.")
     fitted = n_features is not None
     sequences = []
     for i, item in enumerate(items):
-        seq = check_array(
-            item, dtype=[np.float64, np.float32], input_name=f"{name}[{i}]"
-        )
+        seq = check_recording(item, f"{name}[{i}]")
         if n_features is not None and seq.shape[1] != n_features:
             whose = "the estimator was fitted with" if fitted else f"{name}[0] has"
             raise ValueError(

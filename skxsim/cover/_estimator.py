@@ -32,12 +32,12 @@ from .._validation import (
     N_STEPS,
     POSITIVE_INT,
     check_n_jobs,
-    check_sequences,
     check_work_ids,
 )
 from ._catalogue import Catalogue
 from ._evaluation import check_n_neighbors, mean_average_precision
 from ._scoring import CoverPipeline, dissimilarities
+from ._silence import check_recordings
 from ._transposition import profiles
 
 __all__ = ["CoverSongIndex"]
@@ -58,9 +58,9 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     (essentia's defaults): the query is transposed to the reference's key
     (OTI), both are time-delay embedded (``n_steps`` frames), binarised by
     mutual nearest neighbours (``k``) and aligned (Qmax); the dissimilarity
-    is ``sqrt(n_ref) / Qmax``, ``n_ref`` the reference's number of stacks
-    (``inf`` when nothing aligns).  :func:`cover_song_distance` computes one
-    pair the same way.
+    is ``sqrt(n_ref) / Qmax``, ``n_ref`` the reference's number of sounding
+    stacks (``inf`` when nothing aligns).  :func:`cover_song_distance`
+    computes one pair the same way.
 
     Parameters
     ----------
@@ -135,6 +135,11 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
 
     Notes
     -----
+    **Silence.** A stacked frame of zeros matches nothing, under either
+    similarity (see :func:`cross_recurrence`, :func:`oti_binary_similarity`),
+    and ``n_ref`` counts sounding stacks, so a silent intro changes no
+    distance.  A recording with no sound is a ``ValueError`` naming it.
+
     **A query that is a catalogue recording.** A recording is not a version
     of itself: when a query is identical (same values) to catalogue
     recordings, those are left out of its ranking, its prediction and its
@@ -255,7 +260,7 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         check_n_jobs(self.n_jobs)
-        sequences = check_sequences(X, "X")
+        sequences = check_recordings(X, "X")
         self.n_features_in_ = sequences[0].shape[1]
         self.n_samples_fit_ = len(sequences)
         self.work_ids_ = None
@@ -279,7 +284,7 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
 
     def _check_queries(self, X) -> list[np.ndarray]:
         check_is_fitted(self)
-        queries = check_sequences(X, "X", self.n_features_in_)
+        queries = check_recordings(X, "X", self.n_features_in_)
         return [q.astype(self._dtype, copy=False) for q in queries]
 
     def _dissimilarities(self, queries) -> np.ndarray:

@@ -19,6 +19,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, validate_params
 
 from .._validation import N_SHIFTS
+from ._silence import sounding
 
 __all__ = [
     "global_chroma_profile",
@@ -194,7 +195,11 @@ def rotate_blocks(X: np.ndarray, shift: int, n_bins: int) -> np.ndarray:
 
 
 def oti_binary(query: np.ndarray, reference: np.ndarray, n_bins: int, n_shifts: int):
-    """Boolean (n_query, n_ref): is each frame pair's own OTI 0 or 1?"""
+    """Boolean (n_query, n_ref): is each frame pair's own OTI 0 or 1?
+
+    A pair with a silent frame is not (``_silence``): its dot products are 0
+    under every rotation, which would read as "best at rotation 0".
+    """
     shifts = np.arange(n_shifts + 1)
     # Dot products of every pair under reference rotations 0, 1, ..., n_shifts;
     # the pair matches when the first best rotation is 0 or 1 (essentia's
@@ -207,9 +212,12 @@ def oti_binary(query: np.ndarray, reference: np.ndarray, n_bins: int, n_shifts: 
             best_near = scores if best_near is None else np.maximum(best_near, scores)
         else:
             best_far = scores if best_far is None else np.maximum(best_far, scores)
-    if best_far is None:
-        return np.ones(best_near.shape, dtype=bool)
-    return best_near >= best_far
+    similar = np.ones(best_near.shape, dtype=bool)
+    if best_far is not None:
+        similar = best_near >= best_far
+    similar &= sounding(query)[:, None]
+    similar &= sounding(reference)[None, :]
+    return similar
 
 
 @validate_params(
@@ -249,6 +257,9 @@ def oti_binary_similarity(
     Returns
     -------
     similarity : ndarray of shape (n, n_ref), bool
+        False wherever either frame is silent (all zeros): silence matches
+        nothing.  essentia marks those pairs True (every rotation scores 0,
+        a tie its argmax gives to rotation 0).
 
     See Also
     --------
