@@ -197,6 +197,25 @@ def test_estimator_equals_function(rng, mode, bandwidth, metric, full):
     )
 
 
+@pytest.mark.parametrize(
+    "bandwidth", [np.float32(0.5), np.float64(0.5), np.int64(1), np.float16(2.0)]
+)
+@pytest.mark.parametrize("full", [False, True])
+def test_numpy_scalar_bandwidth_is_that_bandwidth(rng, bandwidth, full):
+    # The function face used to take any numpy scalar but float64 for "no
+    # bandwidth" and silently use the median of the query frames instead.
+    X, X_ref = sequences(rng, 30, 40)
+    params = dict(k=5, mode="affinity", full=full)
+    got = cross_similarity(X.T, X_ref.T, bandwidth=bandwidth, **params)
+    D = cdist(X, X_ref)
+    expected = np.exp(-D / float(bandwidth))
+    if not full:
+        expected = brute.graph(D, 5, "affinity", float(bandwidth))
+    np.testing.assert_allclose(got.T, expected, rtol=1e-12, atol=0)
+    est = CrossSimilarity(bandwidth=bandwidth, sparse=False, **params).fit(X_ref)
+    np.testing.assert_array_equal(est.transform(X), got.T)
+
+
 # ---------------------------------------------------------------- engine
 @pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine"])
 def test_engine_accuracy_near_identical_frames(rng, metric):

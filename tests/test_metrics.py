@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _brute import cdist, knn
 from sklearn.neighbors import VALID_METRICS, NearestNeighbors
 
 from skxsim import CrossSimilarity, cross_similarity
@@ -138,3 +139,99 @@ def test_overflowing_values_are_refused(rng):
     est32 = CrossSimilarity(k=3).fit(rng.standard_normal((40, 4)).astype(np.float32))
     with pytest.raises(ValueError, match="too large for float32"):
         est32.transform(np.full((2, 4), 1e39))
+
+
+# Every (algorithm, metric, metric_params) scikit-learn's NearestNeighbors
+# refuses is refused too, or shown equal to brute force (our extensions:
+# cosine and sqeuclidean on trees, as euclidean trees; mahalanobis with V).
+def _combinations(d, rng):
+    for metric in ALL_METRICS:
+        if metric == "haversine":
+            continue  # 2 features only; covered by the registry tests
+        options = [{}] if metric not in NEEDS_PARAMS else []
+        if metric in ("minkowski", "p"):
+            options = [
+                {},
+                {"p": 3},
+                {"p": 0.5},
+                {"p": 2, "w": rng.random(d) * 2},  # some weights below 1
+                {"p": 1, "w": rng.random(d) + 0.5},
+            ]
+        elif metric == "seuclidean":
+            options = [{"V": rng.random(d) + 0.5}]
+        elif metric == "mahalanobis":
+            options = [{"VI": np.eye(d) + 0.1}, {"V": np.eye(d) + 0.2}]
+        for params in options:
+            yield metric, params
+
+
+def _sklearn_refuses(algorithm, metric, params, R, X) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nn = NearestNeighbors(
+                n_neighbors=4, algorithm=algorithm, metric=metric, metric_params=params
+            )
+            nn.fit(R).kneighbors(X)
+    except ValueError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "kd_tree", "ball_tree"])
+def test_what_scikit_learn_refuses_is_refused_or_exact(rng, algorithm):
+    d = 3
+    R0 = rng.standard_normal((300, d))
+    X = rng.standard_normal((40, d))
+    checked = 0
+    for metric, params in _combinations(d, rng):
+        R = R0.copy()
+        if metric != "correlation":  # undefined for constant frames (refused)
+            R[:3] = 0  # zero frames for the boolean and cosine metrics
+        refused = _sklearn_refuses(algorithm, metric, params or None, R, X)
+        xsim = CrossSimilarity(
+            k=4, metric=metric, metric_params=params or None, algorithm=algorithm
+        )
+        try:
+            got = xsim.set_params(mode="distance").fit(R).transform(X)
+        except ValueError as exc:
+            assert algorithm in str(exc) or metric in str(exc)
+            # scikit-learn refuses p < 1 and weights on its trees for
+            # "minkowski" but not for its alias "p" (as wrong there): we
+            # refuse both.
+            alias_refused = metric == "p" and _sklearn_refuses(
+                algorithm, "minkowski", params or None, R, X
+            )
+            assert refused or alias_refused, (algorithm, metric, params)
+            continue
+        brute = CrossSimilarity(
+            k=4, metric=metric, metric_params=params or None, algorithm="brute"
+        )
+        expected = brute.set_params(mode="distance").fit(R).transform(X)
+        assert np.array_equal(got.indices, expected.indices), (algorithm, metric)
+        if algorithm == "brute" or metric in ("euclidean", "sqeuclidean", "cosine"):
+            assert np.array_equal(got.data, expected.data), (algorithm, metric)
+        else:
+            # Other metrics' tree distances are the tree's own (DistanceMetric,
+            # summed in another order than its pairwise): within a few ulps.
+            np.testing.assert_allclose(got.data, expected.data, rtol=1e-14)
+        checked += refused
+    assert algorithm == "brute" or checked > 0  # our extensions were compared
+
+
+def test_weighted_minkowski_on_a_kd_tree_is_refused(rng):
+    # scikit-learn's KD-tree bounds ignore w: skxsim returned wrong neighbours
+    # in most rows (5000 frames, d = 3, some weights below 1) without a word.
+    w = np.array([0.2, 1.0, 3.0])
+    xsim = CrossSimilarity(
+        metric="minkowski", metric_params={"p": 2, "w": w}, algorithm="kd_tree"
+    )
+    with pytest.raises(ValueError, match="ignore the weights"):
+        xsim.fit(rng.random((500, 3)))
+    ball = CrossSimilarity(
+        k=5, metric="minkowski", metric_params={"p": 2, "w": w}, algorithm="ball_tree"
+    )
+    R, X = rng.random((2000, 3)), rng.random((100, 3))
+    expected = knn(cdist(X, R, "minkowski", p=2, w=w), 5)
+    got = ball.fit(R).transform(X)
+    np.testing.assert_array_equal(got.indices.reshape(100, 5), expected)

@@ -26,8 +26,9 @@ def _path_recovery(affinity, alignment, tolerance: int = 3) -> float:
 
 def compute_demo(seed: int = 0) -> dict:
     """The demo's data and matrices, scikit-learn orientation (cover, reference)."""
-    from skxsim import CrossSimilarity, TimeDelayEmbedding
-    from skxsim.datasets import make_cover_pair
+    from .._cross_similarity import CrossSimilarity
+    from .._embedding import TimeDelayEmbedding
+    from ..datasets import make_cover_pair
 
     pair = make_cover_pair(random_state=seed)
     embed = TimeDelayEmbedding(n_steps=N_STEPS, delay=DELAY)
@@ -60,7 +61,7 @@ def _save_png(result: dict, path: str) -> None:
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    from skxsim.plot import show_cross_similarity
+    from ..plot import show_cross_similarity
 
     changed = np.flatnonzero(result["pair"].changed)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained")

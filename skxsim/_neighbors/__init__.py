@@ -20,7 +20,7 @@ from ._backends import (
     public_algorithms,
 )
 from ._exact import exact_index
-from ._metrics import ALL_METRICS, check_metric_params, is_blas_metric
+from ._metrics import ALL_METRICS, blas_metric, check_metric_params, is_blas_metric
 from ._parallel import n_threads_for, single_threaded_blas
 from ._product import ApproxKeys, BlasScores, PairDistances, row_norms
 from ._search import (
@@ -39,6 +39,7 @@ __all__ = [
     "Neighbors",
     "PairDistances",
     "all_distances",
+    "blas_metric",
     "check_algorithm_metric",
     "check_algorithm_params",
     "check_metric_params",

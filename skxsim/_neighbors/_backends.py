@@ -92,8 +92,28 @@ def check_algorithm_params(algorithm: str, algorithm_params) -> None:
         )
 
 
-def check_algorithm_metric(algorithm: str, metric) -> None:
-    """A ``ValueError`` naming both when ``algorithm`` cannot compute ``metric``."""
+def _tree_refusal(algorithm: str, name, metric_params) -> str | None:
+    """Why a tree cannot search ``name`` with these parameters (scikit-learn's
+    NearestNeighbors refuses the same), or None."""
+    if name != "minkowski" or algorithm not in ("kd_tree", "ball_tree"):
+        return None
+    params = metric_params or {}
+    if algorithm == "kd_tree" and params.get("w") is not None:
+        return (
+            "the KD-tree's bounds ignore the weights metric_params['w'] (its "
+            "answers would be wrong); use algorithm='ball_tree' or 'brute'."
+        )
+    if float(params.get("p", 2)) < 1:
+        return (
+            f"minkowski with p={params['p']} < 1 is not a metric (no triangle "
+            "inequality), so a tree prunes wrongly; use algorithm='brute'."
+        )
+    return None
+
+
+def check_algorithm_metric(algorithm: str, metric, metric_params=None) -> None:
+    """A ``ValueError`` naming both when ``algorithm`` cannot compute ``metric``
+    (with ``metric_params``, validated)."""
     if algorithm == "auto":
         return
     backend = BACKENDS[algorithm]
@@ -109,6 +129,12 @@ def check_algorithm_metric(algorithm: str, metric) -> None:
         raise ValueError(
             f"metric={metric!r} is not supported by algorithm={algorithm!r}; "
             f"it supports {sorted(backend.metrics)}."
+        )
+    refusal = _tree_refusal(algorithm, name, metric_params)
+    if refusal:
+        raise ValueError(
+            f"algorithm={algorithm!r} cannot search metric={metric!r} with "
+            f"metric_params={metric_params!r}: {refusal}"
         )
 
 

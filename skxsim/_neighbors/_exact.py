@@ -2,9 +2,11 @@
 
 Every index (these, the trees of ``_tree`` and the approximate ones of
 ``_approximate``) satisfies :class:`NeighborIndex`.  The exact kinds give
-identical answers for a metric: the same distance values (one definition
-per metric, see ``_metrics`` and ``_product.PairDistances``) and the same k
-neighbours, ties going to the lowest column.
+the same k neighbours for a metric, ties going to the lowest column, and
+for the BLAS metrics the same distance bits (one definition, see
+``_product.PairDistances``); a tree's distances of the other metrics are
+scikit-learn's ``DistanceMetric`` values as the tree computes them (a few
+ulps from its ``pairwise``).
 
 An exact index also defines the metric's *ranking keys* (values in the
 metric's order, cheaper than distances: scaled squared distances for the

@@ -26,12 +26,12 @@ from .._neighbors import (
     BlasScores,
     PairDistances,
     all_distances,
+    blas_metric,
     check_metric_params,
     exact_index,
     is_blas_metric,
     k_smallest_mask,
 )
-from .._neighbors._metrics import blas_metric
 from .._validation import K_OR_FRACTION, METRIC
 from ._silence import sounding
 

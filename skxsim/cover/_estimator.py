@@ -14,11 +14,9 @@ frames as rows; cross-recurrence matrices have query frames as rows.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Hidden, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import VersionedPickleMixin
@@ -102,11 +100,6 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         joblib workers for the queries (``-1``: all cores).  The work goes
         through :class:`joblib.Parallel`, so inside
         ``joblib.parallel_config(backend="dask")`` it runs on a Dask cluster.
-    memory : deprecated
-        Had no effect on the computation (the distances a query needs are
-        computed whole, with no index to cache); deprecated in 0.2, to be
-        removed in 0.3.
-
     Attributes
     ----------
     n_features_in_ : int
@@ -191,12 +184,6 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         "gap_onset": GAP_COST,
         "gap_extend": GAP_COST,
         "n_jobs": N_JOBS,
-        "memory": [
-            None,
-            str,
-            HasMethods(["cache"]),
-            Hidden(StrOptions({"deprecated"})),
-        ],
     }
 
     def __init__(
@@ -215,7 +202,6 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         gap_onset: float = 0.5,
         gap_extend: float = 0.5,
         n_jobs: int | None = None,
-        memory="deprecated",
     ) -> None:
         self.transposition = transposition
         self.n_shifts = n_shifts
@@ -230,7 +216,6 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         self.gap_onset = gap_onset
         self.gap_extend = gap_extend
         self.n_jobs = n_jobs
-        self.memory = memory
 
     # -- fit ---------------------------------------------------------------
 
@@ -252,13 +237,6 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         self : CoverSongIndex
             The fitted catalogue.
         """
-        if self.memory != "deprecated":
-            warnings.warn(
-                "CoverSongIndex(memory=...) has no effect and was deprecated in "
-                "skxsim 0.2; it will be removed in 0.3.",
-                FutureWarning,
-                stacklevel=2,
-            )
         check_n_jobs(self.n_jobs)
         sequences = check_recordings(X, "X")
         self.n_features_in_ = sequences[0].shape[1]

@@ -1,0 +1,98 @@
+"""The package's architecture, checked: imports form layers, modules stay short.
+
+Data flows one way (validate -> index -> blocked search -> graph or path ->
+output), so a module imports only from lower layers (or its own
+subpackage): the engine never imports an estimator or a workflow, and no
+workflow imports another's faces.
+"""
+
+import ast
+import pathlib
+
+import pytest
+
+import skxsim
+
+ROOT = pathlib.Path(skxsim.__file__).parent
+
+# Lower numbers are lower layers. A module may import from a lower layer, or
+# from its own subpackage.
+LAYERS = {
+    "skxsim._version": 0,
+    "skxsim.exceptions": 0,
+    "skxsim._neighbors": 1,
+    "skxsim._graph": 2,
+    "skxsim._memory": 2,
+    "skxsim._validation": 3,
+    "skxsim._base": 4,
+    "skxsim._embedding": 4,
+    "skxsim._cross_similarity": 5,
+    "skxsim._recurrence": 5,
+    "skxsim._alignment": 5,
+    "skxsim.cover": 5,
+    "skxsim.datasets": 5,
+    "skxsim.plot": 5,
+    "skxsim._cli": 6,
+    "skxsim.__main__": 7,
+    "skxsim": 7,
+}
+MAX_LINES = 400
+
+
+def _modules():
+    for path in sorted(ROOT.rglob("*.py")):
+        parts = path.relative_to(ROOT.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        yield ".".join(parts), path
+
+
+def _unit(module: str) -> str:
+    """The layered unit a module belongs to (its top-level subpackage)."""
+    best = max(
+        (u for u in LAYERS if module == u or module.startswith(u + ".")), key=len
+    )
+    return best
+
+
+def _imports(module: str, path: pathlib.Path):
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                name = ".".join(base + ([node.module] if node.module else []))
+                targets = (
+                    [name] if node.module else [f"{name}.{a.name}" for a in node.names]
+                )
+            else:
+                targets = [node.module or ""]
+        elif isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        else:
+            continue
+        yield from (t for t in targets if t == "skxsim" or t.startswith("skxsim."))
+
+
+@pytest.mark.parametrize("module, path", list(_modules()), ids=lambda v: str(v))
+def test_imports_go_down_the_layers(module, path):
+    unit = _unit(module)
+    for target in _imports(module, path):
+        target_unit = _unit(target)
+        if target_unit == unit:
+            continue
+        assert LAYERS[target_unit] < LAYERS[unit], (
+            f"{module} (layer {LAYERS[unit]}) imports {target} "
+            f"(layer {LAYERS[target_unit]})"
+        )
+
+
+@pytest.mark.parametrize("module, path", list(_modules()), ids=lambda v: str(v))
+def test_modules_are_short(module, path):
+    n_lines = len(path.read_text().splitlines())
+    assert n_lines <= MAX_LINES, f"{module} has {n_lines} lines"
+
+
+def test_every_module_is_placed():
+    for module, _ in _modules():
+        assert _unit(module) in LAYERS
