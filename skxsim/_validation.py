@@ -32,11 +32,26 @@ from ._neighbors import ALL_METRICS, public_algorithms
 
 # ------------------------------------------------------------ declarations
 
+
+class Number(Interval):
+    """scikit-learn's ``Interval`` that refuses bools: ``True`` is not a
+    count, a shift or a cost (``Interval(Integral)`` takes it as 1)."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool) and super().is_satisfied_by(val)
+
+
 POSITIVE_INT = [Interval(Integral, 1, None, closed="left")]
 K = [*POSITIVE_INT, None]
 # A count of neighbours, or a fraction of the other sequence's length
 # (essentia's binarizePercentile): the cover songs' k.
-K_OR_FRACTION = [*POSITIVE_INT, Interval(Real, 0, 1, closed="right")]
+K_OR_FRACTION = [
+    Number(Integral, 1, None, closed="left"),
+    Number(Real, 0, 1, closed="right"),
+]
+# A rotation of chroma bins, and the bins of one chroma vector.
+SHIFT = [Number(Integral, None, None, closed="neither")]
+N_BINS = [Number(Integral, 1, None, closed="left")]
 WIDTH = POSITIVE_INT
 N_STEPS = POSITIVE_INT
 METRIC = [StrOptions(set(ALL_METRICS)), callable]
@@ -49,8 +64,8 @@ BANDWIDTH = [
 ALGORITHM = [StrOptions(set(public_algorithms()))]
 N_JOBS = [Integral, None]
 MEMORY = [None, str, HasMethods(["cache"])]
-GAP_COST = [Interval(Real, 0, np.inf, closed="both")]
-N_SHIFTS = [Interval(Integral, 0, None, closed="left")]
+GAP_COST = [Number(Real, 0, np.inf, closed="both")]
+N_SHIFTS = [Number(Integral, 0, None, closed="left")]
 
 # The parameters every neighbour-graph estimator shares.
 NEIGHBOR_GRAPH_CONSTRAINTS: dict = {
@@ -276,11 +291,34 @@ def check_sequences(X, name: str, n_features=None) -> list[np.ndarray]:
 
 
 def check_work_ids(y, n: int, name: str) -> np.ndarray:
-    """One label per recording, a 1-d array of hashable, sortable labels."""
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != n:
+    """One label per recording, a 1-d array of sortable labels, none missing.
+
+    Labels are all strings or all numbers (numpy would turn ``["a", 1]``
+    into ``["a", "1"]``, and ``predict`` would return ``"1"`` for ``1``).
+    """
+    if isinstance(y, str | bytes):
         raise ValueError(
-            f"{name} must hold one work id per recording: got shape {y.shape} "
-            f"for {n} recordings."
+            f"{name} is a single {type(y).__name__} {y!r}; it must hold one work "
+            f"id per recording ({n})."
         )
-    return y
+    per_recording = f"{name} must hold one work id per recording"
+    if y is None or sp.issparse(y):
+        raise ValueError(f"{per_recording}; got {type(y).__name__}.")
+    labels = np.asarray(y, dtype=object)
+    if labels.ndim != 1 or len(labels) != n:
+        raise ValueError(
+            f"{per_recording}: got shape {labels.shape} for {n} recordings."
+        )
+    for i, label in enumerate(labels):
+        if label is None or (isinstance(label, Real) and math.isnan(label)):
+            missing = "None" if label is None else "NaN"
+            raise ValueError(
+                f"{name}[{i}] is {missing}: every recording needs a work id."
+            )
+    kinds = {isinstance(label, str) for label in labels}
+    if len(kinds) > 1:
+        raise ValueError(
+            f"{name} holds a mix of strings and numbers; work ids must be all "
+            "of one kind."
+        )
+    return np.asarray(y)

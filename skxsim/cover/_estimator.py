@@ -281,13 +281,11 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         queries = self._check_queries(X)
         return queries, self.catalogue_.equal_to(queries)
 
-    def _ranking(self, X):
-        queries, excluded = self._queries_and_exclusions(X)
+    def _ranking(self, queries, excluded):
         dist = self._dissimilarities(queries)
         # Excluded recordings last, then by dissimilarity, ties to the lower
         # catalogue index (lexsort is stable).
-        order = np.lexsort((dist, excluded), axis=1)
-        return dist, order, excluded
+        return dist, np.lexsort((dist, excluded), axis=1)
 
     # -- public queries ---------------------------------------------------
 
@@ -314,7 +312,12 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         neigh_ind : ndarray of shape (n_queries, n_neighbors)
             Catalogue indices, most similar first; ties keep catalogue order.
         """
-        dist, order, excluded = self._ranking(X)
+        if not isinstance(return_distance, bool | np.bool_):
+            raise ValueError(
+                f"return_distance must be True or False; got {return_distance!r}."
+            )
+        queries, excluded = self._queries_and_exclusions(X)
+        dist, order = self._ranking(queries, excluded)
         available = self.n_samples_fit_ - int(excluded.sum(axis=1).max())
         if n_neighbors is None:
             n_neighbors = available
@@ -370,8 +373,9 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             query has a relevant recording in the catalogue.
         """
         self._check_labelled()
-        dist, order, excluded = self._ranking(X)
-        y = check_work_ids(y, len(order), "y")
+        queries, excluded = self._queries_and_exclusions(X)
+        y = check_work_ids(y, len(queries), "y")
+        order = self._ranking(queries, excluded)[1]
         return mean_average_precision(order, excluded, self.work_ids_, y)
 
     def __sklearn_tags__(self):

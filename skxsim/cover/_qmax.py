@@ -35,14 +35,32 @@ PAD = {"qmax": 2, "dmax": 3}
 
 
 def _check_similarity(similarity, method: str):
-    """A float64 ndarray or CSR matrix, non-negative and finite."""
+    """A float64 ndarray or canonical CSR matrix, non-negative and finite.
+
+    A sparse matrix's duplicate entries mean their sum (as scipy's
+    ``toarray`` reads them): they are summed, on a copy, before the rows
+    are read.
+    """
     if sp.issparse(similarity):
-        S = sp.csr_matrix(similarity, dtype=np.float64)
+        if similarity.ndim != 2:
+            raise ValueError(
+                f"similarity must be a non-empty 2-d matrix; got shape "
+                f"{similarity.shape}."
+            )
+        if similarity.dtype.kind == "c":
+            raise ValueError("similarity holds complex values; it must be real.")
+        S = sp.csr_matrix(similarity, dtype=np.float64, copy=True)
+        S.sum_duplicates()
         values = S.data
     else:
-        S = np.asarray(similarity)
-        if S.dtype == object:
+        try:
+            S = np.asarray(similarity)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"similarity is not a rectangular array: {exc}") from None
+        if S.dtype == object or S.dtype.kind in "USV":
             raise ValueError("similarity must be a numeric 2-d array.")
+        if S.dtype.kind == "c":
+            raise ValueError("similarity holds complex values; it must be real.")
         S = S.astype(np.float64, copy=False)
         values = S
     if S.ndim != 2 or 0 in S.shape:

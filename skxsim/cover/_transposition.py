@@ -12,13 +12,11 @@ Orientation: scikit-learn (rows are frames, columns chroma bins).
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 
-from .._validation import N_SHIFTS
+from .._validation import N_BINS, N_SHIFTS, SHIFT
 from ._silence import sounding
 
 __all__ = [
@@ -46,8 +44,9 @@ def global_chroma_profile(chroma) -> np.ndarray:
     Returns
     -------
     profile : ndarray of shape (n_bins,)
-        ``chroma.sum(axis=0)`` divided by its maximum (left as is when the
-        maximum is 0), as essentia's ``ChromaCrossSimilarity`` computes it.
+        ``chroma.sum(axis=0)`` divided by its maximum, as essentia's
+        ``ChromaCrossSimilarity`` computes it (by its largest absolute value
+        for features with negative sums; left as is when all are 0).
 
     Examples
     --------
@@ -61,9 +60,14 @@ def global_chroma_profile(chroma) -> np.ndarray:
 
 
 def profiles(sequences) -> np.ndarray:
-    """Max-scaled global profiles, one row per sequence."""
+    """Max-scaled global profiles, one row per sequence.
+
+    Scaled by the largest absolute value, the maximum for chroma: a
+    negative peak (features that are not chroma) would flip the profile's
+    sign and turn the OTI's best rotation into its worst.
+    """
     sums = np.stack([np.asarray(s).sum(axis=0, dtype=np.float64) for s in sequences])
-    peak = sums.max(axis=1, keepdims=True)
+    peak = np.abs(sums).max(axis=1, keepdims=True)
     return sums / np.where(peak == 0, 1, peak)
 
 
@@ -152,6 +156,10 @@ def optimal_transposition_index(query, reference, *, n_shifts: int = 12) -> int:
     return int(best_shifts(both[0], both[1:], n_shifts)[0])
 
 
+@validate_params(
+    {"chroma": ["array-like"], "shift": SHIFT, "n_bins": [*N_BINS, None]},
+    prefer_skip_nested_validation=True,
+)
 def transpose_chroma(chroma, shift: int, *, n_bins: int | None = None) -> np.ndarray:
     """Rotate every frame's chroma by ``shift`` bins.
 
@@ -179,7 +187,8 @@ def transpose_chroma(chroma, shift: int, *, n_bins: int | None = None) -> np.nda
     array([[0. , 1. , 0.5, 0. ]])
     """
     chroma = _check_chroma(chroma, "chroma")
-    return rotate_blocks(chroma, int(shift), n_bins or chroma.shape[1])
+    n_bins = chroma.shape[1] if n_bins is None else int(n_bins)
+    return rotate_blocks(chroma, int(shift), n_bins)
 
 
 def rotate_blocks(X: np.ndarray, shift: int, n_bins: int) -> np.ndarray:
@@ -224,7 +233,7 @@ def oti_binary(query: np.ndarray, reference: np.ndarray, n_bins: int, n_shifts: 
     {
         "query": ["array-like"],
         "reference": ["array-like"],
-        "n_bins": [Interval(Integral, 1, None, closed="left"), None],
+        "n_bins": [*N_BINS, None],
         "n_shifts": N_SHIFTS,
     },
     prefer_skip_nested_validation=True,
@@ -282,7 +291,7 @@ def oti_binary_similarity(
             f"query has {query.shape[1]} features and reference "
             f"{reference.shape[1]}; they must match."
         )
-    n_bins = n_bins or query.shape[1]
+    n_bins = query.shape[1] if n_bins is None else int(n_bins)
     if query.shape[1] % n_bins:
         raise ValueError(
             f"n_features={query.shape[1]} is not a multiple of n_bins={n_bins}."
