@@ -182,3 +182,31 @@ def test_the_docstring_example_counts_the_catalogue():
     first = next(f for f, w in zip(files, works, strict=True) if versions[w] >= 2)
     shape = _chorales._parse(first, 0.5).shape
     assert f"({shape}, dtype('float32'))" in load_bach_chorales.__doc__
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"min_versions": True}, "'min_versions'"),
+        ({"n_jobs": 0}, "n_jobs=0"),
+        ({"min_versions": 3}, "min_versions=3 keeps no chorale"),
+    ],
+)
+def test_bad_parameters_are_named(tmp_path, two_chorales, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        load_bach_chorales(data_home=tmp_path, **kwargs)
+
+
+def test_a_data_home_that_is_a_file(tmp_path, two_chorales):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="data_home.*not a directory"):
+        load_bach_chorales(data_home=tmp_path / "file")
+
+
+def test_a_step_too_fine_for_memory_is_refused(tmp_path, two_chorales, monkeypatch):
+    import skxsim._memory
+    from skxsim.exceptions import OutputTooLargeError
+
+    monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 2**20)
+    with pytest.raises(OutputTooLargeError, match="step=0.001"):
+        load_bach_chorales(data_home=tmp_path, step=0.001, n_jobs=1)

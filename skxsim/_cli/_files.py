@@ -85,6 +85,26 @@ def check_plot_path(path: str | None) -> None:
     check_writable(path)
 
 
+def check_dense_outputs(args, n_queries: int, n_ref: int) -> None:
+    """``--dense`` writes the matrix dense and ``--plot`` draws it dense:
+    refuse, before the work, what would not fit in memory."""
+    from .._memory import check_output_size
+    from ..exceptions import OutputTooLargeError
+    from ..plot import check_image_size
+
+    try:
+        if args.dense:
+            check_output_size(
+                n_queries * n_ref * np.dtype(np.float64).itemsize,
+                f"--dense: the {n_queries} x {n_ref} matrix",
+                "Write it sparse (without --dense).",
+            )
+        if args.plot:
+            check_image_size((n_queries, n_ref), "--plot: the picture")
+    except OutputTooLargeError as exc:
+        raise CLIError(str(exc)) from exc
+
+
 def load(path: str, role: str, quiet: bool) -> np.ndarray:
     """Features of a file as rows, with a progress line."""
     from ..datasets._io import read_features

@@ -19,6 +19,7 @@ from ._files import (
     FEATURE_EXTENSIONS,
     CLIError,
     check_argument_order,
+    check_dense_outputs,
     check_directory_writable,
     check_matrix_path,
     check_plot_path,
@@ -145,6 +146,7 @@ def _cmd_compute(args) -> int:
             f"feature count mismatch: QUERY has {query.shape[1]} features per "
             f"frame, REF has {reference.shape[1]}"
         )
+    check_dense_outputs(args, len(query), len(reference))
     model = _fit(_make_model(args, sparse=not args.dense), reference, args.quiet)
     result = _transform(model, query, args.quiet)
     _write_outputs(result, args, f"{Path(args.query).name} vs {Path(args.ref).name}")
@@ -192,6 +194,7 @@ def _cmd_transform(args) -> int:
     check_plot_path(args.plot)
     model = load_model(args.model)
     query = load(args.query, "QUERY", args.quiet)
+    check_dense_outputs(args, len(query), final_step(model).n_samples_fit_)
     result = _transform(model, query, args.quiet)
     _write_outputs(result, args, f"{Path(args.query).name} vs {Path(args.model).name}")
     return 0

@@ -35,38 +35,25 @@ PAD = {"qmax": 2, "dmax": 3}
 
 
 def _check_similarity(similarity, method: str):
-    """A float64 ndarray or canonical CSR matrix, non-negative and finite.
-
-    A sparse matrix's duplicate entries mean their sum (as scipy's
-    ``toarray`` reads them): they are summed, on a copy, before the rows
-    are read.
-    """
-    if sp.issparse(similarity):
-        if similarity.ndim != 2:
-            raise ValueError(
-                f"similarity must be a non-empty 2-d matrix; got shape "
-                f"{similarity.shape}."
-            )
-        if similarity.dtype.kind == "c":
-            raise ValueError("similarity holds complex values; it must be real.")
-        S = sp.csr_matrix(similarity, dtype=np.float64, copy=True)
-        S.sum_duplicates()
-        values = S.data
-    else:
+    """A float64 ndarray or canonical CSR matrix, non-negative and finite."""
+    S = similarity
+    if not sp.issparse(S):
         try:
-            S = np.asarray(similarity)
+            S = np.asarray(S)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"similarity is not a rectangular array: {exc}") from None
-        if S.dtype == object or S.dtype.kind in "USV":
-            raise ValueError("similarity must be a numeric 2-d array.")
-        if S.dtype.kind == "c":
-            raise ValueError("similarity holds complex values; it must be real.")
-        S = S.astype(np.float64, copy=False)
-        values = S
     if S.ndim != 2 or 0 in S.shape:
         raise ValueError(
             f"similarity must be a non-empty 2-d matrix; got shape {S.shape}."
         )
+    if S.dtype.kind not in "biuf":
+        raise ValueError(f"similarity must hold real numbers; got {S.dtype}.")
+    if sp.issparse(S):
+        S = sp.csr_matrix(S, dtype=np.float64, copy=True)
+        S.sum_duplicates()  # duplicates mean their sum, as in scipy's toarray
+        values = S.data
+    else:
+        S = values = S.astype(np.float64, copy=False)
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError("similarity must be finite and non-negative.")
     if method == "dmax":

@@ -19,8 +19,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 
+from .._memory import check_output_size
+from .._validation import N_JOBS, Number, check_n_jobs
 from ..exceptions import CacheWarning
 
 # Bump when the chroma computed from a score changes: it names the cache file.
@@ -99,6 +101,12 @@ def score_chroma(score, step: float) -> np.ndarray:
     stay 0.
     """
     n_frames = max(1, math.ceil(float(score.highestTime) / step - 1e-9))
+    check_output_size(
+        n_frames * 12 * np.dtype(np.float64).itemsize,
+        f"the chroma of a score of {float(score.highestTime):g} quarter notes "
+        f"at step={step!r} ({n_frames} frames)",
+        "Use a larger step (0.5 is an eighth-note grid).",
+    )
     chroma = np.zeros((n_frames, 12))
     for element in score.flatten().notes:
         start = float(element.offset)
@@ -197,10 +205,10 @@ def _write_cache(path: str, key: str, chroma: dict) -> None:
 
 @validate_params(
     {
-        "min_versions": [Interval(Integral, 1, None, closed="left")],
-        "step": [Interval(Real, 0, None, closed="neither")],
+        "min_versions": [Number(Integral, 1, None, closed="left")],
+        "step": [Number(Real, 0, None, closed="neither")],
         "data_home": [str, os.PathLike, None],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
         "return_X_y": ["boolean"],
     },
     prefer_skip_nested_validation=True,
@@ -274,9 +282,18 @@ def load_bach_chorales(
     """
     from sklearn.datasets import get_data_home
 
+    check_n_jobs(n_jobs)
+    if data_home is not None and os.path.exists(data_home):
+        if not os.path.isdir(data_home):
+            raise ValueError(f"data_home={str(data_home)!r} is not a directory.")
     files, titles, works = chorale_catalogue()
     counts = Counter(works)
     keep = [i for i, w in enumerate(works) if counts[w] >= min_versions]
+    if not keep:
+        raise ValueError(
+            f"min_versions={min_versions} keeps no chorale: the most harmonised "
+            f"tune has {max(counts.values())} versions."
+        )
     names = [files[i] for i in keep]
     chroma = cached_chroma(names, float(step), get_data_home(data_home), n_jobs)
     data = [chroma[n].astype(np.float32) for n in names]
