@@ -139,3 +139,26 @@ def test_average_precision_checks_its_arguments(change, match):
     assert average_precision(
         [[1, 0, 2]], [[False] * 3], ["a", "b", "a"], ["a"]
     ) == pytest.approx([7 / 12])
+
+
+def test_outputs_too_large_are_refused_before_the_work(rng, monkeypatch):
+    # Each pair-level function holds every pair at once; the catalogue holds
+    # every stacked frame.  With 1 MiB to spare, 1000 x 1000 frames or
+    # stacks of 50 frames do not fit: refused before anything is allocated.
+    import skxsim._memory
+    from skxsim import alignment_scores, oti_binary_similarity
+    from skxsim.exceptions import OutputTooLargeError
+
+    monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 2**20)
+    long = rng.random((1000, 12))
+    for call in (
+        lambda: cross_recurrence(long, long),
+        lambda: oti_binary_similarity(long, long),
+        lambda: alignment_scores(sp.eye(1000, format="csr")),
+    ):
+        with pytest.raises(OutputTooLargeError, match="1000 x 1000"):
+            call()
+    X = [rng.random((100, 12)) for _ in range(3)]
+    CoverSongIndex().fit(X)  # 0.5 MiB of stacks
+    with pytest.raises(OutputTooLargeError, match="n_steps=50"):
+        CoverSongIndex(n_steps=50).fit(X)

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import validate_params
 
+from .._memory import check_output_size
 from .._neighbors import (
     ApproxKeys,
     BlasScores,
@@ -178,6 +179,13 @@ def cross_recurrence(
             f"{reference.shape[1]}; they must match."
         )
     metric_params = check_metric_params(metric, metric_params, query.shape[1])
+    # Every pair's distance at once, and two masks.
+    check_output_size(
+        len(query) * len(reference) * (np.result_type(query, reference).itemsize + 2),
+        f"the mutual k-NN of {len(query)} x {len(reference)} frames",
+        "Compare shorter sequences, or use CoverSongIndex, which scores a "
+        "catalogue in blocks of scikit-learn's working_memory.",
+    )
     live_query, live_reference = sounding(query), sounding(reference)
     S = np.zeros((len(query), len(reference)), dtype=bool)
     if live_query.any() and live_reference.any():

@@ -252,6 +252,7 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         self.embedding_ = TimeDelayEmbedding(n_steps=self.n_steps, delay=self.delay)
         self.embedding_.fit(sequences[0])
         self._pipeline = CoverPipeline.from_params(self.get_params(), self.embedding_)
+        self._pipeline.check_memory(sequences)
         embedded = [self._pipeline.embed(s, f"X[{i}]") for i, s in enumerate(sequences)]
         self.catalogue_ = Catalogue(sequences, embedded)
         self.n_frames_ = self.catalogue_.n_frames

@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import StrOptions, validate_params
 
+from .._memory import check_output_size
 from .._validation import GAP_COST
 
 __all__ = ["alignment_scores", "dmax", "qmax"]
@@ -376,6 +377,11 @@ def alignment_scores(
            [0. , 0.5, 3. ]])
     """
     S = _check_similarity(similarity, method)
+    check_output_size(
+        S.shape[0] * S.shape[1] * np.dtype(np.float64).itemsize,
+        f"the {S.shape[0]} x {S.shape[1]} score matrix",
+        "qmax and dmax keep only the last rows: use them for the best score.",
+    )
     scores = np.empty(S.shape)
     recurrence_column_max(
         _rows(S),

@@ -20,6 +20,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn import get_config
 
 from .._embedding import TimeDelayEmbedding
+from .._memory import check_output_size
 from .._neighbors import check_metric_params, single_threaded_blas
 from ._catalogue import Catalogue
 from ._cross_recurrence import mutual_knn, pair_keys
@@ -63,6 +64,19 @@ class CoverPipeline:
             alignment=params["alignment"],
             gap_onset=params["gap_onset"],
             gap_extend=params["gap_extend"],
+        )
+
+    def check_memory(self, sequences) -> None:
+        """Refuse, before embedding, stacks that would not fit: each stacked
+        frame is held twice (embedded, then laid out in the catalogue)."""
+        n_frames = sum(len(s) for s in sequences)
+        n_steps = self.embedding.n_steps
+        width = self.embedding.n_features_in_ * n_steps
+        check_output_size(
+            2 * n_frames * width * sequences[0].dtype.itemsize,
+            f"the stacked frames of {len(sequences)} recordings ({n_frames} "
+            f"frames of {width} values, n_steps={n_steps})",
+            "Use a smaller n_steps, or fewer or shorter recordings.",
         )
 
     def embed(self, sequence: np.ndarray, name: str) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import validate_params
 
+from .._memory import check_output_size
 from .._validation import N_BINS, N_SHIFTS, SHIFT
 from ._silence import sounding
 
@@ -296,4 +297,12 @@ def oti_binary_similarity(
         raise ValueError(
             f"n_features={query.shape[1]} is not a multiple of n_bins={n_bins}."
         )
+    # Three score matrices (this rotation's, the best near and far) and the
+    # boolean output, for every pair at once.
+    check_output_size(
+        len(query) * len(reference) * (3 * np.dtype(np.float64).itemsize + 1),
+        f"the OTI-binary similarity of {len(query)} x {len(reference)} frames",
+        "Compare shorter sequences, or use CoverSongIndex, which scores a "
+        "catalogue in blocks of scikit-learn's working_memory.",
+    )
     return oti_binary(query, reference, n_bins, n_shifts)
