@@ -162,6 +162,18 @@ def reject_bandwidth_matrix(bandwidth, estimator: str, function: str, why: str):
 # -------------------------------------------------------------- orientation
 
 
+def as_numbers(data, name: str) -> np.ndarray:
+    """``np.asarray(data)``, refusing ragged nesting and complex values by
+    ``name`` (numpy and scikit-learn name neither)."""
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} is not a rectangular array: {exc}") from None
+    if array.dtype.kind == "c":
+        raise ValueError(f"{name} holds complex values; features are real numbers.")
+    return array
+
+
 def as_frames(data, name: str) -> np.ndarray:
     """librosa's ``(..., d, n)`` to C-ordered frames as rows ``(n, d * prod(...))``.
 
@@ -173,7 +185,7 @@ def as_frames(data, name: str) -> np.ndarray:
             f"{name} is a scipy.sparse matrix; a dense array of features by "
             f"frames is needed: pass {name}.toarray()."
         )
-    data = np.atleast_2d(np.asarray(data))
+    data = np.atleast_2d(as_numbers(data, name))
     frames = np.swapaxes(data, -1, 0)
     n_features = int(np.prod(data.shape[:-1]))
     frames = frames.reshape((frames.shape[0], n_features), order="F")
@@ -195,7 +207,7 @@ def frames_along(data, axis, name: str = "data") -> np.ndarray:
     """
     if sp.issparse(data):
         return as_frames(data, name)  # the error it raises
-    data = np.atleast_2d(np.asarray(data))
+    data = np.atleast_2d(as_numbers(data, name))
     if not -data.ndim <= axis < data.ndim:
         raise ValueError(
             f"axis={axis} is out of bounds for {name} of shape {data.shape}."
@@ -242,17 +254,12 @@ def check_recording(X, name: str) -> np.ndarray:
         )
     if isinstance(X, str | bytes):
         raise ValueError(f"{name} is a {type(X).__name__}, not an array of frames.")
-    try:
-        array = np.asarray(X)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{name} is not a rectangular array: {exc}") from None
+    array = as_numbers(X, name)
     if array.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-d array (n_frames, n_features), frames as "
             f"rows; got shape {array.shape}."
         )
-    if array.dtype.kind == "c":
-        raise ValueError(f"{name} holds complex values; features are real numbers.")
     try:
         return check_array(array, dtype=[np.float64, np.float32], input_name=name)
     except (ValueError, TypeError) as exc:

@@ -339,6 +339,20 @@ def test_data_driven_bandwidth_of_duplicates_is_an_error():
 # -------------------------------------------------------- function errors
 
 
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        ([[1.0, 2.0, 3.0], [1.0, 2.0]], "data is not a rectangular array"),
+        (np.ones((3, 30)) * 1j, "data holds complex values"),
+    ],
+)
+def test_data_that_is_not_an_array_of_numbers_is_named(data, match):
+    # numpy's "inhomogeneous shape" and scikit-learn's "Complex data not
+    # supported" (with the whole array) named nothing.
+    with pytest.raises(ValueError, match=match):
+        recurrence_matrix(data)
+
+
 @pytest.mark.parametrize("width", [-1, 0, 4, 11])
 def test_width_bounds(width):
     data = np.random.default_rng(0).standard_normal((3, 10))
