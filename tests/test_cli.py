@@ -378,6 +378,8 @@ MESSAGES = [
     (["compute", "nope.npy", R], 1, ["QUERY", "no such file", "nope.npy"]),
     (["compute", Q, "garbage.npy"], 1, ["REF", "not a valid NumPy .npy file"]),
     (["compute", "archive.npy", R], 1, ["QUERY", "archive.npy", ".npz archive"]),
+    (["demo", "--seed", "-1"], 2, ["--seed", "-1"]),
+    (["demo", "--seed", "2.5"], 2, ["--seed", "2.5"]),
     (["compute", "notes.txt.bin", R], 1, ["unknown extension '.bin'"]),
     (["compute", "wide.npy", R], 1, ["feature count mismatch", "13", "12"]),
     (["compute", "empty_field.csv", R], 1, ["line 3, column 2: '' is not a number"]),
@@ -419,19 +421,23 @@ def test_error_messages(
 
 
 @pytest.mark.parametrize("command", ["compute", "transform"])
-@pytest.mark.parametrize("option", ["--plot", "--dense"])
+@pytest.mark.parametrize("option", ["--plot", "--dense", "--embed"])
 def test_outputs_too_large_are_refused_before_the_work(
     files, model_file, monkeypatch, capsys, tmp_path, command, option
 ):
-    # --plot draws the matrix dense, --dense writes it dense: both were
-    # allocated after the work, unchecked.  The query and the reference
-    # have 60 and 48 frames: 26 kB as a picture, 2 kB as sparse output.
+    # --plot draws the matrix dense, --dense writes it dense, --embed stacks
+    # 12 features by n_steps: all were allocated unchecked.  The query and
+    # the reference have 60 and 48 frames: 26 kB as a picture, 2 kB as
+    # sparse output, 104 kB as stacks of 10 frames.
     import skxsim._memory
 
-    tmp, _ = files
+    tmp, pair = files
     monkeypatch.chdir(tmp)
     model = tmp_path / "model.joblib"
-    joblib.dump(CrossSimilarity(k=2).fit(np.load(tmp / R)), model)
+    xsim = CrossSimilarity(k=2)
+    if option == "--embed":
+        xsim = Pipeline([("embed", TimeDelayEmbedding(n_steps=10)), ("xsim", xsim)])
+    joblib.dump(xsim.fit(pair.reference), model)
     out = tmp_path / "x.npz"
     args = (
         ["compute", Q, R, "--k", "2", "-o", out]
@@ -439,14 +445,19 @@ def test_outputs_too_large_are_refused_before_the_work(
         else ["transform", model, Q, "-o", out]
     )
     monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 10_000)
-    assert main([*map(str, args)]) == 0  # sparse output fits
-    out.unlink()
+    if option != "--embed":  # the model embeds
+        assert main([*map(str, args)]) == 0  # sparse output fits
+        out.unlink()
     capsys.readouterr()
-    extra = [option, str(tmp_path / "x.png")] if option == "--plot" else [option]
+    extra = {
+        "--plot": [option, str(tmp_path / "x.png")],
+        "--dense": [option],
+        "--embed": [option, "10,1"] if command == "compute" else [],
+    }[option]
     code = main([*map(str, args), *extra])
     _, err = capsys.readouterr()
     proc = subprocess.CompletedProcess(args, code, "", err)
-    assert_clean_error(proc, 1, option, "GiB")
+    assert_clean_error(proc, 1, option if extra else "n_steps=10", "GiB")
     assert "fitted on" not in err and "transformed" not in err  # before the work
     assert sorted(tmp_path.iterdir()) == [model]
 
