@@ -267,6 +267,19 @@ def check_recording(X, name: str) -> np.ndarray:
         raise ValueError(message if name in message else f"{name}: {message}") from None
 
 
+def check_pair(query, reference, unit: str = "features") -> tuple[np.ndarray, ...]:
+    """Two recordings (:func:`check_recording`) with as many ``unit`` per
+    frame."""
+    query = check_recording(query, "query")
+    reference = check_recording(reference, "reference")
+    if query.shape[1] != reference.shape[1]:
+        raise ValueError(
+            f"query has {query.shape[1]} {unit} per frame and reference "
+            f"{reference.shape[1]}; they must match."
+        )
+    return query, reference
+
+
 def check_sequences(X, name: str, n_features=None) -> list[np.ndarray]:
     """A list of 2-d float arrays (recordings, frames as rows)."""
     list_of_arrays = (

@@ -18,7 +18,6 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import check_array
 from sklearn.utils._param_validation import validate_params
 
 from .._memory import check_output_size
@@ -33,7 +32,7 @@ from .._neighbors import (
     is_blas_metric,
     k_smallest_mask,
 )
-from .._validation import K_OR_FRACTION, METRIC
+from .._validation import K_OR_FRACTION, METRIC, check_pair
 from ._silence import sounding
 
 
@@ -169,15 +168,7 @@ def cross_recurrence(
     >>> bool(np.all(R[:, 10:50].diagonal() == 1))   # each frame finds its source
     True
     """
-    query = check_array(query, dtype=[np.float64, np.float32], input_name="query")
-    reference = check_array(
-        reference, dtype=[np.float64, np.float32], input_name="reference"
-    )
-    if query.shape[1] != reference.shape[1]:
-        raise ValueError(
-            f"query has {query.shape[1]} features and reference "
-            f"{reference.shape[1]}; they must match."
-        )
+    query, reference = check_pair(query, reference)
     metric_params = check_metric_params(metric, metric_params, query.shape[1])
     # Every pair's distance at once, and two masks.
     check_output_size(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._validation import check_recording
+from .._validation import check_pair
 from ._estimator import CoverSongIndex
 from ._silence import check_sound
 
@@ -64,13 +64,7 @@ def cover_song_distance(query, reference, **params) -> float:
             f"{unknown} are not parameters of the cover-song pipeline; it "
             f"takes {sorted(CoverSongIndex().get_params())}."
         )
-    query = check_recording(query, "query")
-    reference = check_recording(reference, "reference")
-    if query.shape[1] != reference.shape[1]:
-        raise ValueError(
-            f"query has {query.shape[1]} features per frame and reference "
-            f"{reference.shape[1]}; they must match."
-        )
+    query, reference = check_pair(query, reference)
     check_sound(query, "query")
     check_sound(reference, "reference")
     index = CoverSongIndex(**params).fit([reference])

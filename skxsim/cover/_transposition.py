@@ -13,11 +13,10 @@ Orientation: scikit-learn (rows are frames, columns chroma bins).
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils import check_array
 from sklearn.utils._param_validation import validate_params
 
 from .._memory import check_output_size
-from .._validation import N_BINS, N_SHIFTS, SHIFT
+from .._validation import N_BINS, N_SHIFTS, SHIFT, check_pair, check_recording
 from ._silence import sounding
 
 __all__ = [
@@ -26,12 +25,6 @@ __all__ = [
     "oti_binary_similarity",
     "transpose_chroma",
 ]
-
-
-def _check_chroma(X, name: str) -> np.ndarray:
-    return check_array(
-        X, dtype=[np.float64, np.float32], ensure_min_samples=1, input_name=name
-    )
 
 
 def global_chroma_profile(chroma) -> np.ndarray:
@@ -56,7 +49,7 @@ def global_chroma_profile(chroma) -> np.ndarray:
     >>> global_chroma_profile([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
     array([1. , 0.5, 0. ])
     """
-    chroma = _check_chroma(chroma, "chroma")
+    chroma = check_recording(chroma, "chroma")
     return profiles(chroma[None])[0]
 
 
@@ -146,13 +139,7 @@ def optimal_transposition_index(query, reference, *, n_shifts: int = 12) -> int:
     >>> bool(np.allclose(transpose_chroma(query, 9), reference))
     True
     """
-    query = _check_chroma(query, "query")
-    reference = _check_chroma(reference, "reference")
-    if query.shape[1] != reference.shape[1]:
-        raise ValueError(
-            f"query has {query.shape[1]} chroma bins and reference "
-            f"{reference.shape[1]}; they must match."
-        )
+    query, reference = check_pair(query, reference, "chroma bins")
     both = profiles([query, reference])
     return int(best_shifts(both[0], both[1:], n_shifts)[0])
 
@@ -187,7 +174,7 @@ def transpose_chroma(chroma, shift: int, *, n_bins: int | None = None) -> np.nda
     >>> transpose_chroma([[1.0, 0.0, 0.0, 0.5]], 1, n_bins=2)
     array([[0. , 1. , 0.5, 0. ]])
     """
-    chroma = _check_chroma(chroma, "chroma")
+    chroma = check_recording(chroma, "chroma")
     n_bins = chroma.shape[1] if n_bins is None else int(n_bins)
     return rotate_blocks(chroma, int(shift), n_bins)
 
@@ -285,13 +272,7 @@ def oti_binary_similarity(
            [0, 1, 0],
            [0, 0, 1]])
     """
-    query = _check_chroma(query, "query")
-    reference = _check_chroma(reference, "reference")
-    if query.shape[1] != reference.shape[1]:
-        raise ValueError(
-            f"query has {query.shape[1]} features and reference "
-            f"{reference.shape[1]}; they must match."
-        )
+    query, reference = check_pair(query, reference)
     n_bins = query.shape[1] if n_bins is None else int(n_bins)
     if query.shape[1] % n_bins:
         raise ValueError(
