@@ -14,6 +14,7 @@ before anything is allocated.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -31,11 +32,26 @@ from ._neighbors import ALL_METRICS, public_algorithms
 
 # ------------------------------------------------------------ declarations
 
+
+class Number(Interval):
+    """scikit-learn's ``Interval`` that refuses bools: ``True`` is not a
+    count, a shift or a cost (``Interval(Integral)`` takes it as 1)."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool) and super().is_satisfied_by(val)
+
+
 POSITIVE_INT = [Interval(Integral, 1, None, closed="left")]
 K = [*POSITIVE_INT, None]
 # A count of neighbours, or a fraction of the other sequence's length
 # (essentia's binarizePercentile): the cover songs' k.
-K_OR_FRACTION = [*POSITIVE_INT, Interval(Real, 0, 1, closed="right")]
+K_OR_FRACTION = [
+    Number(Integral, 1, None, closed="left"),
+    Number(Real, 0, 1, closed="right"),
+]
+# A rotation of chroma bins, and the bins of one chroma vector.
+SHIFT = [Number(Integral, None, None, closed="neither")]
+N_BINS = [Number(Integral, 1, None, closed="left")]
 WIDTH = POSITIVE_INT
 N_STEPS = POSITIVE_INT
 METRIC = [StrOptions(set(ALL_METRICS)), callable]
@@ -48,8 +64,8 @@ BANDWIDTH = [
 ALGORITHM = [StrOptions(set(public_algorithms()))]
 N_JOBS = [Integral, None]
 MEMORY = [None, str, HasMethods(["cache"])]
-GAP_COST = [Interval(Real, 0, np.inf, closed="both")]
-N_SHIFTS = [Interval(Integral, 0, None, closed="left")]
+GAP_COST = [Number(Real, 0, np.inf, closed="both")]
+N_SHIFTS = [Number(Integral, 0, None, closed="left")]
 
 # The parameters every neighbour-graph estimator shares.
 NEIGHBOR_GRAPH_CONSTRAINTS: dict = {
@@ -146,6 +162,18 @@ def reject_bandwidth_matrix(bandwidth, estimator: str, function: str, why: str):
 # -------------------------------------------------------------- orientation
 
 
+def as_numbers(data, name: str) -> np.ndarray:
+    """``np.asarray(data)``, refusing ragged nesting and complex values by
+    ``name`` (numpy and scikit-learn name neither)."""
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} is not a rectangular array: {exc}") from None
+    if array.dtype.kind == "c":
+        raise ValueError(f"{name} holds complex values; features are real numbers.")
+    return array
+
+
 def as_frames(data, name: str) -> np.ndarray:
     """librosa's ``(..., d, n)`` to C-ordered frames as rows ``(n, d * prod(...))``.
 
@@ -157,7 +185,7 @@ def as_frames(data, name: str) -> np.ndarray:
             f"{name} is a scipy.sparse matrix; a dense array of features by "
             f"frames is needed: pass {name}.toarray()."
         )
-    data = np.atleast_2d(np.asarray(data))
+    data = np.atleast_2d(as_numbers(data, name))
     frames = np.swapaxes(data, -1, 0)
     n_features = int(np.prod(data.shape[:-1]))
     frames = frames.reshape((frames.shape[0], n_features), order="F")
@@ -179,7 +207,7 @@ def frames_along(data, axis, name: str = "data") -> np.ndarray:
     """
     if sp.issparse(data):
         return as_frames(data, name)  # the error it raises
-    data = np.atleast_2d(np.asarray(data))
+    data = np.atleast_2d(as_numbers(data, name))
     if not -data.ndim <= axis < data.ndim:
         raise ValueError(
             f"axis={axis} is out of bounds for {name} of shape {data.shape}."
@@ -214,28 +242,63 @@ def as_fit_dtype(X: np.ndarray, dtype) -> np.ndarray:
     return cast
 
 
+def check_recording(X, name: str) -> np.ndarray:
+    """One recording: a non-empty, finite 2-d float array, frames as rows.
+
+    Every refusal is a ``ValueError`` that starts with ``name``.
+    """
+    if sp.issparse(X):
+        raise ValueError(
+            f"{name} is a scipy.sparse matrix; a recording is a dense "
+            f"(n_frames, n_features) array: pass {name}.toarray()."
+        )
+    if isinstance(X, str | bytes):
+        raise ValueError(f"{name} is a {type(X).__name__}, not an array of frames.")
+    array = as_numbers(X, name)
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-d array (n_frames, n_features), frames as "
+            f"rows; got shape {array.shape}."
+        )
+    try:
+        return check_array(array, dtype=[np.float64, np.float32], input_name=name)
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        raise ValueError(message if name in message else f"{name}: {message}") from None
+
+
+def check_pair(query, reference, unit: str = "features") -> tuple[np.ndarray, ...]:
+    """Two recordings (:func:`check_recording`) with as many ``unit`` per
+    frame."""
+    query = check_recording(query, "query")
+    reference = check_recording(reference, "reference")
+    if query.shape[1] != reference.shape[1]:
+        raise ValueError(
+            f"query has {query.shape[1]} {unit} per frame and reference "
+            f"{reference.shape[1]}; they must match."
+        )
+    return query, reference
+
+
 def check_sequences(X, name: str, n_features=None) -> list[np.ndarray]:
     """A list of 2-d float arrays (recordings, frames as rows)."""
+    list_of_arrays = (
+        f"{name} must be a list of 2-d arrays (one recording each, frames as rows)"
+    )
     if isinstance(X, np.ndarray) and X.dtype != object and X.ndim != 3:
-        raise ValueError(
-            f"{name} must be a list of 2-d arrays (one recording each, frames "
-            f"as rows); got an array of shape {X.shape}."
-        )
+        raise ValueError(f"{list_of_arrays}; got an array of shape {X.shape}.")
+    if isinstance(X, str | bytes | Mapping) or sp.issparse(X):
+        raise ValueError(f"{list_of_arrays}; got {type(X).__name__}.")
     try:
         items = list(X)
     except TypeError:
-        raise ValueError(
-            f"{name} must be a list of 2-d arrays (one recording each, frames as "
-            f"rows); got {type(X).__name__}."
-        ) from None
+        raise ValueError(f"{list_of_arrays}; got {type(X).__name__}.") from None
     if not items:
         raise ValueError(f"{name} is empty: it needs at least one recording.")
     fitted = n_features is not None
     sequences = []
     for i, item in enumerate(items):
-        seq = check_array(
-            item, dtype=[np.float64, np.float32], input_name=f"{name}[{i}]"
-        )
+        seq = check_recording(item, f"{name}[{i}]")
         if n_features is not None and seq.shape[1] != n_features:
             whose = "the estimator was fitted with" if fitted else f"{name}[0] has"
             raise ValueError(
@@ -248,11 +311,34 @@ def check_sequences(X, name: str, n_features=None) -> list[np.ndarray]:
 
 
 def check_work_ids(y, n: int, name: str) -> np.ndarray:
-    """One label per recording, a 1-d array of hashable, sortable labels."""
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != n:
+    """One label per recording, a 1-d array of sortable labels, none missing.
+
+    Labels are all strings or all numbers (numpy would turn ``["a", 1]``
+    into ``["a", "1"]``, and ``predict`` would return ``"1"`` for ``1``).
+    """
+    if isinstance(y, str | bytes):
         raise ValueError(
-            f"{name} must hold one work id per recording: got shape {y.shape} "
-            f"for {n} recordings."
+            f"{name} is a single {type(y).__name__} {y!r}; it must hold one work "
+            f"id per recording ({n})."
         )
-    return y
+    per_recording = f"{name} must hold one work id per recording"
+    if y is None or sp.issparse(y):
+        raise ValueError(f"{per_recording}; got {type(y).__name__}.")
+    labels = np.asarray(y, dtype=object)
+    if labels.ndim != 1 or len(labels) != n:
+        raise ValueError(
+            f"{per_recording}: got shape {labels.shape} for {n} recordings."
+        )
+    for i, label in enumerate(labels):
+        if label is None or (isinstance(label, Real) and math.isnan(label)):
+            missing = "None" if label is None else "NaN"
+            raise ValueError(
+                f"{name}[{i}] is {missing}: every recording needs a work id."
+            )
+    kinds = {isinstance(label, str) for label in labels}
+    if len(kinds) > 1:
+        raise ValueError(
+            f"{name} holds a mix of strings and numbers; work ids must be all "
+            "of one kind."
+        )
+    return np.asarray(y)

@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import (
+    HasMethods,
+    StrOptions,
+    validate_params,
+)
+
+from ._memory import check_output_size
+from ._validation import Number
 
 __all__ = ["show_cross_similarity"]
+
+# Bytes per cell of the picture: the float64 image and its mask.
+IMAGE_BYTES_PER_CELL = 9
+
+
+def check_image_size(shape, what: str = "the picture") -> None:
+    """Refuse, before densifying, a picture larger than the memory left."""
+    n_rows, n_cols = shape
+    check_output_size(
+        n_rows * n_cols * IMAGE_BYTES_PER_CELL,
+        f"{what} of a {n_rows} x {n_cols} matrix (drawn dense)",
+        "Draw a part of it (xsim[:2000, :2000]) or a downsampled copy.",
+    )
 
 
 def _import_pyplot():
@@ -27,19 +50,46 @@ def _to_image(xsim, orientation: str) -> np.ndarray:
             f"orientation must be 'sklearn' or 'librosa', got {orientation!r}"
         )
     if sp.issparse(xsim):
-        coo = sp.coo_array(xsim)
-        if coo.ndim != 2:
-            raise ValueError(f"xsim must be 2-D, got shape {coo.shape}")
-        image = np.ma.masked_all(coo.shape, dtype=np.float64)
-        image[coo.row, coo.col] = coo.data.astype(np.float64)
+        if xsim.ndim != 2:
+            raise ValueError(f"xsim must be 2-D, got shape {xsim.shape}")
+        values = xsim
     else:
-        values = np.asarray(xsim)
+        try:
+            values = np.asarray(xsim)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"xsim is not a rectangular array: {exc}") from None
         if values.ndim != 2:
             raise ValueError(f"xsim must be 2-D, got shape {values.shape}")
+    if values.dtype.kind == "c":
+        raise ValueError("xsim holds complex values; it must be real.")
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"xsim must hold numbers; got dtype {values.dtype}.")
+    if 0 in values.shape:
+        raise ValueError(f"xsim is empty (shape {values.shape}): nothing to draw.")
+    check_image_size(values.shape)
+    if sp.issparse(values):
+        coo = sp.coo_array(values, dtype=np.float64, copy=True)
+        coo.sum_duplicates()  # scipy reads duplicate entries as their sum
+        image = np.ma.masked_all(coo.shape, dtype=np.float64)
+        image[coo.row, coo.col] = coo.data
+    else:
         image = np.ma.masked_invalid(values.astype(np.float64))
     return image.T if orientation == "sklearn" else image
 
 
+@validate_params(
+    {
+        "xsim": ["array-like", "sparse matrix"],
+        "ax": [HasMethods(["imshow"]), None],
+        "orientation": [StrOptions({"sklearn", "librosa"})],
+        "hop_length": [Number(Integral, 1, None, closed="left"), None],
+        "sr": [Number(Real, 0, np.inf, closed="neither"), None],
+        "cmap": "no_validation",
+        "colorbar": ["boolean"],
+        "title": [str, None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def show_cross_similarity(
     xsim,
     ax=None,
@@ -95,6 +145,9 @@ def show_cross_similarity(
     ------
     ImportError
         If matplotlib is not installed (``pip install "skxsim[plot]"``).
+    skxsim.exceptions.OutputTooLargeError
+        If the dense picture of ``xsim`` would not fit in the memory left
+        (checked before it is made).
 
     Examples
     --------

@@ -121,6 +121,34 @@ def test_empty_recurrence_scores_zero():
     assert dmax(sp.csr_matrix((4, 5))) == 0.0
 
 
+@pytest.mark.parametrize("method", ["qmax", "dmax"])
+def test_duplicate_sparse_entries_are_summed(rng, method):
+    # A CSR matrix with duplicate entries means their sum (scipy's toarray,
+    # @, sum_duplicates); reading only the last one gave 1.0 for 2.0.
+    S = sp.csr_matrix((np.array([1.0, 1.0]), np.array([0, 0]), np.array([0, 2])))
+    assert qmax(S) == qmax(S.toarray()) == 2.0
+    S = random_recurrence(rng, 12, 15, weighted=True)
+    rows, cols = np.nonzero(S)
+    values = S[rows, cols]
+    half = rng.random(len(values)) * values
+    order = rng.permutation(2 * len(values))
+    data = np.concatenate([half, values - half])[order]
+    row_of = np.tile(rows, 2)[order]
+    by_row = np.argsort(row_of, kind="stable")  # rows in order, columns not
+    indptr = np.searchsorted(row_of[by_row], np.arange(S.shape[0] + 1))
+    split = sp.csr_matrix(
+        (data[by_row], np.tile(cols, 2)[order][by_row], indptr), shape=S.shape
+    )
+    assert not split.has_canonical_format
+    np.testing.assert_allclose(split.toarray(), S)
+    assert alignment_scores(split, method=method) == pytest.approx(
+        alignment_scores(S, method=method)
+    )
+    score = qmax if method == "qmax" else dmax
+    assert score(split) == pytest.approx(score(S))
+    assert split.nnz == 2 * len(values)  # the caller's matrix is left alone
+
+
 @pytest.mark.parametrize(
     "bad, match",
     [
@@ -128,11 +156,17 @@ def test_empty_recurrence_scores_zero():
         (np.array([[np.nan, 1.0]]), "finite"),
         (np.zeros((0, 3)), "non-empty"),
         (np.zeros(4), "2-d"),
+        (np.eye(2) * 1j, "complex"),
+        ([[1.0, 0.0], [1.0]], "similarity is not a rectangular"),
+        (np.array([["a", "b"]], dtype=object), "similarity"),
+        (sp.coo_array(np.ones(3)), "2-d"),
+        (sp.csr_matrix((np.array([-1.0, 2.0]), [0, 1], [0, 2]), shape=(1, 2)), "non"),
     ],
 )
 def test_bad_matrices(bad, match):
-    with pytest.raises(ValueError, match=match):
-        qmax(bad)
+    for score in (qmax, dmax, alignment_scores):
+        with pytest.raises(ValueError, match=match):
+            score(bad)
 
 
 def test_bad_gap():

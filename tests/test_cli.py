@@ -89,6 +89,8 @@ def files(tmp_path_factory):
     np.savetxt(tmp / "query.csv", pair.cover, delimiter=",")
     np.save(tmp / "wide.npy", np.ones((5, 13)))
     (tmp / "garbage.npy").write_text("not an array")
+    with open(tmp / "archive.npy", "wb") as file:  # an .npz under another name
+        np.savez(file, chroma=pair.reference)
     (tmp / "notes.txt.bin").write_bytes(b"\x00\x01")
     (tmp / "broken.wav").write_bytes(b"RIFF" + bytes(range(256)) * 8)
     (tmp / "junk.joblib").write_bytes(b"\x80\x04junk" * 10)
@@ -375,6 +377,9 @@ MESSAGES = [
     ([], 2, ["COMMAND"]),
     (["compute", "nope.npy", R], 1, ["QUERY", "no such file", "nope.npy"]),
     (["compute", Q, "garbage.npy"], 1, ["REF", "not a valid NumPy .npy file"]),
+    (["compute", "archive.npy", R], 1, ["QUERY", "archive.npy", ".npz archive"]),
+    (["demo", "--seed", "-1"], 2, ["--seed", "-1"]),
+    (["demo", "--seed", "2.5"], 2, ["--seed", "2.5"]),
     (["compute", "notes.txt.bin", R], 1, ["unknown extension '.bin'"]),
     (["compute", "wide.npy", R], 1, ["feature count mismatch", "13", "12"]),
     (["compute", "empty_field.csv", R], 1, ["line 3, column 2: '' is not a number"]),
@@ -413,6 +418,48 @@ def test_error_messages(
     assert_clean_error(proc, status, *fragments)
     assert out == ""
     assert list((tmp / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["compute", "transform"])
+@pytest.mark.parametrize("option", ["--plot", "--dense", "--embed"])
+def test_outputs_too_large_are_refused_before_the_work(
+    files, model_file, monkeypatch, capsys, tmp_path, command, option
+):
+    # --plot draws the matrix dense, --dense writes it dense, --embed stacks
+    # 12 features by n_steps: all were allocated unchecked.  The query and
+    # the reference have 60 and 48 frames: 26 kB as a picture, 2 kB as
+    # sparse output, 104 kB as stacks of 10 frames.
+    import skxsim._memory
+
+    tmp, pair = files
+    monkeypatch.chdir(tmp)
+    model = tmp_path / "model.joblib"
+    xsim = CrossSimilarity(k=2)
+    if option == "--embed":
+        xsim = Pipeline([("embed", TimeDelayEmbedding(n_steps=10)), ("xsim", xsim)])
+    joblib.dump(xsim.fit(pair.reference), model)
+    out = tmp_path / "x.npz"
+    args = (
+        ["compute", Q, R, "--k", "2", "-o", out]
+        if command == "compute"
+        else ["transform", model, Q, "-o", out]
+    )
+    monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 10_000)
+    if option != "--embed":  # the model embeds
+        assert main([*map(str, args)]) == 0  # sparse output fits
+        out.unlink()
+    capsys.readouterr()
+    extra = {
+        "--plot": [option, str(tmp_path / "x.png")],
+        "--dense": [option],
+        "--embed": [option, "10,1"] if command == "compute" else [],
+    }[option]
+    code = main([*map(str, args), *extra])
+    _, err = capsys.readouterr()
+    proc = subprocess.CompletedProcess(args, code, "", err)
+    assert_clean_error(proc, 1, option if extra else "n_steps=10", "GiB")
+    assert "fitted on" not in err and "transformed" not in err  # before the work
+    assert sorted(tmp_path.iterdir()) == [model]
 
 
 @pytest.mark.filterwarnings("ignore:n_fft=.* is too large")

@@ -41,10 +41,32 @@ def test_cover_pair_without_change_and_without_noise():
     np.testing.assert_allclose(pair.cover, pair.reference)
 
 
-@pytest.mark.parametrize("section", [(0.5, 0.2), (-0.1, 0.3), (0.2, 1.5)])
+@pytest.mark.parametrize(
+    "section",
+    [
+        (0.5, 0.2),
+        (-0.1, 0.3),
+        (0.2, 1.5),
+        # These failed to unpack or compare, naming nothing.
+        (0.5,),
+        (0.1, 0.2, 0.3),
+        ("a", "b"),
+        (None, None),
+        (np.nan, 0.5),
+        (True, 1),
+    ],
+)
 def test_cover_pair_bad_section(section):
     with pytest.raises(ValueError, match="changed_section"):
         make_cover_pair(changed_section=section)
+
+
+def test_cover_pair_section_as_any_pair_of_numbers():
+    expected = make_cover_pair(changed_section=(0.25, 0.5)).changed
+    for section in ([0.25, 0.5], np.array([0.25, 0.5]), (np.float32(0.25), 0.5)):
+        np.testing.assert_array_equal(
+            make_cover_pair(changed_section=section).changed, expected
+        )
 
 
 def test_load_npy_csv_and_1d(tmp_path):
@@ -72,6 +94,33 @@ def test_load_rejects_bad_arrays(tmp_path, content, match):
     np.save(tmp_path / "bad.npy", content)
     with pytest.raises(ValueError, match=match):
         load_features(tmp_path / "bad.npy")
+
+
+def test_an_npz_archive_named_npy_is_a_clear_error(tmp_path):
+    # np.load returns an NpzFile for it: AttributeError ('dtype') before.
+    with open(tmp_path / "x.npy", "wb") as file:
+        np.savez(file, a=np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"x.npy.*\.npz archive"):
+        load_features(tmp_path / "x.npy")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"path": 3}, "path"),
+        ({"path": None}, "path"),
+        ({"sr": 0}, "'sr'"),
+        ({"sr": -1.0}, "'sr'"),
+        ({"sr": "22050"}, "'sr'"),
+        ({"hop_length": 0}, "'hop_length'"),
+        ({"hop_length": 512.0}, "'hop_length'"),
+    ],
+)
+def test_load_parameters_are_checked(tmp_path, kwargs, match):
+    np.save(tmp_path / "x.npy", np.ones((3, 2)))
+    kwargs = {"path": tmp_path / "x.npy", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        load_features(**kwargs)
 
 
 def test_load_errors(tmp_path):
@@ -127,3 +176,15 @@ def test_corrupt_audio_is_a_value_error(tmp_path, recwarn):
     # librosa's two fallback warnings say nothing the error does not.
     messages = [str(w.message) for w in recwarn]
     assert not [m for m in messages if "PySoundFile" in m or "audioread_load" in m]
+
+
+def test_a_cover_pair_too_large_for_memory_is_refused(monkeypatch):
+    # Refused before anything is allocated (numpy's MemoryError, or the
+    # system killing the process, came from deep inside).
+    import skxsim._memory
+    from skxsim.exceptions import OutputTooLargeError
+
+    monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 2**20)
+    make_cover_pair(n_chords=16, frames_per_chord=12)  # 100 kB
+    with pytest.raises(OutputTooLargeError, match="n_chords=100000"):
+        make_cover_pair(n_chords=100_000, frames_per_chord=12)

@@ -88,16 +88,48 @@ def test_default_axes_and_estimator_output():
     [
         ({"orientation": "columns"}, "orientation"),
         ({"hop_length": 512}, "hop_length needs sr"),
+        # sr=0 divided by zero; a negative, NaN or text sr drew nonsense or
+        # failed inside matplotlib.
+        ({"sr": 0}, "'sr'"),
+        ({"sr": -22050}, "'sr'"),
+        ({"sr": np.nan}, "'sr'"),
+        ({"sr": "22050"}, "'sr'"),
+        ({"sr": 22050, "hop_length": 0}, "'hop_length'"),
+        ({"sr": 22050, "hop_length": 1.5}, "'hop_length'"),
+        ({"ax": "left"}, "'ax'"),
+        ({"colorbar": "yes"}, "'colorbar'"),
+        ({"title": 3}, "'title'"),
     ],
 )
 def test_bad_arguments(ax, kwargs, match):
+    kwargs = {"ax": ax, **kwargs}
     with pytest.raises(ValueError, match=match):
-        show_cross_similarity(np.ones((2, 2)), ax=ax, **kwargs)
+        show_cross_similarity(np.ones((2, 2)), **kwargs)
 
 
-def test_not_2d(ax):
-    with pytest.raises(ValueError, match="2-D"):
-        show_cross_similarity(np.ones(3), ax=ax)
+@pytest.mark.parametrize(
+    "xsim, match",
+    [
+        (np.ones(3), "2-D"),
+        (sp.coo_array(np.ones(3)), "2-D"),
+        ("abc", "xsim"),
+        ([[1.0, 2.0], [1.0]], "xsim is not a rectangular"),
+        (np.eye(2) * 1j, "xsim holds complex"),
+        (np.array([[1, "a"]], dtype=object), "xsim must hold numbers"),
+        (np.zeros((0, 3)), "xsim is empty"),
+    ],
+)
+def test_bad_matrices(ax, xsim, match):
+    with pytest.raises(ValueError, match=match):
+        show_cross_similarity(xsim, ax=ax)
+
+
+def test_sparse_duplicates_are_drawn_as_their_sum(ax):
+    # scipy reads duplicate entries as their sum; the picture showed one.
+    xsim = sp.csr_matrix((np.array([0.25, 0.5]), [1, 1], [0, 2, 2]), shape=(2, 2))
+    image = show_cross_similarity(xsim, ax=ax).get_array()
+    assert image[1, 0] == 0.75  # drawn transposed
+    assert image.mask.sum() == 3
 
 
 def test_missing_matplotlib_names_the_extra(monkeypatch):

@@ -316,12 +316,41 @@ def test_estimator_errors(rng, params, match):
         RecurrenceMatrix(**params).fit(rng.standard_normal((10, 3)))
 
 
+@pytest.mark.parametrize("bandwidth", [None, "med_k_scalar", "mean_k", "gmean_k_avg"])
+@pytest.mark.parametrize("width", [10, 25])
+def test_a_band_that_leaves_no_neighbour_is_named(rng, bandwidth, width):
+    # Every frame within `width` of every other: no frame has a neighbour to
+    # estimate a bandwidth from.  The error blamed exact duplicates.
+    X = rng.standard_normal((10, 3))
+    model = RecurrenceMatrix(width=width, mode="affinity", bandwidth=bandwidth)
+    with pytest.raises(ValueError, match=f"width={width}") as error:
+        model.fit_transform(X)
+    assert "duplicate" not in str(error.value)
+    # A fixed bandwidth needs no neighbours: the matrix is empty.
+    fixed = RecurrenceMatrix(width=width, mode="affinity", bandwidth=1.0)
+    assert fixed.fit_transform(X).nnz == 0
+
+
 def test_data_driven_bandwidth_of_duplicates_is_an_error():
     with pytest.raises(ValueError, match="bandwidth"):
         RecurrenceMatrix(mode="affinity").fit_transform(np.zeros((10, 3)))
 
 
 # -------------------------------------------------------- function errors
+
+
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        ([[1.0, 2.0, 3.0], [1.0, 2.0]], "data is not a rectangular array"),
+        (np.ones((3, 30)) * 1j, "data holds complex values"),
+    ],
+)
+def test_data_that_is_not_an_array_of_numbers_is_named(data, match):
+    # numpy's "inhomogeneous shape" and scikit-learn's "Complex data not
+    # supported" (with the whole array) named nothing.
+    with pytest.raises(ValueError, match=match):
+        recurrence_matrix(data)
 
 
 @pytest.mark.parametrize("width", [-1, 0, 4, 11])

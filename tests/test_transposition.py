@@ -75,6 +75,42 @@ def test_errors(rng):
         )
 
 
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"shift": 1.5}, "'shift'"),
+        ({"shift": "3"}, "'shift'"),
+        ({"shift": None}, "'shift'"),
+        ({"shift": True}, "'shift'"),
+        ({"shift": 1, "n_bins": 0}, "'n_bins'"),
+        ({"shift": 1, "n_bins": -12}, "'n_bins'"),
+        ({"shift": 1, "n_bins": 4.0}, "'n_bins'"),
+        ({"shift": 1, "n_bins": "12"}, "'n_bins'"),
+        ({"shift": 1, "n_bins": True}, "'n_bins'"),
+    ],
+)
+def test_transpose_refuses_what_is_not_a_whole_shift(rng, kwargs, match):
+    # 1.5 was truncated to 1, "3" read as 3, n_bins=0 meant n_features.
+    with pytest.raises(InvalidParameterError, match=match):
+        transpose_chroma(rng.random((5, 12)), **kwargs)
+    # numpy integers are integers.
+    np.testing.assert_array_equal(
+        transpose_chroma(np.eye(12), np.int64(13), n_bins=np.int32(12)),
+        np.roll(np.eye(12), 1, axis=1),
+    )
+
+
+def test_profiles_of_negative_features_keep_their_sign(rng):
+    # Max-scaling by a negative peak flipped the profile, and the OTI of
+    # features with negative sums chose the worst rotation.
+    X = rng.random((30, 12)) - 0.6
+    sums = X.sum(axis=0)
+    np.testing.assert_allclose(global_chroma_profile(X), sums / np.abs(sums).max())
+    for _ in range(10):
+        q, r = rng.random((20, 12)) - 0.7, rng.random((25, 12))
+        assert optimal_transposition_index(q, r) == brute_oti(q, r)
+
+
 def brute_oti_binary(query, reference, n_shifts=12, n_bins=12):
     out = np.zeros((len(query), len(reference)), dtype=bool)
     for i, a in enumerate(query):

@@ -85,6 +85,52 @@ def check_plot_path(path: str | None) -> None:
     check_writable(path)
 
 
+def check_dense_outputs(args, n_queries: int, n_ref: int, stacks=None) -> None:
+    """``--dense`` writes the matrix dense, ``--plot`` draws it dense, and an
+    embedding stacks every frame ``n_steps`` times: refuse, before the work,
+    what would not fit in memory.  ``stacks`` is ``(what, n_frames,
+    n_values)``: the frames embedded and the values of a stacked frame."""
+    from .._memory import check_output_size
+    from ..exceptions import OutputTooLargeError
+    from ..plot import check_image_size
+
+    try:
+        if stacks is not None:
+            what, n_frames, n_values = stacks
+            check_output_size(
+                n_frames * n_values * np.dtype(np.float64).itemsize,
+                f"{what}: {n_frames} stacked frames of {n_values} values",
+                "Stack fewer frames (a smaller N_STEPS).",
+            )
+        if args.dense:
+            check_output_size(
+                n_queries * n_ref * np.dtype(np.float64).itemsize,
+                f"--dense: the {n_queries} x {n_ref} matrix",
+                "Write it sparse (without --dense).",
+            )
+        if args.plot:
+            check_image_size((n_queries, n_ref), "--plot: the picture")
+    except OutputTooLargeError as exc:
+        raise CLIError(str(exc)) from exc
+
+
+def model_stacks(model, query: np.ndarray):
+    """``check_dense_outputs``'s ``stacks`` for a model whose Pipeline embeds
+    the query (``TimeDelayEmbedding``), else None."""
+    from sklearn.pipeline import Pipeline
+
+    from .._embedding import TimeDelayEmbedding
+
+    steps = model.steps[:-1] if isinstance(model, Pipeline) else []
+    for _, step in steps:
+        if isinstance(step, TimeDelayEmbedding):
+            n_features = getattr(step, "n_features_in_", query.shape[1])
+            n_values = n_features * step.n_steps
+            what = f"the model's embedding (n_steps={step.n_steps})"
+            return what, len(query), n_values
+    return None
+
+
 def load(path: str, role: str, quiet: bool) -> np.ndarray:
     """Features of a file as rows, with a progress line."""
     from ..datasets._io import read_features

@@ -19,6 +19,7 @@ from ._files import (
     FEATURE_EXTENSIONS,
     CLIError,
     check_argument_order,
+    check_dense_outputs,
     check_directory_writable,
     check_matrix_path,
     check_plot_path,
@@ -27,6 +28,7 @@ from ._files import (
     load,
     load_model,
     log,
+    model_stacks,
     save_matrix,
     save_plot,
 )
@@ -145,6 +147,11 @@ def _cmd_compute(args) -> int:
             f"feature count mismatch: QUERY has {query.shape[1]} features per "
             f"frame, REF has {reference.shape[1]}"
         )
+    stacks = None
+    if args.embed is not None:
+        n_values = query.shape[1] * args.embed[0]
+        stacks = (f"--embed {args.embed[0]}", len(query) + len(reference), n_values)
+    check_dense_outputs(args, len(query), len(reference), stacks)
     model = _fit(_make_model(args, sparse=not args.dense), reference, args.quiet)
     result = _transform(model, query, args.quiet)
     _write_outputs(result, args, f"{Path(args.query).name} vs {Path(args.ref).name}")
@@ -192,6 +199,9 @@ def _cmd_transform(args) -> int:
     check_plot_path(args.plot)
     model = load_model(args.model)
     query = load(args.query, "QUERY", args.quiet)
+    check_dense_outputs(
+        args, len(query), final_step(model).n_samples_fit_, model_stacks(model, query)
+    )
     result = _transform(model, query, args.quiet)
     _write_outputs(result, args, f"{Path(args.query).name} vs {Path(args.model).name}")
     return 0

@@ -74,6 +74,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed < 2**32:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to 2**32 - 1; got {text!r}"
+        )
+    return seed
+
+
 def _embedding(text: str) -> tuple[int, int]:
     try:
         n_steps, delay = (int(part) for part in text.split(","))
@@ -178,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--out", default=".", metavar="DIR", help="output directory (default: .)"
     )
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
 
     compute = commands.add_parser(
         "compute",

@@ -86,6 +86,13 @@ def recurrence(
                 "a data-driven bandwidth needs each frame's neighbours, so the "
                 "sequence needs at least 2 frames; pass a float bandwidth."
             )
+        if not full and width >= n:
+            raise ValueError(
+                f"a data-driven bandwidth needs each frame's neighbours, and "
+                f"width={width} leaves none: each of the {n} frames is within "
+                "the band |i - j| < width of every other. Pass a float "
+                f"bandwidth, or a width below {n}."
+            )
         stats = statistics()
         return resolve_bandwidth(
             bandwidth,

@@ -16,6 +16,7 @@ import hashlib
 import numpy as np
 
 from ._qmax import PAD
+from ._silence import sounding
 
 # Zero frames ahead of every recording (3 for Dmax's longest move).
 GAP = max(PAD.values())
@@ -49,6 +50,12 @@ class Catalogue:
         for start, e in zip(self.starts, embedded, strict=True):
             frames[start : start + len(e)] = e
         self.frames = frames
+        # Silent frames (gaps included) take no part in the binarisation; a
+        # recording is normalised by its sounding frames (``_silence``).
+        self.sounding = sounding(frames)
+        self.n_sounding = np.array(
+            [np.count_nonzero(sounding(e)) for e in embedded], dtype=np.intp
+        )
         self.digests: dict = {}
         for i, s in enumerate(sequences):
             self.digests.setdefault(digest(s), []).append(i)

@@ -18,9 +18,9 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import check_array
 from sklearn.utils._param_validation import validate_params
 
+from .._memory import check_output_size
 from .._neighbors import (
     ApproxKeys,
     BlasScores,
@@ -32,7 +32,8 @@ from .._neighbors import (
     is_blas_metric,
     k_smallest_mask,
 )
-from .._validation import K_OR_FRACTION, METRIC
+from .._validation import K_OR_FRACTION, METRIC, check_pair
+from ._silence import sounding
 
 
 def neighbour_count(k, n: int) -> int:
@@ -84,6 +85,8 @@ def mutual_knn(keys: ApproxKeys, bounds, k) -> np.ndarray:
     bounds = list(bounds)
     S_T = k_smallest_mask(keys, neighbour_count(k, D.shape[1]), axis=1)
     for lo, hi in bounds:
+        if hi == lo:
+            continue
         part = ApproxKeys(
             D[lo:hi], keys.slack, lambda rows, cols, lo=lo: keys.key(rows + lo, cols)
         )
@@ -121,6 +124,11 @@ def cross_recurrence(
     the other sequence), so this is a pair-level function; the row-level
     :class:`CrossSimilarity` is its one-sided half.
 
+    A silent frame (all zeros) matches nothing, under every metric: silent
+    frames are left out before the neighbours are counted (they have none,
+    are nobody's, and ``k`` as a fraction counts the sounding frames), and
+    their rows and columns are empty.
+
     Parameters
     ----------
     query : array-like of shape (n, n_features)
@@ -129,8 +137,8 @@ def cross_recurrence(
         Reference frames as rows.
     k : int >= 1 or float in (0, 1], default=0.095
         Neighbours of each frame: an int is a count (clipped to the other
-        sequence's length); a float is a fraction of the other sequence's
-        length, ``floor(k * (n_other - 1)) + 1`` neighbours, which is the
+        sequence's number of sounding frames); a float is a fraction of
+        them, ``floor(k * (n_other - 1)) + 1`` neighbours, which is the
         threshold of essentia's ``binarizePercentile`` (default 0.095).
     metric : str or callable, default="euclidean"
         Any metric :class:`CrossSimilarity` accepts.
@@ -160,16 +168,21 @@ def cross_recurrence(
     >>> bool(np.all(R[:, 10:50].diagonal() == 1))   # each frame finds its source
     True
     """
-    query = check_array(query, dtype=[np.float64, np.float32], input_name="query")
-    reference = check_array(
-        reference, dtype=[np.float64, np.float32], input_name="reference"
-    )
-    if query.shape[1] != reference.shape[1]:
-        raise ValueError(
-            f"query has {query.shape[1]} features and reference "
-            f"{reference.shape[1]}; they must match."
-        )
+    query, reference = check_pair(query, reference)
     metric_params = check_metric_params(metric, metric_params, query.shape[1])
-    keys = pair_keys(query, reference, metric, metric_params)
-    S_T = mutual_knn(keys, [(0, reference.shape[0])], k)
-    return sp.csr_matrix(S_T.T, dtype=np.float64)
+    # Every pair's distance at once, and two masks.
+    check_output_size(
+        len(query) * len(reference) * (np.result_type(query, reference).itemsize + 2),
+        f"the mutual k-NN of {len(query)} x {len(reference)} frames",
+        "Compare shorter sequences, or use CoverSongIndex, which scores a "
+        "catalogue in blocks of scikit-learn's working_memory.",
+    )
+    live_query, live_reference = sounding(query), sounding(reference)
+    S = np.zeros((len(query), len(reference)), dtype=bool)
+    if live_query.any() and live_reference.any():
+        keys = pair_keys(
+            query[live_query], reference[live_reference], metric, metric_params
+        )
+        S_T = mutual_knn(keys, [(0, int(live_reference.sum()))], k)
+        S[np.ix_(live_query, live_reference)] = S_T.T
+    return sp.csr_matrix(S, dtype=np.float64)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from .._validation import check_pair
 from ._estimator import CoverSongIndex
+from ._silence import check_sound
 
 
 def cover_song_distance(query, reference, **params) -> float:
@@ -29,8 +31,15 @@ def cover_song_distance(query, reference, **params) -> float:
     Returns
     -------
     distance : float
-        ``sqrt(n_ref) / score``, ``n_ref`` the reference's number of stacks;
-        ``inf`` when nothing aligns.  Smaller is more likely a cover.
+        ``sqrt(n_ref) / score``, ``n_ref`` the reference's number of sounding
+        stacks (silent ones match nothing and do not count); ``inf`` when
+        nothing aligns.  Smaller is more likely a cover.
+
+    Raises
+    ------
+    ValueError
+        If a recording has no sound (every frame 0), or a parameter is not
+        one of :class:`CoverSongIndex`'s.
 
     See Also
     --------
@@ -49,5 +58,14 @@ def cover_song_distance(query, reference, **params) -> float:
     >>> bool(near < far)
     True
     """
+    unknown = sorted(set(params) - set(CoverSongIndex().get_params()))
+    if unknown:
+        raise ValueError(
+            f"{unknown} are not parameters of the cover-song pipeline; it "
+            f"takes {sorted(CoverSongIndex().get_params())}."
+        )
+    query, reference = check_pair(query, reference)
+    check_sound(query, "query")
+    check_sound(reference, "reference")
     index = CoverSongIndex(**params).fit([reference])
     return float(index._dissimilarities(index._check_queries([query]))[0, 0])

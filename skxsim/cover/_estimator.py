@@ -30,12 +30,12 @@ from .._validation import (
     N_STEPS,
     POSITIVE_INT,
     check_n_jobs,
-    check_sequences,
     check_work_ids,
 )
 from ._catalogue import Catalogue
 from ._evaluation import check_n_neighbors, mean_average_precision
 from ._scoring import CoverPipeline, dissimilarities
+from ._silence import check_recordings
 from ._transposition import profiles
 
 __all__ = ["CoverSongIndex"]
@@ -56,9 +56,9 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     (essentia's defaults): the query is transposed to the reference's key
     (OTI), both are time-delay embedded (``n_steps`` frames), binarised by
     mutual nearest neighbours (``k``) and aligned (Qmax); the dissimilarity
-    is ``sqrt(n_ref) / Qmax``, ``n_ref`` the reference's number of stacks
-    (``inf`` when nothing aligns).  :func:`cover_song_distance` computes one
-    pair the same way.
+    is ``sqrt(n_ref) / Qmax``, ``n_ref`` the reference's number of sounding
+    stacks (``inf`` when nothing aligns).  :func:`cover_song_distance`
+    computes one pair the same way.
 
     Parameters
     ----------
@@ -128,6 +128,11 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
 
     Notes
     -----
+    **Silence.** A stacked frame of zeros matches nothing, under either
+    similarity (see :func:`cross_recurrence`, :func:`oti_binary_similarity`),
+    and ``n_ref`` counts sounding stacks, so a silent intro changes no
+    distance.  A recording with no sound is a ``ValueError`` naming it.
+
     **A query that is a catalogue recording.** A recording is not a version
     of itself: when a query is identical (same values) to catalogue
     recordings, those are left out of its ranking, its prediction and its
@@ -233,7 +238,7 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             The fitted catalogue.
         """
         check_n_jobs(self.n_jobs)
-        sequences = check_sequences(X, "X")
+        sequences = check_recordings(X, "X")
         self.n_features_in_ = sequences[0].shape[1]
         self.n_samples_fit_ = len(sequences)
         self.work_ids_ = None
@@ -247,6 +252,7 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         self.embedding_ = TimeDelayEmbedding(n_steps=self.n_steps, delay=self.delay)
         self.embedding_.fit(sequences[0])
         self._pipeline = CoverPipeline.from_params(self.get_params(), self.embedding_)
+        self._pipeline.check_memory(sequences)
         embedded = [self._pipeline.embed(s, f"X[{i}]") for i, s in enumerate(sequences)]
         self.catalogue_ = Catalogue(sequences, embedded)
         self.n_frames_ = self.catalogue_.n_frames
@@ -257,7 +263,7 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
 
     def _check_queries(self, X) -> list[np.ndarray]:
         check_is_fitted(self)
-        queries = check_sequences(X, "X", self.n_features_in_)
+        queries = check_recordings(X, "X", self.n_features_in_)
         return [q.astype(self._dtype, copy=False) for q in queries]
 
     def _dissimilarities(self, queries) -> np.ndarray:
@@ -276,13 +282,11 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         queries = self._check_queries(X)
         return queries, self.catalogue_.equal_to(queries)
 
-    def _ranking(self, X):
-        queries, excluded = self._queries_and_exclusions(X)
+    def _ranking(self, queries, excluded):
         dist = self._dissimilarities(queries)
         # Excluded recordings last, then by dissimilarity, ties to the lower
         # catalogue index (lexsort is stable).
-        order = np.lexsort((dist, excluded), axis=1)
-        return dist, order, excluded
+        return dist, np.lexsort((dist, excluded), axis=1)
 
     # -- public queries ---------------------------------------------------
 
@@ -309,7 +313,12 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         neigh_ind : ndarray of shape (n_queries, n_neighbors)
             Catalogue indices, most similar first; ties keep catalogue order.
         """
-        dist, order, excluded = self._ranking(X)
+        if not isinstance(return_distance, bool | np.bool_):
+            raise ValueError(
+                f"return_distance must be True or False; got {return_distance!r}."
+            )
+        queries, excluded = self._queries_and_exclusions(X)
+        dist, order = self._ranking(queries, excluded)
         available = self.n_samples_fit_ - int(excluded.sum(axis=1).max())
         if n_neighbors is None:
             n_neighbors = available
@@ -365,8 +374,9 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             query has a relevant recording in the catalogue.
         """
         self._check_labelled()
-        dist, order, excluded = self._ranking(X)
-        y = check_work_ids(y, len(order), "y")
+        queries, excluded = self._queries_and_exclusions(X)
+        y = check_work_ids(y, len(queries), "y")
+        order = self._ranking(queries, excluded)[1]
         return mean_average_precision(order, excluded, self.work_ids_, y)
 
     def __sklearn_tags__(self):

@@ -23,6 +23,46 @@ def check_n_neighbors(n_neighbors, available: int, n_catalogue: int) -> None:
         )
 
 
+def _check_rankings(order, excluded, catalogue_works, query_works):
+    """Rankings of a catalogue, one per query: every recording exactly once."""
+    order = np.asarray(order)
+    if order.ndim != 2:
+        raise ValueError(
+            f"order must be a 2-d array (n_queries, n_catalogue); got shape "
+            f"{order.shape}."
+        )
+    if order.dtype.kind not in "iu":
+        raise ValueError(f"order must hold integers (indices); got {order.dtype}.")
+    n_queries, n_catalogue = order.shape
+    permutation = np.arange(n_catalogue)
+    for q, ranking in enumerate(np.sort(order, axis=1)):
+        if not np.array_equal(ranking, permutation):
+            raise ValueError(
+                f"order[{q}] is not a permutation of the {n_catalogue} catalogue "
+                "indices: each recording must be ranked exactly once."
+            )
+    excluded = np.asarray(excluded)
+    if excluded.shape != order.shape:
+        raise ValueError(
+            f"excluded must have shape {order.shape}, as order; got {excluded.shape}."
+        )
+    if excluded.dtype != bool:
+        raise ValueError(f"excluded must be boolean; got {excluded.dtype}.")
+    works = []
+    for name, labels, n, each in [
+        ("catalogue_works", catalogue_works, n_catalogue, "catalogue recording"),
+        ("query_works", query_works, n_queries, "query"),
+    ]:
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(
+                f"{name} must hold {n} work ids, one per {each}; got shape "
+                f"{labels.shape}."
+            )
+        works.append(labels)
+    return order, excluded, *works
+
+
 def average_precision(order, excluded, catalogue_works, query_works) -> np.ndarray:
     """Average precision of each query's ranking of the catalogue.
 
@@ -53,9 +93,12 @@ def average_precision(order, excluded, catalogue_works, query_works) -> np.ndarr
     >>> average_precision(order, excluded, ["a", "b", "a"], ["a"])
     array([0.58333333])
     """
-    ranked_works = np.asarray(catalogue_works)[order]
+    order, excluded, catalogue_works, query_works = _check_rankings(
+        order, excluded, catalogue_works, query_works
+    )
+    ranked_works = catalogue_works[order]
     kept = ~np.take_along_axis(excluded, order, axis=1)
-    relevant = (ranked_works == np.asarray(query_works)[:, None]) & kept
+    relevant = (ranked_works == query_works[:, None]) & kept
     ranks = np.cumsum(kept, axis=1)  # 1-based rank among kept recordings
     hits = np.cumsum(relevant, axis=1)
     n_relevant = relevant.sum(axis=1)

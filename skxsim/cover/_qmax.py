@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import StrOptions, validate_params
 
+from .._memory import check_output_size
 from .._validation import GAP_COST
 
 __all__ = ["alignment_scores", "dmax", "qmax"]
@@ -35,20 +36,25 @@ PAD = {"qmax": 2, "dmax": 3}
 
 
 def _check_similarity(similarity, method: str):
-    """A float64 ndarray or CSR matrix, non-negative and finite."""
-    if sp.issparse(similarity):
-        S = sp.csr_matrix(similarity, dtype=np.float64)
-        values = S.data
-    else:
-        S = np.asarray(similarity)
-        if S.dtype == object:
-            raise ValueError("similarity must be a numeric 2-d array.")
-        S = S.astype(np.float64, copy=False)
-        values = S
+    """A float64 ndarray or canonical CSR matrix, non-negative and finite."""
+    S = similarity
+    if not sp.issparse(S):
+        try:
+            S = np.asarray(S)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"similarity is not a rectangular array: {exc}") from None
     if S.ndim != 2 or 0 in S.shape:
         raise ValueError(
             f"similarity must be a non-empty 2-d matrix; got shape {S.shape}."
         )
+    if S.dtype.kind not in "biuf":
+        raise ValueError(f"similarity must hold real numbers; got {S.dtype}.")
+    if sp.issparse(S):
+        S = sp.csr_matrix(S, dtype=np.float64, copy=True)
+        S.sum_duplicates()  # duplicates mean their sum, as in scipy's toarray
+        values = S.data
+    else:
+        S = values = S.astype(np.float64, copy=False)
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError("similarity must be finite and non-negative.")
     if method == "dmax":
@@ -371,6 +377,11 @@ def alignment_scores(
            [0. , 0.5, 3. ]])
     """
     S = _check_similarity(similarity, method)
+    check_output_size(
+        S.shape[0] * S.shape[1] * np.dtype(np.float64).itemsize,
+        f"the {S.shape[0]} x {S.shape[1]} score matrix",
+        "qmax and dmax keep only the last rows: use them for the best score.",
+    )
     scores = np.empty(S.shape)
     recurrence_column_max(
         _rows(S),

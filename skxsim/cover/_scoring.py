@@ -20,10 +20,12 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn import get_config
 
 from .._embedding import TimeDelayEmbedding
+from .._memory import check_output_size
 from .._neighbors import check_metric_params, single_threaded_blas
-from ._catalogue import GAP, Catalogue
+from ._catalogue import Catalogue
 from ._cross_recurrence import mutual_knn, pair_keys
 from ._qmax import recurrence_column_max
+from ._silence import sounding
 from ._transposition import best_shifts, oti_binary, profiles, rotate_blocks
 
 
@@ -62,6 +64,19 @@ class CoverPipeline:
             alignment=params["alignment"],
             gap_onset=params["gap_onset"],
             gap_extend=params["gap_extend"],
+        )
+
+    def check_memory(self, sequences) -> None:
+        """Refuse, before embedding, stacks that would not fit: each stacked
+        frame is held twice (embedded, then laid out in the catalogue)."""
+        n_frames = sum(len(s) for s in sequences)
+        n_steps = self.embedding.n_steps
+        width = self.embedding.n_features_in_ * n_steps
+        check_output_size(
+            2 * n_frames * width * sequences[0].dtype.itemsize,
+            f"the stacked frames of {len(sequences)} recordings ({n_frames} "
+            f"frames of {width} values, n_steps={n_steps})",
+            "Use a smaller n_steps, or fewer or shorter recordings.",
         )
 
     def embed(self, sequence: np.ndarray, name: str) -> np.ndarray:
@@ -118,6 +133,7 @@ def score_queries(
 def _score_query(catalogue, pipeline, chroma_profiles, query) -> np.ndarray:
     embedded = pipeline.embed(query, "the query")
     n_q = len(embedded)
+    live_query = sounding(embedded)
     if pipeline.transposition == "oti":
         shifts = best_shifts(profiles([query])[0], chroma_profiles, pipeline.n_shifts)
     else:
@@ -130,36 +146,39 @@ def _score_query(catalogue, pipeline, chroma_profiles, query) -> np.ndarray:
     scores = np.empty(len(catalogue))
     for lo, hi in catalogue.chunks(max_width):
         scores[lo:hi] = _score_chunk(
-            catalogue, pipeline, query, embedded, shifts, lo, hi
+            catalogue, pipeline, query, embedded, live_query, shifts, lo, hi
         )
     with np.errstate(divide="ignore"):
-        return np.sqrt(catalogue.n_frames) / scores
+        return np.sqrt(catalogue.n_sounding) / scores
 
 
-def _score_chunk(catalogue, pipeline, query, embedded, shifts, lo, hi):
+def _score_chunk(catalogue, pipeline, query, embedded, live_query, shifts, lo, hi):
     """Best alignment score of the query with each recording lo..hi-1."""
     n_bins = query.shape[1]
     first, width = catalogue.span(lo, hi)
     S_T = np.zeros((width, len(embedded)), dtype=bool)
     for shift in np.unique(shifts[lo:hi]):
         members = lo + np.flatnonzero(shifts[lo:hi] == shift)
-        rows, gap_starts = catalogue.member_rows(members, first)
-        frames = catalogue.frames[first + rows]
+        rows, _ = catalogue.member_rows(members, first)
         transposed = rotate_blocks(embedded, int(shift), n_bins)
         if pipeline.similarity == "oti_binary":
+            # Silent frames, the gaps' among them, match nothing.
+            frames = catalogue.frames[first + rows]
             S_T[rows] = oti_binary(transposed, frames, n_bins, pipeline.n_shifts).T
-            # The gap rows are zero frames, which must not recur.
-            gaps = (gap_starts[:, None] + np.arange(GAP)).ravel()
-            S_T[rows[gaps]] = False
-        else:
-            keys = pair_keys(
-                transposed, frames, pipeline.metric, pipeline.metric_params
-            )
-            local_starts = gap_starts + GAP
-            bounds = zip(
-                local_starts, local_starts + catalogue.n_frames[members], strict=True
-            )
-            S_T[rows] = mutual_knn(keys, bounds, pipeline.k)
+            continue
+        # The mutual k-NN of the sounding frames only (the gaps are silent):
+        # each member's sounding rows, one member after another.
+        rows = rows[catalogue.sounding[first + rows]]
+        keys = pair_keys(
+            transposed[live_query],
+            catalogue.frames[first + rows],
+            pipeline.metric,
+            pipeline.metric_params,
+        )
+        counts = catalogue.n_sounding[members]
+        ends = np.cumsum(counts)
+        linked = mutual_knn(keys, zip(ends - counts, ends, strict=True), pipeline.k)
+        S_T[np.ix_(rows, live_query)] = linked
     column_max = recurrence_column_max(
         np.ascontiguousarray(S_T.T),
         width,

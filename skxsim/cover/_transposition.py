@@ -12,13 +12,12 @@ Orientation: scikit-learn (rows are frames, columns chroma bins).
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
-from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 
-from .._validation import N_SHIFTS
+from .._memory import check_output_size
+from .._validation import N_BINS, N_SHIFTS, SHIFT, check_pair, check_recording
+from ._silence import sounding
 
 __all__ = [
     "global_chroma_profile",
@@ -26,12 +25,6 @@ __all__ = [
     "oti_binary_similarity",
     "transpose_chroma",
 ]
-
-
-def _check_chroma(X, name: str) -> np.ndarray:
-    return check_array(
-        X, dtype=[np.float64, np.float32], ensure_min_samples=1, input_name=name
-    )
 
 
 def global_chroma_profile(chroma) -> np.ndarray:
@@ -45,8 +38,9 @@ def global_chroma_profile(chroma) -> np.ndarray:
     Returns
     -------
     profile : ndarray of shape (n_bins,)
-        ``chroma.sum(axis=0)`` divided by its maximum (left as is when the
-        maximum is 0), as essentia's ``ChromaCrossSimilarity`` computes it.
+        ``chroma.sum(axis=0)`` divided by its maximum, as essentia's
+        ``ChromaCrossSimilarity`` computes it (by its largest absolute value
+        for features with negative sums; left as is when all are 0).
 
     Examples
     --------
@@ -55,14 +49,19 @@ def global_chroma_profile(chroma) -> np.ndarray:
     >>> global_chroma_profile([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
     array([1. , 0.5, 0. ])
     """
-    chroma = _check_chroma(chroma, "chroma")
+    chroma = check_recording(chroma, "chroma")
     return profiles(chroma[None])[0]
 
 
 def profiles(sequences) -> np.ndarray:
-    """Max-scaled global profiles, one row per sequence."""
+    """Max-scaled global profiles, one row per sequence.
+
+    Scaled by the largest absolute value, the maximum for chroma: a
+    negative peak (features that are not chroma) would flip the profile's
+    sign and turn the OTI's best rotation into its worst.
+    """
     sums = np.stack([np.asarray(s).sum(axis=0, dtype=np.float64) for s in sequences])
-    peak = sums.max(axis=1, keepdims=True)
+    peak = np.abs(sums).max(axis=1, keepdims=True)
     return sums / np.where(peak == 0, 1, peak)
 
 
@@ -140,17 +139,15 @@ def optimal_transposition_index(query, reference, *, n_shifts: int = 12) -> int:
     >>> bool(np.allclose(transpose_chroma(query, 9), reference))
     True
     """
-    query = _check_chroma(query, "query")
-    reference = _check_chroma(reference, "reference")
-    if query.shape[1] != reference.shape[1]:
-        raise ValueError(
-            f"query has {query.shape[1]} chroma bins and reference "
-            f"{reference.shape[1]}; they must match."
-        )
+    query, reference = check_pair(query, reference, "chroma bins")
     both = profiles([query, reference])
     return int(best_shifts(both[0], both[1:], n_shifts)[0])
 
 
+@validate_params(
+    {"chroma": ["array-like"], "shift": SHIFT, "n_bins": [*N_BINS, None]},
+    prefer_skip_nested_validation=True,
+)
 def transpose_chroma(chroma, shift: int, *, n_bins: int | None = None) -> np.ndarray:
     """Rotate every frame's chroma by ``shift`` bins.
 
@@ -177,8 +174,9 @@ def transpose_chroma(chroma, shift: int, *, n_bins: int | None = None) -> np.nda
     >>> transpose_chroma([[1.0, 0.0, 0.0, 0.5]], 1, n_bins=2)
     array([[0. , 1. , 0.5, 0. ]])
     """
-    chroma = _check_chroma(chroma, "chroma")
-    return rotate_blocks(chroma, int(shift), n_bins or chroma.shape[1])
+    chroma = check_recording(chroma, "chroma")
+    n_bins = chroma.shape[1] if n_bins is None else int(n_bins)
+    return rotate_blocks(chroma, int(shift), n_bins)
 
 
 def rotate_blocks(X: np.ndarray, shift: int, n_bins: int) -> np.ndarray:
@@ -194,7 +192,11 @@ def rotate_blocks(X: np.ndarray, shift: int, n_bins: int) -> np.ndarray:
 
 
 def oti_binary(query: np.ndarray, reference: np.ndarray, n_bins: int, n_shifts: int):
-    """Boolean (n_query, n_ref): is each frame pair's own OTI 0 or 1?"""
+    """Boolean (n_query, n_ref): is each frame pair's own OTI 0 or 1?
+
+    A pair with a silent frame is not (``_silence``): its dot products are 0
+    under every rotation, which would read as "best at rotation 0".
+    """
     shifts = np.arange(n_shifts + 1)
     # Dot products of every pair under reference rotations 0, 1, ..., n_shifts;
     # the pair matches when the first best rotation is 0 or 1 (essentia's
@@ -207,16 +209,19 @@ def oti_binary(query: np.ndarray, reference: np.ndarray, n_bins: int, n_shifts: 
             best_near = scores if best_near is None else np.maximum(best_near, scores)
         else:
             best_far = scores if best_far is None else np.maximum(best_far, scores)
-    if best_far is None:
-        return np.ones(best_near.shape, dtype=bool)
-    return best_near >= best_far
+    similar = np.ones(best_near.shape, dtype=bool)
+    if best_far is not None:
+        similar = best_near >= best_far
+    similar &= sounding(query)[:, None]
+    similar &= sounding(reference)[None, :]
+    return similar
 
 
 @validate_params(
     {
         "query": ["array-like"],
         "reference": ["array-like"],
-        "n_bins": [Interval(Integral, 1, None, closed="left"), None],
+        "n_bins": [*N_BINS, None],
         "n_shifts": N_SHIFTS,
     },
     prefer_skip_nested_validation=True,
@@ -249,6 +254,9 @@ def oti_binary_similarity(
     Returns
     -------
     similarity : ndarray of shape (n, n_ref), bool
+        False wherever either frame is silent (all zeros): silence matches
+        nothing.  essentia marks those pairs True (every rotation scores 0,
+        a tie its argmax gives to rotation 0).
 
     See Also
     --------
@@ -264,16 +272,18 @@ def oti_binary_similarity(
            [0, 1, 0],
            [0, 0, 1]])
     """
-    query = _check_chroma(query, "query")
-    reference = _check_chroma(reference, "reference")
-    if query.shape[1] != reference.shape[1]:
-        raise ValueError(
-            f"query has {query.shape[1]} features and reference "
-            f"{reference.shape[1]}; they must match."
-        )
-    n_bins = n_bins or query.shape[1]
+    query, reference = check_pair(query, reference)
+    n_bins = query.shape[1] if n_bins is None else int(n_bins)
     if query.shape[1] % n_bins:
         raise ValueError(
             f"n_features={query.shape[1]} is not a multiple of n_bins={n_bins}."
         )
+    # Three score matrices (this rotation's, the best near and far) and the
+    # boolean output, for every pair at once.
+    check_output_size(
+        len(query) * len(reference) * (3 * np.dtype(np.float64).itemsize + 1),
+        f"the OTI-binary similarity of {len(query)} x {len(reference)} frames",
+        "Compare shorter sequences, or use CoverSongIndex, which scores a "
+        "catalogue in blocks of scikit-learn's working_memory.",
+    )
     return oti_binary(query, reference, n_bins, n_shifts)

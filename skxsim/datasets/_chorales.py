@@ -7,16 +7,23 @@ another key, which makes them a small cover-song set with exact ground truth.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import re
 import unicodedata
+import warnings
 from collections import Counter
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
+
+from .._memory import check_output_size
+from .._validation import N_JOBS, Number, check_n_jobs
+from ..exceptions import CacheWarning
 
 # Bump when the chroma computed from a score changes: it names the cache file.
 _CHROMA_VERSION = 1
@@ -94,6 +101,12 @@ def score_chroma(score, step: float) -> np.ndarray:
     stay 0.
     """
     n_frames = max(1, math.ceil(float(score.highestTime) / step - 1e-9))
+    check_output_size(
+        n_frames * 12 * np.dtype(np.float64).itemsize,
+        f"the chroma of a score of {float(score.highestTime):g} quarter notes "
+        f"at step={step!r} ({n_frames} frames)",
+        "Use a larger step (0.5 is an eighth-note grid).",
+    )
     chroma = np.zeros((n_frames, 12))
     for element in score.flatten().notes:
         start = float(element.offset)
@@ -116,37 +129,86 @@ def _parse(name: str, step: float) -> np.ndarray:
 
 
 def cached_chroma(names, step: float, data_home, n_jobs) -> dict:
-    """Chroma of the named scores, parsed once and kept in ``data_home``."""
+    """Chroma of the named scores, parsed once and kept in ``data_home``.
+
+    The cache file is named by everything its chroma depends on (the exact
+    ``step``, the chroma version, music21's version), stores that key and a
+    checksum of its content, and is verified on every read: a file that is
+    damaged, truncated or written for another key is rebuilt, with a
+    :class:`~skxsim.exceptions.CacheWarning`.
+    """
     import joblib
 
     music21 = _import_music21()
     folder = os.path.join(data_home, "skxsim_bach_chorales")
     os.makedirs(folder, exist_ok=True)
+    # repr, not a rounded format: 1/3 and 0.333333 are different grids.
+    key = f"chroma v{_CHROMA_VERSION}, step {step!r}, music21 {music21.__version__}"
     path = os.path.join(
         folder,
-        f"chroma_v{_CHROMA_VERSION}_step{step:g}_music21-{music21.__version__}.joblib",
+        f"chroma_v{_CHROMA_VERSION}_step{step!r}_music21-{music21.__version__}.npz",
     )
-    cache = joblib.load(path) if os.path.exists(path) else {}
+    cache = _read_cache(path, key)
     missing = [n for n in names if n not in cache]
     if missing:
         parsed = joblib.Parallel(n_jobs=n_jobs)(
             joblib.delayed(_parse)(n, step) for n in missing
         )
         cache.update(zip(missing, parsed, strict=True))
-        # Write to a temporary file first: a concurrent reader never sees a
-        # half-written cache.
-        tmp = f"{path}.{os.getpid()}.tmp"
-        joblib.dump(cache, tmp)
-        os.replace(tmp, path)
+        _write_cache(path, key, cache)
     return {n: cache[n] for n in names}
+
+
+def _digest(key: str, chroma: dict) -> str:
+    digest = hashlib.blake2b(key.encode(), digest_size=16)
+    for name in sorted(chroma):
+        values = np.ascontiguousarray(chroma[name], dtype=np.float64)
+        digest.update(f"{name} {values.shape}".encode())
+        digest.update(values.tobytes())
+    return digest.hexdigest()
+
+
+def _read_cache(path: str, key: str) -> dict:
+    """The chroma stored in ``path`` if it is sound and ``key``'s; else ``{}``
+    (with a CacheWarning when the file exists)."""
+    if not os.path.exists(path):
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            meta = json.loads(str(stored["__meta__"]))
+            chroma = {n: stored[n] for n in stored.files if n != "__meta__"}
+        if meta.get("key") != key:
+            problem = f"was written for {meta.get('key')!r}"
+        elif meta.get("digest") != _digest(key, chroma):
+            problem = "does not match the checksum stored with it"
+        else:
+            return chroma
+    except Exception as exc:  # a damaged file fails to unzip or parse anyhow
+        problem = f"cannot be read ({type(exc).__name__}: {exc})"
+    warnings.warn(
+        f"the chorale chroma cache {path!r} {problem}; rebuilding it.",
+        CacheWarning,
+        stacklevel=4,
+    )
+    return {}
+
+
+def _write_cache(path: str, key: str, chroma: dict) -> None:
+    meta = json.dumps({"key": key, "digest": _digest(key, chroma)})
+    # Write to a temporary file first: a concurrent reader never sees a
+    # half-written cache.
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as file:
+        np.savez(file, __meta__=np.array(meta), **chroma)
+    os.replace(tmp, path)
 
 
 @validate_params(
     {
-        "min_versions": [Interval(Integral, 1, None, closed="left")],
-        "step": [Interval(Real, 0, None, closed="neither")],
+        "min_versions": [Number(Integral, 1, None, closed="left")],
+        "step": [Number(Real, 0, None, closed="neither")],
         "data_home": [str, os.PathLike, None],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
         "return_X_y": ["boolean"],
     },
     prefer_skip_nested_validation=True,
@@ -171,7 +233,9 @@ def load_bach_chorales(
 
     Parsing every score takes about a minute; the chroma is cached on disk in
     ``data_home`` (scikit-learn's :func:`~sklearn.datasets.get_data_home`),
-    score by score, so a subset parses only its own scores.
+    score by score, so a subset parses only its own scores.  The cache is
+    keyed on the exact ``step`` and verified on every read; a damaged file
+    is rebuilt with a :class:`~skxsim.exceptions.CacheWarning`.
 
     Orientation: scikit-learn, each recording ``(n_frames, 12)``.
 
@@ -212,13 +276,24 @@ def load_bach_chorales(
     >>> from skxsim.datasets import load_bach_chorales
     >>> chorales = load_bach_chorales(min_versions=2)  # doctest: +SKIP
     >>> len(chorales.data), len(set(chorales.target))  # doctest: +SKIP
-    (184, 66)
+    (190, 68)
+    >>> chorales.data[0].shape, chorales.data[0].dtype  # doctest: +SKIP
+    ((104, 12), dtype('float32'))
     """
     from sklearn.datasets import get_data_home
 
+    check_n_jobs(n_jobs)
+    if data_home is not None and os.path.exists(data_home):
+        if not os.path.isdir(data_home):
+            raise ValueError(f"data_home={str(data_home)!r} is not a directory.")
     files, titles, works = chorale_catalogue()
     counts = Counter(works)
     keep = [i for i, w in enumerate(works) if counts[w] >= min_versions]
+    if not keep:
+        raise ValueError(
+            f"min_versions={min_versions} keeps no chorale: the most harmonised "
+            f"tune has {max(counts.values())} versions."
+        )
     names = [files[i] for i in keep]
     chroma = cached_chroma(names, float(step), get_data_home(data_home), n_jobs)
     data = [chroma[n].astype(np.float32) for n in names]

@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils._param_validation import validate_params
+
+from .._validation import Number
 
 __all__ = ["load_features", "AUDIO_EXTENSIONS"]
 
@@ -18,9 +22,18 @@ AUDIO_EXTENSIONS = frozenset(
 
 def _load_npy(path: Path) -> np.ndarray:
     try:
-        return np.load(path, allow_pickle=False)
+        loaded = np.load(path, allow_pickle=False)
     except ValueError as exc:
         raise ValueError(f"not a valid NumPy .npy file of numbers ({exc})") from exc
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        # np.load reads by content, not by name: an archive of arrays.
+        names = loaded.files
+        loaded.close()
+        raise ValueError(
+            f"this is a .npz archive (of {names}), not a .npy array; rename it "
+            "to .npz and take one array out: np.load(path)[name]"
+        )
+    return loaded
 
 
 def _is_number(field: str) -> bool:
@@ -138,6 +151,14 @@ def _first_error(exc: BaseException) -> str:
     return type(chain[0]).__name__
 
 
+@validate_params(
+    {
+        "path": [str, os.PathLike],
+        "sr": [Number(Real, 0, np.inf, closed="neither"), None],
+        "hop_length": [Number(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_features(
     path: str | os.PathLike, *, sr: float | None = 22050, hop_length: int = 512
 ) -> np.ndarray:

@@ -11,6 +11,8 @@ import numpy as np
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
+from .._memory import check_output_size
+
 __all__ = ["make_cover_pair"]
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -57,13 +59,28 @@ def _finish(clean, rng, noise: float) -> np.ndarray:
     return frames / frames.max(axis=1, keepdims=True)
 
 
+def _check_section(section) -> tuple[float, float]:
+    """``(start, end)``: two numbers with ``0 <= start < end <= 1``."""
+    bounds = list(section)
+    if not (
+        len(bounds) == 2
+        and all(isinstance(b, Real) and not isinstance(b, bool) for b in bounds)
+        and 0.0 <= bounds[0] < bounds[1] <= 1.0
+    ):
+        raise ValueError(
+            "changed_section must be (start, end) with 0 <= start < end <= 1, "
+            f"got {section!r}"
+        )
+    return float(bounds[0]), float(bounds[1])
+
+
 @validate_params(
     {
         "n_chords": [Interval(Integral, 2, None, closed="left")],
         "frames_per_chord": [Interval(Integral, 1, None, closed="left")],
         "stretch": [Interval(Real, 0.25, 4.0, closed="both")],
         "warp": [Interval(Real, 0.0, 0.9, closed="both")],
-        "changed_section": [tuple, None],
+        "changed_section": ["array-like", None],
         "noise": [Interval(Real, 0.0, None, closed="left")],
         "random_state": ["random_state"],
     },
@@ -103,7 +120,7 @@ def make_cover_pair(
     warp : float, default=0.3
         Amplitude of the tempo variation, in [0, 0.9]; 0 is a uniform
         stretch. The time map stays strictly increasing.
-    changed_section : tuple of (float, float) or None, default=(0.55, 0.7)
+    changed_section : pair of float or None, default=(0.55, 0.7)
         Start and end of the replaced section of the cover, as fractions of
         its length; ``None`` keeps the whole cover faithful.
     noise : float, default=0.15
@@ -138,13 +155,20 @@ def make_cover_pair(
     ...       == pair.reference_labels[pair.alignment[faithful]]).all())
     True
     """
+    n_ref = n_chords * frames_per_chord
+    n_cover = max(2, int(round(n_ref * stretch)))
+    # Per frame: the clean, noisy and normalised chroma, and a label.
+    check_output_size(
+        (n_ref + n_cover) * (3 * 12 + 1) * np.dtype(np.float64).itemsize,
+        f"make_cover_pair(n_chords={n_chords}, frames_per_chord="
+        f"{frames_per_chord}): {n_ref} + {n_cover} frames",
+        "Use fewer chords or fewer frames per chord.",
+    )
     rng = check_random_state(random_state)
     rng = np.random.default_rng(rng.randint(2**31 - 1))
 
     chords = _random_chords(rng, n_chords)
     clean_ref, labels_ref = _render(chords, rng, frames_per_chord)
-    n_ref = clean_ref.shape[0]
-    n_cover = max(2, int(round(n_ref * stretch)))
 
     # Monotone time map u -> w(u) on [0, 1]: w'(u) = 1 + warp * cos(...) > 0.
     u = np.arange(n_cover) / (n_cover - 1)
@@ -157,12 +181,7 @@ def make_cover_pair(
     labels_cover = labels_ref[alignment].copy()
     changed = np.zeros(n_cover, dtype=bool)
     if changed_section is not None:
-        start, end = changed_section
-        if not 0.0 <= start < end <= 1.0:
-            raise ValueError(
-                "changed_section must be (start, end) with 0 <= start < end <= 1, "
-                f"got {changed_section!r}"
-            )
+        start, end = _check_section(changed_section)
         lo, hi = int(round(start * n_cover)), int(round(end * n_cover))
         if hi > lo:
             n_new = -(-(hi - lo) // frames_per_chord)
