@@ -272,12 +272,17 @@ def check_pair(query, reference, unit: str = "features") -> tuple[np.ndarray, ..
     frame."""
     query = check_recording(query, "query")
     reference = check_recording(reference, "reference")
-    if query.shape[1] != reference.shape[1]:
-        raise ValueError(
-            f"query has {query.shape[1]} {unit} per frame and reference "
-            f"{reference.shape[1]}; they must match."
-        )
+    check_same_width(query, "query", reference, "reference", unit)
     return query, reference
+
+
+def check_same_width(a, name_a: str, b, name_b: str, unit: str = "features") -> None:
+    """Two sequences (frames as rows) with as many ``unit`` per frame."""
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"{name_a} has {a.shape[1]} {unit} per frame and {name_b} has "
+            f"{b.shape[1]}; they must match."
+        )
 
 
 def check_sequences(X, name: str, n_features=None) -> list[np.ndarray]:

@@ -24,6 +24,7 @@ from .._validation import (
     check_bandwidth_matrix,
     check_bandwidth_value,
     check_leading_shapes,
+    check_same_width,
     resolve_k,
 )
 from ..exceptions import librosa_errors
@@ -159,11 +160,7 @@ def cross_similarity(
     check_leading_shapes(data, data_ref)
     X = as_frames(data, "data")
     R = as_frames(data_ref, "data_ref")
-    if X.shape[1] != R.shape[1]:
-        raise ValueError(
-            f"data has {X.shape[1]} features per frame and data_ref has "
-            f"{R.shape[1]}: they must match."
-        )
+    check_same_width(X, "data", R, "data_ref")
     if X.dtype != R.dtype:
         X, R = X.astype(np.float64), R.astype(np.float64)
     n, n_ref = X.shape[0], R.shape[0]
