@@ -197,7 +197,7 @@ default="auto"
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X):
-        X, metric_params = self._validate_graph_params(X)
+        X, metric_params, algorithm_params = self._validate_graph_params(X)
         n_ref = X.shape[0]
         self.n_samples_fit_ = n_ref
         self._fit_dtype = X.dtype
@@ -210,7 +210,7 @@ default="auto"
             metric_params=metric_params,
             k=self.k_,
             algorithm=self.algorithm,
-            algorithm_params=self.algorithm_params,
+            algorithm_params=algorithm_params,
             memory=self.memory,
         )
         if self.full and self.mode != "connectivity" and not self.index_.exact:

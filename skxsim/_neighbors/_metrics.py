@@ -18,6 +18,8 @@ import numpy as np
 from sklearn.metrics import DistanceMetric, pairwise_distances
 from sklearn.neighbors import VALID_METRICS
 
+from ._scaling import pow2_scale
+
 # Every metric scikit-learn's NearestNeighbors accepts, whatever the algorithm,
 # but "precomputed" (no meaning for a query and a reference given as
 # features) and "pyfunc" (scikit-learn's internal name for a callable).
@@ -61,6 +63,42 @@ BALL_TREE_METRICS = frozenset(
 BRUTE_METRICS = frozenset(
     ALIASES.get(m, m) for m in VALID_METRICS["brute"] if m != "precomputed"
 )
+
+
+# How distances change when every frame is divided by s: d(X/s, Y/s) ==
+# d(X, Y) / s**degree.  These metrics are computed on frames divided by a
+# power of two near their peak when the frames are too large or too small
+# for the powers they raise them to (1e-200 cubed underflows, 1e300 cubed
+# overflows): dividing by a power of two is exact, so such data gets the
+# distances of ordinary data, times s**degree.  Other metrics (haversine's
+# radians, the boolean ones, callables) see the frames as given.
+_DEGREE = {
+    "manhattan": 1,
+    "chebyshev": 1,
+    "minkowski": 1,
+    "seuclidean": 1,
+    "mahalanobis": 1,
+    "euclidean": 1,
+    "nan_euclidean": 1,
+    "canberra": 0,
+    "braycurtis": 0,
+    "correlation": 0,
+}
+
+
+def frame_scale(metric, metric_params, reference) -> tuple[float, int]:
+    """``(s, degree)``: the power of two the frames are divided by before
+    :func:`metric_distances` (1.0 for ordinary data) and the degree that
+    turns distances back (``d * s**degree``)."""
+    name = canonical(metric)
+    if callable(name) or name not in _DEGREE:
+        return 1.0, 0
+    params = metric_params or {}
+    # The largest power a frame's value is raised to in the sum.
+    power = float(params.get("p", 2)) if name == "minkowski" else 2.0
+    if name in ("manhattan", "chebyshev", "canberra", "braycurtis"):
+        power = 1.0
+    return pow2_scale(reference, limit=2.0 ** (400 / max(power, 1.0))), _DEGREE[name]
 
 
 def canonical(metric):

@@ -16,6 +16,7 @@ import numpy as np
 from sklearn import get_config
 
 from ._parallel import n_threads_for, run_blocks
+from ._scaling import scaled_apply
 
 # Rows per block: tall blocks keep BLAS efficient and the per-block overhead
 # low (measured with benchmarks/bench_cross_similarity.py --profile: 256-512
@@ -46,11 +47,11 @@ class Neighbors:
         dist = self.distances.astype(dtype).astype(np.float64)
         if counts.size and np.all(counts == counts[0]) and counts[0] > 0:
             dist = np.sort(dist.reshape(counts.size, counts[0]), axis=1)
-            return dist[:, -1].copy(), dist.mean(axis=1)
+            return dist[:, -1].copy(), scaled_apply(_row_means, dist)
         kth, mean = np.full(counts.size, np.nan), np.full(counts.size, np.nan)
         for row in np.flatnonzero(counts):
             values = np.sort(dist[self.indptr[row] : self.indptr[row + 1]])
-            kth[row], mean[row] = values[-1], values.mean()
+            kth[row], mean[row] = values[-1], scaled_apply(np.mean, values)
         return kth, mean
 
 
@@ -143,8 +144,12 @@ def full_row_statistics(D: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         part = slice(start, start + step)
         smallest = np.sort(np.partition(D[part], k - 1, axis=1)[:, :k], axis=1)
         smallest = smallest.astype(np.float64)
-        kth[part], mean[part] = smallest[:, -1], smallest.mean(axis=1)
+        kth[part], mean[part] = smallest[:, -1], scaled_apply(_row_means, smallest)
     return kth, mean
+
+
+def _row_means(values: np.ndarray) -> np.ndarray:
+    return values.mean(axis=1)
 
 
 def reference_statistics(index, reference, k: int, *, n_jobs=None, dtype=np.float64):

@@ -85,7 +85,10 @@ def mutual_knn(keys: ApproxKeys, bounds, k) -> np.ndarray:
     S_T = k_smallest_mask(keys, neighbour_count(k, D.shape[1]), axis=1)
     for lo, hi in bounds:
         part = ApproxKeys(
-            D[lo:hi], keys.slack, lambda rows, cols, lo=lo: keys.key(rows + lo, cols)
+            D[lo:hi],
+            keys.slack,
+            lambda rows, cols, lo=lo: keys.key(rows + lo, cols),
+            keys.unit,
         )
         S_T[lo:hi] &= k_smallest_mask(part, neighbour_count(k, hi - lo), axis=0)
     outside = np.ones(len(D), dtype=bool)

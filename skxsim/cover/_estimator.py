@@ -31,7 +31,6 @@ from .._validation import (
     N_SHIFTS,
     N_STEPS,
     POSITIVE_INT,
-    check_n_jobs,
     check_sequences,
     check_work_ids,
 )
@@ -254,7 +253,6 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
                 FutureWarning,
                 stacklevel=2,
             )
-        check_n_jobs(self.n_jobs)
         sequences = check_sequences(X, "X")
         self.n_features_in_ = sequences[0].shape[1]
         self.n_samples_fit_ = len(sequences)

@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, validate_params
 
+from .._neighbors import pow2_scale
 from .._validation import N_SHIFTS
 
 __all__ = [
@@ -59,9 +60,20 @@ def global_chroma_profile(chroma) -> np.ndarray:
     return profiles(chroma[None])[0]
 
 
+def _scaled(X):
+    """``X`` divided by a power of two if its values are beyond 2**+-400."""
+    scale = pow2_scale(X)
+    return np.asarray(X) if scale == 1.0 else np.asarray(X) / scale
+
+
 def profiles(sequences) -> np.ndarray:
-    """Max-scaled global profiles, one row per sequence."""
-    sums = np.stack([np.asarray(s).sum(axis=0, dtype=np.float64) for s in sequences])
+    """Max-scaled global profiles, one row per sequence.
+
+    A sequence of extreme values is summed divided by a power of two: the
+    sum of frames near 1e308 would overflow, and the max-scaling cancels
+    the (exact) division.
+    """
+    sums = np.stack([_scaled(s).sum(axis=0, dtype=np.float64) for s in sequences])
     peak = sums.max(axis=1, keepdims=True)
     return sums / np.where(peak == 0, 1, peak)
 
@@ -195,6 +207,10 @@ def rotate_blocks(X: np.ndarray, shift: int, n_bins: int) -> np.ndarray:
 
 def oti_binary(query: np.ndarray, reference: np.ndarray, n_bins: int, n_shifts: int):
     """Boolean (n_query, n_ref): is each frame pair's own OTI 0 or 1?"""
+    # The dot products of frames near 1e200 overflow, near 1e-200 they
+    # underflow to ties: each side is divided by a power of two (exact, and
+    # the same for every rotation of a pair, so no comparison changes).
+    query, reference = _scaled(query), _scaled(reference)
     shifts = np.arange(n_shifts + 1)
     # Dot products of every pair under reference rotations 0, 1, ..., n_shifts;
     # the pair matches when the first best rotation is 0 or 1 (essentia's
