@@ -73,7 +73,8 @@ DELAY = [
     Number(Integral, None, -1, closed="right"),
     Number(Integral, 1, None, closed="left"),
 ]
-AXIS = [Number(Integral, None, None, closed="neither")]
+INT = [Number(Integral, None, None, closed="neither")]
+AXIS = INT
 POSITIVE_REAL = [Number(Real, 0, None, closed="neither")]
 METRIC = [StrOptions(set(ALL_METRICS)), callable]
 MODE = [StrOptions(set(MODES))]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import validate_params
+
+from ._validation import POSITIVE_INT, POSITIVE_REAL
 
 __all__ = ["show_cross_similarity"]
 
@@ -40,6 +43,10 @@ def _to_image(xsim, orientation: str) -> np.ndarray:
     return image.T if orientation == "sklearn" else image
 
 
+@validate_params(
+    {"hop_length": [*POSITIVE_INT, None], "sr": [*POSITIVE_REAL, None]},
+    prefer_skip_nested_validation=True,
+)
 def show_cross_similarity(
     xsim,
     ax=None,
@@ -122,7 +129,7 @@ def show_cross_similarity(
         cmap = "gray_r" if binary else "magma_r"
 
     if sr is not None:
-        step = (512 if hop_length is None else hop_length) / sr
+        step = (512 if hop_length is None else int(hop_length)) / float(sr)
         unit = "time (s)"
     elif hop_length is not None:
         raise ValueError("hop_length needs sr to convert frames to seconds")

@@ -60,6 +60,7 @@ def recurrence(
     Returns CSR (CSC with ``transpose``) or a dense array in ``dtype``.
     """
     n = X.shape[0]
+    k, width = int(k), int(width)  # numpy scalars as Python's (no int8 overflow)
     full = full and mode != "connectivity"
     per_row = n if full or not sparse else min(k, n) + include_self
     check_output_size(

@@ -45,7 +45,8 @@ def neighbour_count(k, n: int) -> int:
     """
     if isinstance(k, Integral):
         return int(min(k, n))
-    return int(min(n, math.floor(k * (n - 1)) + 1))
+    # In float64 whatever k's type: float16 arithmetic rounds the count.
+    return int(min(n, math.floor(float(k) * (n - 1)) + 1))
 
 
 def pair_keys(query_frames, frames, metric, metric_params) -> ApproxKeys:

@@ -12,14 +12,12 @@ Orientation: scikit-learn (rows are frames, columns chroma bins).
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 
 from .._neighbors import pow2_scale
-from .._validation import N_SHIFTS
+from .._validation import INT, N_BINS, N_SHIFTS
 
 __all__ = [
     "global_chroma_profile",
@@ -163,6 +161,10 @@ def optimal_transposition_index(query, reference, *, n_shifts: int = 12) -> int:
     return int(best_shifts(both[0], both[1:], n_shifts)[0])
 
 
+@validate_params(
+    {"chroma": ["array-like"], "shift": INT, "n_bins": N_BINS},
+    prefer_skip_nested_validation=True,
+)
 def transpose_chroma(chroma, shift: int, *, n_bins: int | None = None) -> np.ndarray:
     """Rotate every frame's chroma by ``shift`` bins.
 
@@ -232,7 +234,7 @@ def oti_binary(query: np.ndarray, reference: np.ndarray, n_bins: int, n_shifts: 
     {
         "query": ["array-like"],
         "reference": ["array-like"],
-        "n_bins": [Interval(Integral, 1, None, closed="left"), None],
+        "n_bins": N_BINS,
         "n_shifts": N_SHIFTS,
     },
     prefer_skip_nested_validation=True,

@@ -12,11 +12,13 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
+
+from .._validation import N_JOBS, POSITIVE_INT, Number
 
 # Bump when the chroma computed from a score changes: it names the cache file.
 _CHROMA_VERSION = 1
@@ -143,10 +145,10 @@ def cached_chroma(names, step: float, data_home, n_jobs) -> dict:
 
 @validate_params(
     {
-        "min_versions": [Interval(Integral, 1, None, closed="left")],
-        "step": [Interval(Real, 0, None, closed="neither")],
+        "min_versions": POSITIVE_INT,
+        "step": [Number(Real, 0, None, closed="neither")],
         "data_home": [str, os.PathLike, None],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
         "return_X_y": ["boolean"],
     },
     prefer_skip_nested_validation=True,

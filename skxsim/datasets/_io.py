@@ -8,6 +8,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils._param_validation import validate_params
+
+from .._validation import POSITIVE_INT, POSITIVE_REAL
 
 __all__ = ["load_features", "AUDIO_EXTENSIONS"]
 
@@ -138,6 +141,14 @@ def _first_error(exc: BaseException) -> str:
     return type(chain[0]).__name__
 
 
+@validate_params(
+    {
+        "path": [str, os.PathLike],
+        "sr": [*POSITIVE_REAL, None],
+        "hop_length": POSITIVE_INT,
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_features(
     path: str | os.PathLike, *, sr: float | None = 22050, hop_length: int = 512
 ) -> np.ndarray:
@@ -186,7 +197,8 @@ def load_features(
     ...     load_features(path).shape
     (3, 3)
     """
-    return read_features(path, sr=sr, hop_length=hop_length)[0]
+    sr = None if sr is None else float(sr)  # numpy scalars as Python's
+    return read_features(path, sr=sr, hop_length=int(hop_length))[0]
 
 
 def read_features(

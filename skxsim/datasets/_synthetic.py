@@ -9,7 +9,9 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
+
+from .._validation import POSITIVE_INT, RANDOM_STATE, Number
 
 __all__ = ["make_cover_pair"]
 
@@ -17,6 +19,18 @@ PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"
 
 # Intervals (in semitones above the root) of the chord qualities we draw from.
 _QUALITIES = {"maj": (0, 4, 7), "min": (0, 3, 7)}
+
+
+def _section(changed_section) -> tuple[float, float]:
+    """``(start, end)``: two real numbers (not bools, not arrays)."""
+    if len(changed_section) != 2 or not all(
+        isinstance(v, Real) and not isinstance(v, bool) for v in changed_section
+    ):
+        raise ValueError(
+            "changed_section must be (start, end), two real numbers with "
+            f"0 <= start < end <= 1; got {changed_section!r}"
+        )
+    return float(changed_section[0]), float(changed_section[1])
 
 
 def _chord_template(root: int, quality: str) -> np.ndarray:
@@ -59,13 +73,13 @@ def _finish(clean, rng, noise: float) -> np.ndarray:
 
 @validate_params(
     {
-        "n_chords": [Interval(Integral, 2, None, closed="left")],
-        "frames_per_chord": [Interval(Integral, 1, None, closed="left")],
-        "stretch": [Interval(Real, 0.25, 4.0, closed="both")],
-        "warp": [Interval(Real, 0.0, 0.9, closed="both")],
+        "n_chords": [Number(Integral, 2, None, closed="left")],
+        "frames_per_chord": POSITIVE_INT,
+        "stretch": [Number(Real, 0.25, 4.0, closed="both")],
+        "warp": [Number(Real, 0.0, 0.9, closed="both")],
         "changed_section": [tuple, None],
-        "noise": [Interval(Real, 0.0, None, closed="left")],
-        "random_state": ["random_state"],
+        "noise": [Number(Real, 0.0, None, closed="left")],
+        "random_state": RANDOM_STATE,
     },
     prefer_skip_nested_validation=True,
 )
@@ -138,6 +152,10 @@ def make_cover_pair(
     ...       == pair.reference_labels[pair.alignment[faithful]]).all())
     True
     """
+    # Numpy scalars as Python's: np.int8 arithmetic overflows, a float32
+    # noise level would make float32 noise.
+    n_chords, frames_per_chord = int(n_chords), int(frames_per_chord)
+    stretch, warp, noise = float(stretch), float(warp), float(noise)
     rng = check_random_state(random_state)
     rng = np.random.default_rng(rng.randint(2**31 - 1))
 
@@ -157,7 +175,7 @@ def make_cover_pair(
     labels_cover = labels_ref[alignment].copy()
     changed = np.zeros(n_cover, dtype=bool)
     if changed_section is not None:
-        start, end = changed_section
+        start, end = _section(changed_section)
         if not 0.0 <= start < end <= 1.0:
             raise ValueError(
                 "changed_section must be (start, end) with 0 <= start < end <= 1, "
