@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._memory import check_output_size
 from ._validation import DELAY, N_STEPS
 
 __all__ = ["TimeDelayEmbedding"]
@@ -161,6 +162,12 @@ class TimeDelayEmbedding(TransformerMixin, BaseEstimator):
         span = (n_steps - 1) * abs(delay)
         pad_width = [(span, 0) if delay > 0 else (0, span), (0, 0)]
         pad_params = dict(self.pad_params or {})
+        check_output_size(
+            # The output, and the padded sequence it is cut from.
+            (n_steps * n_frames + n_frames + span) * X.shape[1] * X.itemsize,
+            f"the time-delay embedding of {n_frames} frames with n_steps={n_steps}",
+            "Use a smaller n_steps, or embed the sequence in parts.",
+        )
         padded = np.pad(X, pad_width, mode=self.mode, **pad_params)
         # In padded coordinates frame i sits at i + span (delay > 0) or i
         # (delay < 0); block s holds frame i - s * delay.

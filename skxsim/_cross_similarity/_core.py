@@ -14,9 +14,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._graph import full_graph, neighbor_graph, resolve_bandwidth
-from .._memory import check_output_size, output_bytes, ways_out
-from .._neighbors import all_distances, full_row_statistics, kneighbors
+from .._graph import bandwidth_rule, full_graph, neighbor_graph, resolve_bandwidth
+from .._memory import (
+    check_output_size,
+    entry_kind,
+    output_bytes,
+    ways_out,
+    working_bytes,
+)
+from .._neighbors import (
+    all_distances,
+    full_row_statistics,
+    kneighbors,
+    n_threads_for,
+)
 
 
 def cross_similarity_graph(
@@ -46,10 +57,19 @@ def cross_similarity_graph(
     """
     n, n_ref = X.shape[0], index.n_samples_fit_
     full = full and mode != "connectivity"
+    # Full: no k-NN graph, but a sparse output's column indices are built
+    # as intp before they are stored.
+    extra = n * n_ref * 8 if full and sparse else 0
     check_output_size(
         output_bytes(n, n_ref, n_ref if full else k, sparse, dtype),
         f"the cross-similarity of {n} query frames to {n_ref} reference frames",
         ways_out(blocks=True),
+        working_bytes(
+            0 if full else n * k,
+            n_threads_for(n_jobs),
+            entry_kind(mode, bandwidth_rule(bandwidth)[0] == "pair"),
+        )
+        + extra,
     )
 
     def resolve(query_statistics):

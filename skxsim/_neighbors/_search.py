@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn import get_config
 
+from .._memory import check_output_size, working_bytes
 from ._parallel import n_threads_for, run_blocks
 from ._scaling import scaled_apply
 
@@ -167,6 +168,12 @@ def reference_statistics(index, reference, k: int, *, n_jobs=None, dtype=np.floa
             "frames (n_samples = 1); pass a float bandwidth."
         )
     k_self = min(k, n_ref - 1)
+    check_output_size(
+        0,
+        f"the neighbour statistics of {n_ref} reference frames (k={k_self})",
+        "Use a smaller k or a float bandwidth (it needs no statistics).",
+        working_bytes(n_ref * k_self, n_threads_for(n_jobs), "statistics"),
+    )
     band = (np.arange(n_ref), 1)  # the frame itself
     neighbors = kneighbors(index, reference, k_self, n_jobs=n_jobs, band=band)
     return neighbors.row_statistics(dtype)

@@ -24,8 +24,20 @@ from .._graph import (
     resolve_bandwidth,
     with_self_links,
 )
-from .._memory import check_output_size, output_bytes, ways_out
-from .._neighbors import all_distances, fit_index, full_row_statistics, kneighbors
+from .._memory import (
+    check_output_size,
+    entry_kind,
+    output_bytes,
+    ways_out,
+    working_bytes,
+)
+from .._neighbors import (
+    all_distances,
+    fit_index,
+    full_row_statistics,
+    kneighbors,
+    n_threads_for,
+)
 
 # Rows of a full matrix symmetrised at once.
 _SYM_BLOCK = 512
@@ -63,10 +75,17 @@ def recurrence(
     k, width = int(k), int(width)  # numpy scalars as Python's (no int8 overflow)
     full = full and mode != "connectivity"
     per_row = n if full or not sparse else min(k, n) + include_self
+    extra = n * n * 8 if full and sparse else 0  # as in the cross-similarity
     check_output_size(
         output_bytes(n, n, per_row, sparse, dtype),
         f"the recurrence matrix of {n} frames",
         ways_out(blocks=False),
+        working_bytes(
+            0 if full else n * min(k, n),
+            n_threads_for(n_jobs),
+            entry_kind(mode, bandwidth_rule(bandwidth)[0] == "pair", sym),
+        )
+        + extra,
     )
     _, index = fit_index(
         X,
