@@ -189,6 +189,32 @@ def working_bytes(n_entries: int, n_threads: int, kind: str = "distance") -> int
     return n_entries * ENTRY_BYTES[kind] + n_threads * THREAD_BYTES + BASE_BYTES
 
 
+def check_graph_size(
+    n_rows: int,
+    n_cols: int,
+    *,
+    k: int | None,
+    sparse: bool,
+    dtype,
+    kind: str,
+    n_threads: int,
+    what: str,
+    ways: str,
+) -> None:
+    """:func:`check_output_size` of a graph ``(n_rows, n_cols)`` of ``k``
+    neighbours a row (``None``: every entry), with the work of
+    :func:`working_bytes` around it."""
+    if k is None:
+        working = working_bytes(0, n_threads, kind)
+        if sparse:
+            working += n_rows * n_cols * 8  # column indices built as intp first
+    else:
+        working = working_bytes(n_rows * k, n_threads, kind)
+    per_row = n_cols if k is None else k
+    output = output_bytes(n_rows, n_cols, per_row, sparse, dtype)
+    check_output_size(output, what, ways, working)
+
+
 def check_output_size(n_bytes: int, what: str, ways: str, working: int = 0) -> None:
     """Refuse, before allocating, an output of ``n_bytes`` that does not fit
     with the ``working`` bytes computed around it in the memory available."""

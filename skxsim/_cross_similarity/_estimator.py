@@ -91,9 +91,10 @@ default="auto"
         ``n_jobs`` (1 build thread, which keeps the index reproducible).
         ``"nndescent"``: ``epsilon`` (0.1, search breadth),
         ``search_tree_leaf_budget`` (8), ``n_neighbors`` (30),
-        ``random_state`` (0), ``n_jobs`` (None: all build threads) and any
-        other :class:`pynndescent.NNDescent` parameter.  The exact backends
-        ignore it.
+        ``random_state`` (0), ``n_jobs`` (None: all build threads) and
+        most :class:`pynndescent.NNDescent` parameters.  Every value is
+        checked in ``fit`` before the library sees it; the exact backends
+        refuse it.
     n_jobs : int or None, default=None
         Threads for the search (``-1``: all cores).
     memory : None, str or joblib.Memory, default=None

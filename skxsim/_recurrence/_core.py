@@ -24,13 +24,7 @@ from .._graph import (
     resolve_bandwidth,
     with_self_links,
 )
-from .._memory import (
-    check_output_size,
-    entry_kind,
-    output_bytes,
-    ways_out,
-    working_bytes,
-)
+from .._memory import check_graph_size, entry_kind, ways_out
 from .._neighbors import (
     all_distances,
     fit_index,
@@ -74,18 +68,16 @@ def recurrence(
     n = X.shape[0]
     k, width = int(k), int(width)  # numpy scalars as Python's (no int8 overflow)
     full = full and mode != "connectivity"
-    per_row = n if full or not sparse else min(k, n) + include_self
-    extra = n * n * 8 if full and sparse else 0  # as in the cross-similarity
-    check_output_size(
-        output_bytes(n, n, per_row, sparse, dtype),
-        f"the recurrence matrix of {n} frames",
-        ways_out(blocks=False),
-        working_bytes(
-            0 if full else n * min(k, n),
-            n_threads_for(n_jobs),
-            entry_kind(mode, bandwidth_rule(bandwidth)[0] == "pair", sym),
-        )
-        + extra,
+    check_graph_size(
+        n,
+        n,
+        k=None if full else min(k, n) + include_self,
+        sparse=sparse,
+        dtype=dtype,
+        kind=entry_kind(mode, bandwidth_rule(bandwidth)[0] == "pair", sym),
+        n_threads=n_threads_for(n_jobs),
+        what=f"the recurrence matrix of {n} frames",
+        ways=ways_out(blocks=False),
     )
     _, index = fit_index(
         X,
