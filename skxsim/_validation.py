@@ -85,11 +85,8 @@ MEMORY = [None, str, HasMethods(["cache"])]
 GAP_COST = [Number(Real, 0, np.inf, closed="both")]
 N_SHIFTS = [Number(Integral, 0, None, closed="left")]
 # scikit-learn's "random_state" (a seed, a RandomState or None) without bools.
-RANDOM_STATE = [
-    Number(Integral, 0, 2**32 - 1, closed="both"),
-    np.random.RandomState,
-    None,
-]
+SEED = Number(Integral, 0, 2**32 - 1, closed="both")
+RANDOM_STATE = [SEED, np.random.RandomState, None]
 
 # The parameters every neighbour-graph estimator shares.
 NEIGHBOR_GRAPH_CONSTRAINTS: dict = {
@@ -110,7 +107,7 @@ NEIGHBOR_GRAPH_CONSTRAINTS: dict = {
 # (M=0), fails to allocate (M=1), raises pybind11's TypeError (a negative
 # seed) or truncates (M=2.5), and pynndescent raises numba's TypingError
 # (n_neighbors=2.5).  Each library's defaults are in ``_neighbors._approximate``.
-_SEED = [Number(Integral, 0, 2**32 - 1, closed="both"), None]
+_SEED = [SEED, None]
 _COUNT_OR_AUTO = [*POSITIVE_INT, None]
 BACKEND_PARAMS: dict[str, dict] = {
     "hnsw": {

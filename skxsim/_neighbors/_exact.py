@@ -31,7 +31,7 @@ from ._metrics import (
     metric_distances,
 )
 from ._product import BlasScores, PairDistances
-from ._scaling import checked_distances
+from ._scaling import checked_distances, divided
 from ._select import choose_k, kth_smallest, nominate, select_exact, settle_k
 
 # A band ``(frames, width)``: query row i is frame ``frames[i]`` of the
@@ -274,8 +274,7 @@ class BruteIndex:
         return self.metric, self.metric_params
 
     def tree_points(self, X):
-        X = np.asarray(X, dtype=np.float64)
-        return X if self.scale_ == 1.0 else X / self.scale_
+        return divided(X, self.scale_)
 
     def proposal_keys(self, X, rows, cols, tree_dist):
         # A tree computes the metric with scikit-learn's DistanceMetric, the

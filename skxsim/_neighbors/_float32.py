@@ -89,10 +89,9 @@ def warn_if_unresolved(exact, frames_map, frames, library: str) -> None:
     _, _, dist = exact.kneighbors_block(exact.reference_[sample], k, band=(sample, 1))
     dist = np.where(dist > 0, dist, np.inf).reshape(len(sample), k).min(axis=1)
     dist = dist[np.isfinite(dist)]
-    metric = getattr(exact, "metric", None)
-    if metric == "sqeuclidean":
+    if exact.metric == "sqeuclidean":
         dist = np.sqrt(dist)
-    elif metric == "cosine":
+    elif exact.metric == "cosine":
         dist = np.sqrt(2 * dist)  # the chord between unit vectors
     size = float(np.max(np.linalg.norm(frames.astype(np.float64), axis=1)))
     resolution = 2.0**-24 * size * frames_map.unit * _RESOLUTION_FACTOR

@@ -20,6 +20,7 @@ import numpy as np
 
 from ._scaling import (
     checked_distances,
+    divided,
     pow2_peak,
     pow2_scale,
     row_norms,
@@ -67,8 +68,7 @@ class PairDistances:
         cosine, else divided by the reference's power of two (exact)."""
         if self.metric == "cosine":
             return unit_rows(X)
-        X = np.asarray(X, dtype=np.float64)
-        return X if self.scale_ == 1.0 else X / self.scale_
+        return divided(X, self.scale_)
 
     def prepared_reference(self, cols=None) -> np.ndarray:
         """Reference frames ``cols`` (all by default) as :meth:`prepared`

@@ -55,6 +55,13 @@ def pow2_scale(*arrays: np.ndarray, limit: float = 2.0**400) -> float:
     return _power_of_two_above(peak)
 
 
+def divided(X: np.ndarray, scale: float) -> np.ndarray:
+    """``X`` in float64 divided by ``scale`` (a power of two), or as is when
+    it is 1 (no copy of float64 data)."""
+    X = np.asarray(X, dtype=np.float64)
+    return X if scale == 1.0 else X / scale
+
+
 def scaled_apply(func, *arrays):
     """``func(*arrays)`` for a function homogeneous of degree 1 (a mean, a
     median, a geometric mean), computed on the arrays divided by a power of
