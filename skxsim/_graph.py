@@ -19,7 +19,7 @@ from numbers import Real
 import numpy as np
 import scipy.sparse as sp
 
-from ._neighbors import Neighbors, scaled_apply
+from ._neighbors import Neighbors, as_output_dtype, scaled_apply
 
 MODES = ("connectivity", "distance", "affinity")
 PER_PAIR_BANDWIDTHS = (
@@ -186,7 +186,7 @@ def neighbor_graph(
     else:
         # Affinities from the distances as the output dtype holds them, as
         # with full=True, whose distances are stored in the output first.
-        dist = neighbors.distances.astype(dtype).astype(np.float64)
+        dist = as_output_dtype(neighbors.distances, dtype).astype(np.float64)
         values = _values(mode, dist, bandwidth, rows, lambda: cols)
         values = values.astype(dtype, copy=False)
     if sparse:

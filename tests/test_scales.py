@@ -102,6 +102,32 @@ def test_exact_backends(algorithm, metric, params, degree, scale):
     assert_graph(est.fit(R * scale).transform(X * scale), D, scale, degree)
 
 
+# float32 data (float32 output): powers of two, so that the float32 frames at
+# scale 1 are exactly the scaled ones divided back.
+SCALES_32 = [2.0**-120, 2.0**-100, 2.0**-50, 2.0**50, 2.0**100, 2.0**120]
+
+
+@pytest.mark.parametrize("scale", SCALES_32)
+@pytest.mark.parametrize("metric, params, degree", METRICS[:6], ids=repr)
+def test_float32_data(metric, params, degree, scale):
+    X, R = (a.astype(np.float32) for a in data(4))
+    D = brute.cdist(X.astype(float), R.astype(float), metric, **(params or {}))
+    est = CrossSimilarity(k=K, metric=metric, metric_params=params, mode="distance")
+    Xs, Rs = X * np.float32(scale), R * np.float32(scale)
+    with np.errstate(over="ignore", under="ignore"):
+        expected = (knn_distances(D) * scale**degree).astype(np.float32)
+    finfo = np.finfo(np.float32)
+    if np.any(np.isinf(expected)) or np.any(expected < finfo.tiny):
+        # The output (float32, the data's dtype) cannot hold these distances.
+        with pytest.raises(ValueError, match="leave float32's range"):
+            est.fit(Rs).transform(Xs)
+        return
+    graph = est.fit(Rs).transform(Xs)
+    assert graph.dtype == np.float32
+    np.testing.assert_array_equal(graph.indices.reshape(-1, K), brute.knn(D, K))
+    np.testing.assert_allclose(graph.data.reshape(-1, K), expected, rtol=1e-6)
+
+
 @pytest.mark.parametrize("scale", SCALES)
 @pytest.mark.parametrize("metric", ["euclidean", "cosine"])
 @pytest.mark.parametrize(

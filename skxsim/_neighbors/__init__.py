@@ -24,7 +24,14 @@ from ._exact import exact_index
 from ._metrics import ALL_METRICS, check_metric_params, is_blas_metric
 from ._parallel import n_threads_for, single_threaded_blas
 from ._product import ApproxKeys, BlasScores, PairDistances
-from ._scaling import pow2_peak, pow2_scale, row_norms, scaled_apply, unit_rows
+from ._scaling import (
+    as_output_dtype,
+    pow2_peak,
+    pow2_scale,
+    row_norms,
+    scaled_apply,
+    unit_rows,
+)
 from ._search import (
     Neighbors,
     all_distances,
@@ -41,6 +48,7 @@ __all__ = [
     "Neighbors",
     "PairDistances",
     "all_distances",
+    "as_output_dtype",
     "check_algorithm_metric",
     "check_algorithm_params",
     "check_metric_params",

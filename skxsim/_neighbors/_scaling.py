@@ -55,6 +55,26 @@ def pow2_scale(*arrays: np.ndarray, limit: float = 2.0**400) -> float:
     return _power_of_two_above(peak)
 
 
+def as_output_dtype(distances: np.ndarray, dtype) -> np.ndarray:
+    """Distances (float64, valid) rounded to the output's ``dtype``, or a
+    ``ValueError`` where it cannot hold them: float32 data near 1e30 has
+    squared distances beyond float32's range, near 1e-30 below it (an inf,
+    or a 0 for frames that differ)."""
+    dtype = np.dtype(dtype)
+    if dtype == np.float64:
+        return distances
+    info = np.finfo(dtype)
+    if np.any(distances > info.max) or np.any(
+        (distances > 0) & (distances < info.tiny)
+    ):
+        raise ValueError(
+            f"distances of these frames leave {dtype.name}'s range (beyond "
+            f"{info.max:.1e} or below {info.tiny:.1e}), the dtype of the data "
+            "and so of the output; convert the data to float64 or rescale it."
+        )
+    return distances.astype(dtype)
+
+
 def divided(X: np.ndarray, scale: float) -> np.ndarray:
     """``X`` in float64 divided by ``scale`` (a power of two), or as is when
     it is 1 (no copy of float64 data)."""

@@ -17,7 +17,7 @@ from sklearn import get_config
 
 from .._memory import check_output_size, working_bytes
 from ._parallel import n_threads_for, run_blocks
-from ._scaling import scaled_apply
+from ._scaling import as_output_dtype, scaled_apply
 
 # Rows per block: tall blocks keep BLAS efficient and the per-block overhead
 # low (measured with benchmarks/bench_cross_similarity.py --profile: 256-512
@@ -45,7 +45,7 @@ class Neighbors:
         distance, from the distances as the output holds them (``dtype``).
         Rows without neighbours get NaN."""
         counts = np.diff(self.indptr)
-        dist = self.distances.astype(dtype).astype(np.float64)
+        dist = as_output_dtype(self.distances, dtype).astype(np.float64)
         if counts.size and np.all(counts == counts[0]) and counts[0] > 0:
             dist = np.sort(dist.reshape(counts.size, counts[0]), axis=1)
             return dist[:, -1].copy(), scaled_apply(_row_means, dist)
@@ -128,7 +128,7 @@ def all_distances(index, X: np.ndarray, out: np.ndarray, *, n_jobs=None) -> None
     n, n_ref = X.shape[0], index.n_samples_fit_
 
     def work(rows):
-        out[rows] = index.distances_block(X[rows])
+        out[rows] = as_output_dtype(index.distances_block(X[rows]), out.dtype)
 
     # The exact distances are built from (rows x n_ref x d) differences.
     blocks = row_blocks(n, n_ref * 8 * (X.shape[1] + 1), n_threads_for(n_jobs), 256)
