@@ -203,3 +203,21 @@ def test_index_too_large_for_memory_is_refused(monkeypatch):
     reference = np.random.default_rng(0).standard_normal((500, 4))
     with pytest.raises(MemoryError, match=r"hnsw index of 500 frames with M=10000"):
         CrossSimilarity(algorithm="hnsw", algorithm_params={"M": 10_000}).fit(reference)
+
+
+def test_declarations_match_the_libraries():
+    # Every default the index classes pass is declared, and every declared
+    # nndescent parameter is one pynndescent's NNDescent takes.
+    import inspect
+
+    from skxsim._neighbors._approximate import HNSWIndex, NNDescentIndex
+
+    assert set(HNSWIndex.PARAMS) == set(BACKEND_PARAMS["hnsw"])
+    defaults = {**NNDescentIndex.BUILD_PARAMS, **NNDescentIndex.QUERY_PARAMS}
+    assert set(defaults) | {"search_tree_leaf_budget"} <= set(
+        BACKEND_PARAMS["nndescent"]
+    )
+    pynndescent = pytest.importorskip("pynndescent")
+    taken = set(inspect.signature(pynndescent.NNDescent).parameters)
+    taken |= set(NNDescentIndex.QUERY_PARAMS)
+    assert set(BACKEND_PARAMS["nndescent"]) <= taken

@@ -3,8 +3,9 @@
 Data flows one way through it: a validated reference is indexed
 (``_auto.fit_index`` over the backends of ``_backends``: the BLAS engine of
 ``_exact`` on the certified product of ``_product``, the trees of ``_tree``,
-the approximate indexes of ``_approximate``; ``_scaling`` keeps every exact
-path exact from 1e-300 to 1e308), then the blocked search of
+the approximate indexes of ``_approximate`` on the float32 frames of
+``_float32``; ``_scaling`` keeps every exact path exact from 1e-300 to
+1e308), then the blocked search of
 ``_search`` runs every query row against the index on the threads of
 ``_parallel``, each row keeping its k smallest by the one rule of
 ``_select``.  ``_metrics`` is the metric registry, ``_cache`` the
