@@ -126,6 +126,7 @@ def test_every_hnsw_value_is_refused_or_builds():
     # carries no numpy values: their Python twins stand in, which behave
     # the same, see test_numpy_scalars_are_the_python_ones; 0-d arrays are
     # refused in-process below.)
+    pytest.importorskip("hnswlib")
     cases = [
         [algorithm, {name: value.item() if isinstance(value, np.generic) else value}]
         for algorithm, name, value in CASES
