@@ -70,16 +70,19 @@ class NeighborGraphMixin:
         )
 
     def _validate_graph_params(self, X):
-        """Check what the constraints cannot, validate ``X`` (reset) and the
-        metric's parameters; return ``(X, metric_params)``."""
+        """Check what the constraints cannot, validate ``X`` (reset), the
+        metric's and the backend's parameters; return ``(X, metric_params,
+        algorithm_params)``."""
         _validation.check_bandwidth_value(self.bandwidth)
-        _validation.check_n_jobs(self.n_jobs)
         check_algorithm_metric(self.algorithm, self.metric)
         check_algorithm_params(self.algorithm, self.algorithm_params)
+        algorithm_params = _validation.check_backend_params(
+            self.algorithm, self.algorithm_params
+        )
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         metric_params = check_metric_params(self.metric, self.metric_params, X.shape[1])
         check_algorithm_metric(self.algorithm, self.metric, metric_params)
-        return X, metric_params
+        return X, metric_params, algorithm_params
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import N_STEPS
+from ._memory import check_output_size
+from ._validation import DELAY, N_STEPS
 
 __all__ = ["TimeDelayEmbedding"]
 
@@ -112,10 +111,7 @@ class TimeDelayEmbedding(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_steps": N_STEPS,
-        "delay": [
-            Interval(Integral, None, -1, closed="right"),
-            Interval(Integral, 1, None, closed="left"),
-        ],
+        "delay": DELAY,
         "mode": [StrOptions(_PAD_MODES)],
         "pad_params": [dict, None],
     }
@@ -162,16 +158,23 @@ class TimeDelayEmbedding(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         n_frames = X.shape[0]
-        span = (self.n_steps - 1) * abs(self.delay)
-        pad_width = [(span, 0) if self.delay > 0 else (0, span), (0, 0)]
+        n_steps, delay = int(self.n_steps), int(self.delay)  # not np.int8 math
+        span = (n_steps - 1) * abs(delay)
+        pad_width = [(span, 0) if delay > 0 else (0, span), (0, 0)]
         pad_params = dict(self.pad_params or {})
+        check_output_size(
+            # The output, and the padded sequence it is cut from.
+            (n_steps * n_frames + n_frames + span) * X.shape[1] * X.itemsize,
+            f"the time-delay embedding of {n_frames} frames with n_steps={n_steps}",
+            "Use a smaller n_steps, or embed the sequence in parts.",
+        )
         padded = np.pad(X, pad_width, mode=self.mode, **pad_params)
         # In padded coordinates frame i sits at i + span (delay > 0) or i
         # (delay < 0); block s holds frame i - s * delay.
-        offset = span if self.delay > 0 else 0
+        offset = span if delay > 0 else 0
         blocks = [
-            padded[offset - s * self.delay : offset - s * self.delay + n_frames]
-            for s in range(self.n_steps)
+            padded[offset - s * delay : offset - s * delay + n_frames]
+            for s in range(n_steps)
         ]
         return np.ascontiguousarray(np.hstack(blocks), dtype=X.dtype)
 

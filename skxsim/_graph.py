@@ -19,7 +19,7 @@ from numbers import Real
 import numpy as np
 import scipy.sparse as sp
 
-from ._neighbors import Neighbors
+from ._neighbors import Neighbors, as_output_dtype, scaled_apply
 
 MODES = ("connectivity", "distance", "affinity")
 PER_PAIR_BANDWIDTHS = (
@@ -38,7 +38,7 @@ _FULL_CHUNK = 2**20
 def median_bandwidth(kth: np.ndarray, what: str) -> float:
     """The median k-th neighbour distance, checked to be usable."""
     kth = kth[np.isfinite(kth)]
-    value = float(np.median(kth)) if kth.size else float("nan")
+    value = float(scaled_apply(np.median, kth)) if kth.size else float("nan")
     if not value > 0:
         raise ValueError(
             f"the bandwidth estimated from {what} (median distance to the k-th "
@@ -63,14 +63,27 @@ class PairBandwidth:
     def values(self, rows, cols, dist) -> np.ndarray:
         (q_kth, q_mean), (r_kth, r_mean) = self.query, self.reference
         if self.name == "mean_k":
-            return (q_kth[rows] + r_kth[cols]) / 2
+            return scaled_apply(_mean_of_two, q_kth[rows], r_kth[cols])
         if self.name == "gmean_k":
-            return np.sqrt(q_kth[rows] * r_kth[cols])
+            return scaled_apply(_gmean_of_two, q_kth[rows], r_kth[cols])
         if self.name == "mean_k_avg":
-            return (q_mean[rows] + r_mean[cols]) / 2
+            return scaled_apply(_mean_of_two, q_mean[rows], r_mean[cols])
         if self.name == "gmean_k_avg":
-            return np.sqrt(q_mean[rows] * r_mean[cols])
-        return (q_mean[rows] + r_mean[cols] + dist) / 3  # mean_k_avg_and_pair
+            return scaled_apply(_gmean_of_two, q_mean[rows], r_mean[cols])
+        return scaled_apply(_mean_of_three, q_mean[rows], r_mean[cols], dist)
+
+
+# The per-pair rules, each of degree 1 (see _neighbors.scaled_apply).
+def _mean_of_two(a, b):
+    return (a + b) / 2
+
+
+def _gmean_of_two(a, b):
+    return np.sqrt(a * b)
+
+
+def _mean_of_three(a, b, c):
+    return (a + b + c) / 3
 
 
 def bandwidth_rule(bandwidth) -> tuple[str, object]:
@@ -173,7 +186,7 @@ def neighbor_graph(
     else:
         # Affinities from the distances as the output dtype holds them, as
         # with full=True, whose distances are stored in the output first.
-        dist = neighbors.distances.astype(dtype).astype(np.float64)
+        dist = as_output_dtype(neighbors.distances, dtype).astype(np.float64)
         values = _values(mode, dist, bandwidth, rows, lambda: cols)
         values = values.astype(dtype, copy=False)
     if sparse:

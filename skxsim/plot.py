@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import (
@@ -13,7 +11,7 @@ from sklearn.utils._param_validation import (
 )
 
 from ._memory import check_output_size
-from ._validation import Number
+from ._validation import POSITIVE_INT, POSITIVE_REAL
 
 __all__ = ["show_cross_similarity"]
 
@@ -82,8 +80,8 @@ def _to_image(xsim, orientation: str) -> np.ndarray:
         "xsim": ["array-like", "sparse matrix"],
         "ax": [HasMethods(["imshow"]), None],
         "orientation": [StrOptions({"sklearn", "librosa"})],
-        "hop_length": [Number(Integral, 1, None, closed="left"), None],
-        "sr": [Number(Real, 0, np.inf, closed="neither"), None],
+        "hop_length": [*POSITIVE_INT, None],
+        "sr": [*POSITIVE_REAL, None],
         "cmap": "no_validation",
         "colorbar": ["boolean"],
         "title": [str, None],
@@ -175,7 +173,7 @@ def show_cross_similarity(
         cmap = "gray_r" if binary else "magma_r"
 
     if sr is not None:
-        step = (512 if hop_length is None else hop_length) / sr
+        step = (512 if hop_length is None else int(hop_length)) / float(sr)
         unit = "time (s)"
     elif hop_length is not None:
         raise ValueError("hop_length needs sr to convert frames to seconds")

@@ -188,7 +188,7 @@ def test_the_docstring_example_counts_the_catalogue():
     "kwargs, match",
     [
         ({"min_versions": True}, "'min_versions'"),
-        ({"n_jobs": 0}, "n_jobs=0"),
+        ({"n_jobs": 0}, "'n_jobs' parameter"),
         ({"min_versions": 3}, "min_versions=3 keeps no chorale"),
     ],
 )

@@ -445,6 +445,9 @@ def test_outputs_too_large_are_refused_before_the_work(
         else ["transform", model, Q, "-o", out]
     )
     monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 10_000)
+    # No room for threads and blocks: the sizes here are the outputs' only.
+    monkeypatch.setattr(skxsim._memory, "THREAD_BYTES", 0)
+    monkeypatch.setattr(skxsim._memory, "BASE_BYTES", 0)
     if option != "--embed":  # the model embeds
         assert main([*map(str, args)]) == 0  # sparse output fits
         out.unlink()

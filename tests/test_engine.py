@@ -139,7 +139,8 @@ def test_margin_bounds_the_score_error(rng):
         left, q_norms = scorer.left(X)
         rows = np.repeat(np.arange(50), 200)
         cols = np.tile(np.arange(200), 50)
-        keys = pairs.keys(X, rows, cols).reshape(50, 200)
+        # Scores are in the product's unit, the keys' divided by unit_.
+        keys = pairs.keys(X, rows, cols).reshape(50, 200) / scorer.unit_
         exact = (keys - q_norms[:, None] ** 2) / 2
         for dtype in (np.float32, np.float64):
             S = scorer.scores(left, np.dtype(dtype)).astype(np.float64)

@@ -185,6 +185,9 @@ def test_output_that_cannot_fit_is_refused_before_allocating(rng, monkeypatch):
     import skxsim._memory
 
     monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 10_000)
+    # Outputs alone here: the blocks' and threads' room is tests/test_memory's.
+    monkeypatch.setattr(skxsim._memory, "THREAD_BYTES", 0)
+    monkeypatch.setattr(skxsim._memory, "BASE_BYTES", 0)
     R = rng.standard_normal((200, 3))
     est = CrossSimilarity(k=150, mode="distance", sparse=False).fit(R)
     with pytest.raises(MemoryError, match=r"would take .* GiB.*sparse=True"):

@@ -203,9 +203,11 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
         check_sequence(X[:2], "the reference X")  # at least 2 frames
         n_ref = X.shape[0]
         self.n_samples_fit_ = n_ref
-        # An excerpt must fit in the reference.
-        self.n_steps_ = int(min(self.n_steps, max(1, n_ref // self.pool)))
-        self.pool_ = int(min(self.pool, n_ref // self.n_steps_))
+        # An excerpt must fit in the reference (numpy scalars as Python's:
+        # int8 arithmetic overflows).
+        pool, n_steps = int(self.pool), int(self.n_steps)
+        self.n_steps_ = min(n_steps, max(1, n_ref // pool))
+        self.pool_ = min(pool, n_ref // self.n_steps_)
         # Every other excerpt: neighbouring ones overlap by n_steps - 1
         # pooled frames, and a query excerpt falls within half a pooled frame
         # of one kept.

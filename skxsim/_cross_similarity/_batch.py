@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from joblib import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_n_jobs
+
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
@@ -104,6 +106,7 @@ def transform_many(
         with Client(scheduler_address), joblib.parallel_config(backend="dask"):
             results = transform_many(xsim, queries)
     """
+    check_n_jobs(n_jobs, "transform_many")
     check_is_fitted(estimator)
     return Parallel(n_jobs=n_jobs)(
         delayed(_transform)(estimator, index, sequence)

@@ -14,9 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._graph import full_graph, neighbor_graph, resolve_bandwidth
-from .._memory import check_output_size, output_bytes, ways_out
-from .._neighbors import all_distances, full_row_statistics, kneighbors
+from .._graph import bandwidth_rule, full_graph, neighbor_graph, resolve_bandwidth
+from .._memory import check_graph_size, entry_kind, ways_out
+from .._neighbors import (
+    all_distances,
+    full_row_statistics,
+    kneighbors,
+    n_threads_for,
+)
 
 
 def cross_similarity_graph(
@@ -46,10 +51,16 @@ def cross_similarity_graph(
     """
     n, n_ref = X.shape[0], index.n_samples_fit_
     full = full and mode != "connectivity"
-    check_output_size(
-        output_bytes(n, n_ref, n_ref if full else k, sparse, dtype),
-        f"the cross-similarity of {n} query frames to {n_ref} reference frames",
-        ways_out(blocks=True),
+    check_graph_size(
+        n,
+        n_ref,
+        k=None if full else k,
+        sparse=sparse,
+        dtype=dtype,
+        kind=entry_kind(mode, bandwidth_rule(bandwidth)[0] == "pair"),
+        n_threads=n_threads_for(n_jobs),
+        what=f"the cross-similarity of {n} query frames to {n_ref} reference frames",
+        ways=ways_out(blocks=True),
     )
 
     def resolve(query_statistics):

@@ -91,9 +91,10 @@ default="auto"
         ``n_jobs`` (1 build thread, which keeps the index reproducible).
         ``"nndescent"``: ``epsilon`` (0.1, search breadth),
         ``search_tree_leaf_budget`` (8), ``n_neighbors`` (30),
-        ``random_state`` (0), ``n_jobs`` (None: all build threads) and any
-        other :class:`pynndescent.NNDescent` parameter.  The exact backends
-        ignore it.
+        ``random_state`` (0), ``n_jobs`` (None: all build threads) and
+        most :class:`pynndescent.NNDescent` parameters.  Every value is
+        checked in ``fit`` before the library sees it; the exact backends
+        refuse it.
     n_jobs : int or None, default=None
         Threads for the search (``-1``: all cores).
     memory : None, str or joblib.Memory, default=None
@@ -197,7 +198,7 @@ default="auto"
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X):
-        X, metric_params = self._validate_graph_params(X)
+        X, metric_params, algorithm_params = self._validate_graph_params(X)
         n_ref = X.shape[0]
         self.n_samples_fit_ = n_ref
         self._fit_dtype = X.dtype
@@ -210,7 +211,7 @@ default="auto"
             metric_params=metric_params,
             k=self.k_,
             algorithm=self.algorithm,
-            algorithm_params=self.algorithm_params,
+            algorithm_params=algorithm_params,
             memory=self.memory,
         )
         if self.full and self.mode != "connectivity" and not self.index_.exact:

@@ -3,7 +3,9 @@
 Data flows one way through it: a validated reference is indexed
 (``_auto.fit_index`` over the backends of ``_backends``: the BLAS engine of
 ``_exact`` on the certified product of ``_product``, the trees of ``_tree``,
-the approximate indexes of ``_approximate``), then the blocked search of
+the approximate indexes of ``_approximate`` on the float32 frames of
+``_float32``; ``_scaling`` keeps every exact path exact from 1e-300 to
+1e308), then the blocked search of
 ``_search`` runs every query row against the index on the threads of
 ``_parallel``, each row keeping its k smallest by the one rule of
 ``_select``.  ``_metrics`` is the metric registry, ``_cache`` the
@@ -22,7 +24,15 @@ from ._backends import (
 from ._exact import exact_index
 from ._metrics import ALL_METRICS, blas_metric, check_metric_params, is_blas_metric
 from ._parallel import n_threads_for, single_threaded_blas
-from ._product import ApproxKeys, BlasScores, PairDistances, row_norms
+from ._product import ApproxKeys, BlasScores, PairDistances
+from ._scaling import (
+    as_output_dtype,
+    pow2_peak,
+    pow2_scale,
+    row_norms,
+    scaled_apply,
+    unit_rows,
+)
 from ._search import (
     Neighbors,
     all_distances,
@@ -40,6 +50,7 @@ __all__ = [
     "PairDistances",
     "all_distances",
     "blas_metric",
+    "as_output_dtype",
     "check_algorithm_metric",
     "check_algorithm_params",
     "check_metric_params",
@@ -52,6 +63,10 @@ __all__ = [
     "n_threads_for",
     "public_algorithms",
     "reference_statistics",
+    "pow2_peak",
+    "pow2_scale",
     "row_norms",
+    "scaled_apply",
     "single_threaded_blas",
+    "unit_rows",
 ]

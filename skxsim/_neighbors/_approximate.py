@@ -28,8 +28,12 @@ import pickle
 import threading
 
 import numpy as np
+from joblib import cpu_count
 
+from .._memory import check_output_size
 from ._exact import exact_index, merge_rows
+from ._float32 import Float32Frames, warn_if_unresolved
+from ._parallel import n_threads_for
 from ._select import choose_k
 
 # Metrics each library computes, by their scikit-learn names.
@@ -89,6 +93,7 @@ class ApproximateIndex:
         self.metric_params = dict(metric_params or {})
         self.n_samples_fit_, self.n_features_in_ = reference.shape
         self.exact_ = exact_index(reference, metric, self.metric_params)
+        self._frames = Float32Frames(reference, metric)
 
     def distances_block(self, X: np.ndarray) -> np.ndarray:
         return self.exact_.distances_block(X)
@@ -129,9 +134,14 @@ class ApproximateIndex:
         X = np.asarray(X, dtype=self.reference_.dtype)
         b, m = X.shape[0], self.n_samples_fit_
         extra = 2 * band[1] - 1 if band is not None else 0
-        indices = self._candidates(X, min(m, k + extra)).astype(np.intp)
+        frames = self._frames(X)
+        # A frame float32 cannot hold is searched exactly.
+        unheld = ~np.all(np.isfinite(frames), axis=1)
+        frames[unheld] = 0
+        indices = self._candidates(frames, min(m, k + extra)).astype(np.intp)
         indices = np.sort(indices, axis=1)
         short = (indices[:, 0] < 0) | np.any(indices[:, 1:] == indices[:, :-1], axis=1)
+        short |= unheld
         allowed = ~short[:, None] & (indices >= 0)
         if band is not None:
             allowed &= np.abs(indices - band[0][:, None]) >= band[1]
@@ -189,27 +199,37 @@ class HNSWIndex(ApproximateIndex):
             params["random_state"] = DEFAULT_RANDOM_STATE
         self.params = params
         n_ref, n_features = reference.shape
+        M = int(params["M"])
+        # hnswlib allocates every node's level-0 links (2 M ids), its frame
+        # (float32) and label at once; the pickled copy kept for persistence
+        # doubles that.
+        check_output_size(
+            2 * n_ref * (8 * M + 4 * n_features + 16),
+            f"the hnsw index of {n_ref} frames with M={M}",
+            "Use a smaller M (algorithm_params) or an exact algorithm.",
+        )
         space = "cosine" if metric == "cosine" else "l2"
         index = hnswlib.Index(space=space, dim=n_features)
         index.init_index(
             max_elements=n_ref,
-            M=int(params["M"]),
-            ef_construction=int(params["ef_construction"]),
+            M=M,
+            # Beyond n_ref a candidate list holds every frame already.
+            ef_construction=min(int(params["ef_construction"]), n_ref),
             random_seed=int(params["random_state"]),
         )
-        n_jobs = params["n_jobs"]
-        index.add_items(
-            np.asarray(reference, dtype=np.float32),
-            np.arange(n_ref),
-            num_threads=-1 if n_jobs is None else int(n_jobs),
-        )
+        frames = self._frames(reference)
+        # joblib's n_jobs; threads beyond the cores would only wait.
+        threads = min(n_threads_for(params["n_jobs"]), cpu_count())
+        index.add_items(frames, np.arange(n_ref), num_threads=threads)
         self._keep_library_index(index)
+        warn_if_unresolved(self.exact_, self._frames, frames, self._LIBRARY[0])
 
     _LIBRARY = ("hnswlib", "hnsw")
 
     def _restore(self, index) -> None:
-        # hnswlib searches with max(ef, k) candidates: ef below k is raised.
-        index.set_ef(int(self.params["ef"]))
+        # hnswlib searches with max(ef, k) candidates: ef below k is raised,
+        # and beyond n_ref a candidate list holds every frame already.
+        index.set_ef(min(int(self.params["ef"]), self.n_samples_fit_))
         self._index = index
 
     def _candidates(self, X, k):
@@ -276,9 +296,27 @@ class NNDescentIndex(ApproximateIndex):
         if params["random_state"] is None:
             params["random_state"] = DEFAULT_RANDOM_STATE
         self.params = params
+        n_ref, n_features = reference.shape
         build = {key: v for key, v in params.items() if key not in self.QUERY_PARAMS}
+        # Beyond n_ref a frame has no more neighbours to keep.
+        build["n_neighbors"] = n_neighbors = min(build["n_neighbors"], n_ref)
+        # joblib's n_jobs, as numba counts threads (it refuses more than it has).
+        if build["n_jobs"] is not None:
+            import numba
+
+            threads = n_threads_for(build["n_jobs"])
+            build["n_jobs"] = min(threads, numba.config.NUMBA_NUM_THREADS)
+        # The graph's heaps (ids, distances, flags), its candidates and the
+        # search graph, about 32 bytes per neighbour; doubled by the pickled
+        # copy kept for persistence.
+        check_output_size(
+            2 * n_ref * (32 * n_neighbors + 4 * n_features),
+            f"the nndescent index of {n_ref} frames with n_neighbors={n_neighbors}",
+            "Use a smaller n_neighbors (algorithm_params) or an exact algorithm.",
+        )
+        frames = self._frames(reference)
         index = pynndescent.NNDescent(
-            np.asarray(reference, dtype=np.float32),
+            frames,
             metric=self._NAMES.get(metric, metric),
             metric_kwds=metric_params or None,
             **build,
@@ -286,6 +324,7 @@ class NNDescentIndex(ApproximateIndex):
         # Build the search graph now: fit pays for it, and it is what pickles.
         index.prepare()
         self._keep_library_index(index)
+        warn_if_unresolved(self.exact_, self._frames, frames, self._LIBRARY[0])
 
     _LIBRARY = ("pynndescent", "nndescent")
 
@@ -299,9 +338,7 @@ class NNDescentIndex(ApproximateIndex):
         # other's answers.  Queries are therefore serialised, and the answer
         # copied out of the buffer before the next query may run.
         with self._lock:
-            indices, _ = self._index.query(
-                np.asarray(X, dtype=np.float32), k=k, epsilon=self.params["epsilon"]
-            )
+            indices, _ = self._index.query(X, k=k, epsilon=self.params["epsilon"])
             return np.array(indices, dtype=np.intp)
 
 

@@ -23,8 +23,15 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ._metrics import blas_metric, canonical, is_blas_metric, metric_distances
-from ._product import BlasScores, PairDistances, row_norms
+from ._metrics import (
+    blas_metric,
+    canonical,
+    frame_scale,
+    is_blas_metric,
+    metric_distances,
+)
+from ._product import BlasScores, PairDistances
+from ._scaling import checked_distances, divided
 from ._select import choose_k, kth_smallest, nominate, select_exact, settle_k
 
 # A band ``(frames, width)``: query row i is frame ``frames[i]`` of the
@@ -179,13 +186,10 @@ class BlasIndex:
         # Cosine neighbours are the euclidean neighbours of unit vectors.
         return "euclidean", {}
 
-    def tree_points(self, X, norms=None):
+    def tree_points(self, X):
         """Frames as a euclidean tree sees them: scaled by the reference's
         power of two (exact), unit vectors for cosine."""
-        X = np.asarray(X, dtype=np.float64)
-        if self.metric == "cosine":
-            return self.pairs_.unit(X, row_norms(X) if norms is None else norms)
-        return X / self.pairs_.scale_
+        return self.pairs_.prepared(X)
 
     def proposal_keys(self, X, rows, cols, tree_dist):
         return self.keys(X, rows, cols)
@@ -203,7 +207,9 @@ class BlasIndex:
 class BruteIndex:
     """Exact search for any other metric: all distances, then selection.
 
-    Its keys are the distances themselves.
+    Its keys are the distances of the frames divided by a power of two
+    (``_metrics.frame_scale``; 1 for ordinary data), so that frames near
+    1e300 or 1e-300 get the distances of ordinary frames, scaled back.
     """
 
     exact = True
@@ -214,9 +220,13 @@ class BruteIndex:
         self.metric_params = dict(metric_params or {})
         self.reference_ = np.ascontiguousarray(reference)
         self.n_samples_fit_, self.n_features_in_ = reference.shape
+        self.scale_, self.degree_ = frame_scale(
+            self.metric, self.metric_params, self.reference_
+        )
+        self.scaled_reference_ = self.tree_points(self.reference_)
 
-    def distances_block(self, X):
-        D = metric_distances(X, self.reference_, self.metric, self.metric_params)
+    def _keys(self, X, R):
+        D = metric_distances(X, R, self.metric, self.metric_params)
         if not np.all(np.isfinite(D)):
             raise ValueError(
                 f"metric={self.metric!r} gives non-finite distances for these "
@@ -225,43 +235,51 @@ class BruteIndex:
             )
         return D
 
+    def all_keys(self, X):
+        return self._keys(self.tree_points(X), self.scaled_reference_)
+
+    def distances_block(self, X):
+        return self.distances(self.all_keys(X))
+
     def kneighbors_block(self, X, k, band=None, values=True):
         excluded = None if band is None else band_entries(band, self.n_samples_fit_)
-        return select_exact(self.distances_block(X), k, excluded)
+        counts, cols, keys = select_exact(self.all_keys(X), k, excluded)
+        return counts, cols, self.distances(keys)
 
-    def pair_distances(self, X, rows, cols):
-        """Distances of the pairs ``(X[rows[i]], reference[cols[i]])``."""
+    def keys(self, X, rows, cols):
+        """Ranking keys of the pairs ``(X[rows[i]], reference[cols[i]])``."""
         out = np.empty(rows.size)
+        X = self.tree_points(X)
         bounds = np.flatnonzero(np.diff(rows)) + 1
         for span in np.split(np.arange(rows.size), bounds):
             if span.size:
                 row = rows[span[0]]
-                out[span] = metric_distances(
-                    X[row : row + 1],
-                    self.reference_[cols[span]],
-                    self.metric,
-                    self.metric_params,
-                )[0]
+                R = self.scaled_reference_[cols[span]]
+                out[span] = self._keys(X[row : row + 1], R)[0]
         return out
 
-    keys = pair_distances
-
-    def all_keys(self, X):
-        return self.distances_block(X)
+    def pair_distances(self, X, rows, cols):
+        """Distances of the pairs ``(X[rows[i]], reference[cols[i]])``."""
+        return self.distances(self.keys(X, rows, cols))
 
     def distances(self, keys):
-        return keys
+        if self.scale_ == 1.0 or self.degree_ == 0:
+            return keys
+        with np.errstate(over="ignore", under="ignore"):
+            out = keys * self.scale_
+        return checked_distances(out, keys, self.metric)
 
     @property
     def tree_metric(self):
         return self.metric, self.metric_params
 
-    def tree_points(self, X, norms=None):
-        return np.asarray(X, dtype=np.float64)
+    def tree_points(self, X):
+        return divided(X, self.scale_)
 
     def proposal_keys(self, X, rows, cols, tree_dist):
         # A tree computes the metric with scikit-learn's DistanceMetric, the
-        # definition of these metrics' values (see _metrics).
+        # definition of these metrics' values (see _metrics), on the frames
+        # as tree_points gives them: the keys' units.
         return tree_dist
 
     def tree_units(self, keys):

@@ -18,6 +18,8 @@ import numpy as np
 from sklearn.metrics import DistanceMetric, pairwise_distances
 from sklearn.neighbors import VALID_METRICS
 
+from ._scaling import pow2_peak, pow2_scale
+
 # Every metric scikit-learn's NearestNeighbors accepts, whatever the algorithm,
 # but "precomputed" (no meaning for a query and a reference given as
 # features) and "pyfunc" (scikit-learn's internal name for a callable).
@@ -61,6 +63,42 @@ BALL_TREE_METRICS = frozenset(
 BRUTE_METRICS = frozenset(
     ALIASES.get(m, m) for m in VALID_METRICS["brute"] if m != "precomputed"
 )
+
+
+# How distances change when every frame is divided by s: d(X/s, Y/s) ==
+# d(X, Y) / s**degree.  These metrics are computed on frames divided by a
+# power of two near their peak when the frames are too large or too small
+# for the powers they raise them to (1e-200 cubed underflows, 1e300 cubed
+# overflows): dividing by a power of two is exact, so such data gets the
+# distances of ordinary data, times s**degree.  Other metrics (haversine's
+# radians, the boolean ones, callables) see the frames as given.
+_DEGREE = {
+    "manhattan": 1,
+    "chebyshev": 1,
+    "minkowski": 1,
+    "seuclidean": 1,
+    "mahalanobis": 1,
+    "euclidean": 1,
+    "nan_euclidean": 1,
+    "canberra": 0,
+    "braycurtis": 0,
+    "correlation": 0,
+}
+
+
+def frame_scale(metric, metric_params, reference) -> tuple[float, int]:
+    """``(s, degree)``: the power of two the frames are divided by before
+    :func:`metric_distances` (1.0 for ordinary data) and the degree that
+    turns distances back (``d * s**degree``)."""
+    name = canonical(metric)
+    if callable(name) or name not in _DEGREE:
+        return 1.0, 0
+    params = metric_params or {}
+    # The largest power a frame's value is raised to in the sum.
+    power = float(params.get("p", 2)) if name == "minkowski" else 2.0
+    if name in ("manhattan", "chebyshev", "canberra", "braycurtis"):
+        power = 1.0
+    return pow2_scale(reference, limit=2.0 ** (400 / max(power, 1.0))), _DEGREE[name]
 
 
 def canonical(metric):
@@ -123,11 +161,11 @@ def check_metric_params(metric, metric_params, n_features: int) -> dict:
             params[key] = float(value)
             continue
         shape = (n_features,) if kind == "vector" else (n_features, n_features)
-        array = np.asarray(value, dtype=np.float64)
-        if array.shape != shape or not np.all(np.isfinite(array)):
+        array = _real_array(value, f"metric_params[{key!r}] of metric={metric!r}")
+        if array.shape != shape:
             raise ValueError(
-                f"metric_params[{key!r}] of metric={metric!r} must be a finite "
-                f"array of shape {shape} for {n_features} features; got shape "
+                f"metric_params[{key!r}] of metric={metric!r} must be an array "
+                f"of shape {shape} for {n_features} features; got shape "
                 f"{array.shape}."
             )
         if key in ("V", "w") and kind == "vector" and not np.all(array > 0):
@@ -140,14 +178,61 @@ def check_metric_params(metric, metric_params, n_features: int) -> dict:
                 f"(inverse covariance) or metric_params['V'], of shape "
                 f"({n_features}, {n_features})."
             )
-        if "V" in params:
-            params = {"VI": np.linalg.inv(params.pop("V"))}
+        params = {"VI": _inverse_covariance(params)}
     if name == "haversine" and n_features != 2:
         raise ValueError(
             "metric='haversine' takes frames of 2 features (latitude, longitude "
             f"in radians); got {n_features}."
         )
     return params
+
+
+def _real_array(value, what: str) -> np.ndarray:
+    """``value`` as a finite float64 array, or a ``ValueError`` naming it."""
+    try:
+        array = np.asarray(value)
+    except ValueError:  # ragged nested sequences
+        array = np.asarray(None)
+    if array.dtype.kind not in "iuf" or not np.all(np.isfinite(array)):
+        raise ValueError(
+            f"{what} must be an array of finite real numbers; got {value!r}."
+        )
+    return array.astype(np.float64)
+
+
+def _symmetric_eigenvalues(M: np.ndarray) -> np.ndarray:
+    """Eigenvalues of M's symmetric part, divided by a power of two near its
+    peak (their signs are what counts; LAPACK fails near 1e308)."""
+    M = M / pow2_peak(M)
+    return np.linalg.eigvalsh((M + M.T) / 2)
+
+
+def _inverse_covariance(params: dict) -> np.ndarray:
+    """Mahalanobis's ``VI``: given, or the inverse of ``V``; checked to be
+    (the inverse of) a covariance matrix, so that every distance is real."""
+    if "V" in params:
+        V = params["V"]
+        eigenvalues = _symmetric_eigenvalues(V)
+        # Positive definite, and invertible at float64's precision.
+        floor = V.shape[0] * np.finfo(np.float64).eps * np.max(np.abs(eigenvalues))
+        if not eigenvalues.min() > floor:
+            problem = "singular" if abs(eigenvalues.min()) <= floor else "indefinite"
+            raise ValueError(
+                "metric_params['V'] of metric='mahalanobis' must be a covariance "
+                f"matrix (symmetric positive definite); it is {problem} (smallest "
+                f"eigenvalue {eigenvalues.min():.3g}). Pass metric_params['VI'] "
+                "for a pseudo-inverse."
+            )
+        return np.linalg.inv(V)
+    VI = params["VI"]
+    eigenvalues = _symmetric_eigenvalues(VI)
+    if eigenvalues.min() < -1e-12 * np.max(np.abs(eigenvalues)):
+        raise ValueError(
+            "metric_params['VI'] of metric='mahalanobis' must be positive "
+            "semi-definite (an inverse covariance), or distances are not real; "
+            f"its smallest eigenvalue is {eigenvalues.min():.3g}."
+        )
+    return VI
 
 
 def metric_distances(X, Y, metric, metric_params) -> np.ndarray:

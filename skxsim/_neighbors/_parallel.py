@@ -48,6 +48,7 @@ def n_threads_for(n_jobs: int | None) -> int:
     """Threads ``n_jobs`` stands for, in joblib's convention."""
     if n_jobs is None:
         return max(1, min(blas_threads(), cpu_count()))
+    n_jobs = int(n_jobs)
     if n_jobs < 0:
         return max(1, cpu_count() + 1 + n_jobs)
     return max(1, n_jobs)

@@ -18,6 +18,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._scaling import (
+    checked_distances,
+    divided,
+    pow2_peak,
+    pow2_scale,
+    row_norms,
+    unit_factors,
+    unit_rows,
+)
+
 # The product runs in float32 whatever the input dtype: it only nominates
 # candidates, and the margin below accounts for float32 rounding.  A block
 # whose float32 margin lets too many candidates through (data whose
@@ -30,34 +40,6 @@ _UNIT_ROUNDOFF = {np.dtype(np.float32): 2.0**-24, np.dtype(np.float64): 2.0**-53
 # distances are computed: small enough to stay in a core's cache through the
 # subtraction, squaring and sum (8x faster than 8 MB chunks for full=True).
 _PAIR_CHUNK = 2**15
-
-
-def pow2_scale(values: np.ndarray) -> float:
-    """1.0, or for values beyond 2**+-400 a power of two close to their peak.
-
-    Dividing by a power of two is exact, so scaling by it changes no bit of a
-    result that neither overflows nor underflows; it keeps the squares of
-    frames near 1e160 (or 1e-160) representable.  Ordinary data is not
-    scaled at all (the same bits, one pass fewer).
-    """
-    peak = float(np.max(np.abs(values), initial=0.0))
-    if not np.isfinite(peak) or 2.0**-400 <= peak <= 2.0**400 or peak == 0:
-        return 1.0
-    return float(np.ldexp(1.0, int(np.frexp(peak)[1])))
-
-
-def row_norms(X: np.ndarray) -> np.ndarray:
-    """Euclidean norm of each row, in float64, without overflow or underflow.
-
-    The summation order is fixed (numpy's pairwise sum along a contiguous
-    row), so a row's norm does not depend on the other rows.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    peak = np.max(np.abs(X), axis=1, initial=0.0)
-    scale = np.ldexp(1.0, np.frexp(peak)[1])
-    scaled = X / scale[:, None]
-    np.square(scaled, out=scaled)
-    return np.sqrt(scaled.sum(axis=1)) * scale
 
 
 class PairDistances:
@@ -75,15 +57,29 @@ class PairDistances:
         self.metric = metric
         self.reference_ = reference
         if metric == "cosine":
-            self.norms_ = row_norms(reference)
+            self.unit_factors_ = unit_factors(reference)
+            self.zero_ = self.unit_factors_[1] == 0
             self.scale_ = 1.0
         else:
-            self.norms_ = None
             self.scale_ = pow2_scale(reference)
 
-    def unit(self, X: np.ndarray, norms: np.ndarray) -> np.ndarray:
-        """Rows of ``X`` divided by their norms (zero rows stay zero)."""
-        return np.asarray(X, dtype=np.float64) / np.where(norms == 0, 1, norms)[:, None]
+    def prepared(self, X: np.ndarray) -> np.ndarray:
+        """Query rows in the space of the keys, float64: unit vectors for
+        cosine, else divided by the reference's power of two (exact)."""
+        if self.metric == "cosine":
+            return unit_rows(X)
+        return divided(X, self.scale_)
+
+    def prepared_reference(self, cols=None) -> np.ndarray:
+        """Reference frames ``cols`` (all by default) as :meth:`prepared`
+        makes them, from the stored factors."""
+        R = self.reference_ if cols is None else self.reference_[cols]
+        if self.metric != "cosine":
+            return self.prepared(R)
+        factors = self.unit_factors_
+        if cols is not None:
+            factors = tuple(f[cols] for f in factors)
+        return unit_rows(R, factors)
 
     def keys(self, X: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Ranking keys of the pairs ``(X[rows[i]], reference[cols[i]])``."""
@@ -91,27 +87,21 @@ class PairDistances:
         if rows.size == 0:
             return out
         d = X.shape[1]
-        X64 = np.asarray(X, dtype=np.float64)
-        if self.metric == "cosine":
-            q_norms = row_norms(X64)
-            X64 = self.unit(X64, q_norms)
+        # Both sides are scaled before they are subtracted: the difference
+        # of frames near +-1e308 would overflow.
+        X64 = self.prepared(X)
         step = max(1, _PAIR_CHUNK // max(d, 1))
-        inv_scale = 1.0 / self.scale_
         for start in range(0, rows.size, step):
             part = slice(start, start + step)
             r, c = rows[part], cols[part]
-            ref = np.asarray(self.reference_[c], dtype=np.float64)
-            if self.metric == "cosine":
-                ref /= np.where(self.norms_[c] == 0, 1, self.norms_[c])[:, None]
-            diff = X64[r] - ref
-            if inv_scale != 1.0:
-                diff *= inv_scale
+            diff = self.prepared_reference(c)
+            np.subtract(X64[r], diff, out=diff)
             np.square(diff, out=diff)
             out[part] = diff.sum(axis=1)
         if self.metric == "cosine":
             # scikit-learn's convention: a zero vector has cosine similarity 0
             # with everything (distance 1, key 2).
-            zero = (q_norms[rows] == 0) | (self.norms_[cols] == 0)
+            zero = np.all(X64 == 0, axis=1)[rows] | self.zero_[cols]
             out[zero] = 2.0
         return out
 
@@ -121,47 +111,36 @@ class PairDistances:
         The same arithmetic as :meth:`keys`, element for element, without
         gathering the reference.
         """
-        X64 = np.asarray(X, dtype=np.float64)
-        R64 = np.asarray(self.reference_, dtype=np.float64)
-        if self.metric == "cosine":
-            q_norms = row_norms(X64)
-            X64 = self.unit(X64, q_norms)
-            R64 = self.unit(R64, self.norms_)
+        X64 = self.prepared(X)
+        R64 = self.prepared_reference()
         b, (m, d) = X64.shape[0], R64.shape
         out = np.empty((b, m))
         # Chunks of one query row against a slice of reference columns.
         step = max(1, _PAIR_CHUNK // max(d, 1))
-        inv_scale = 1.0 / self.scale_
         diff = np.empty((min(step, m), d))
         for i in range(b):
             for start in range(0, m, step):
                 part = slice(start, min(start + step, m))
                 chunk = diff[: part.stop - part.start]
                 np.subtract(X64[i], R64[part], out=chunk)
-                if inv_scale != 1.0:
-                    chunk *= inv_scale
                 np.square(chunk, out=chunk)
                 np.add.reduce(chunk, axis=1, out=out[i, part])
         if self.metric == "cosine":
-            out[q_norms == 0] = 2.0
-            out[:, self.norms_ == 0] = 2.0
+            out[np.all(X64 == 0, axis=1)] = 2.0
+            out[:, self.zero_] = 2.0
         return out
 
     def distances(self, keys: np.ndarray) -> np.ndarray:
-        """Metric distances (float64) of ranking keys."""
+        """Metric distances (float64) of ranking keys; a distance beyond
+        float64's range is an error, never an inf or a 0."""
         if self.metric == "cosine":
             return 0.5 * keys
-        if self.metric == "sqeuclidean":
-            with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", under="ignore"):
+            if self.metric == "sqeuclidean":
                 out = keys * np.float64(self.scale_) * np.float64(self.scale_)
-            if not np.all(np.isfinite(out)):
-                raise ValueError(
-                    "squared euclidean distances of these frames overflow "
-                    "float64 (values near 1e154 or beyond); use "
-                    "metric='euclidean' or rescale the features."
-                )
-            return out
-        return np.sqrt(keys) * self.scale_
+            else:
+                out = np.sqrt(keys) * self.scale_
+        return checked_distances(out, keys, self.metric)
 
 
 def rounding_bound(n_features: int, dtype, reach):
@@ -185,28 +164,31 @@ class ApproxKeys:
     """Ranking keys of every (row, column) pair, within ``slack`` of exact.
 
     ``approx[i, j]`` differs from ``key(rows, cols)`` (the exact float64 key
-    of those pairs) by at most ``slack``; with ``slack == 0`` it is exact.
-    Selections take what lies more than twice the slack from a boundary from
-    ``approx`` alone and settle the rest on the exact keys.
+    of those pairs) divided by ``unit``, a power of two, by at most
+    ``slack``; with ``slack == 0`` it is exact.  Selections take what lies
+    more than twice the slack from a boundary from ``approx`` alone and
+    settle the rest on the exact keys (whose order alone counts).
     """
 
-    def __init__(self, approx: np.ndarray, slack: float, key) -> None:
+    def __init__(self, approx: np.ndarray, slack: float, key, unit=1.0) -> None:
         self.approx = approx
         self.slack = float(slack)
         self.key = key
+        self.unit = unit
 
 
 class BlasScores:
     """A reference prepared for scoring query blocks with one matrix product.
 
-    For euclidean metrics the reference is centred on its mean and scaled by
-    a power of two, and ``[R, |R|^2 / 2]`` is stored so that
-    ``[-Q, 1] @ prepared.T == |R|^2 / 2 - Q R^T``: per row, the order of the
-    squared distances.  Centring matters: the rounding of this norm
-    expansion grows with the norms, and features such as chroma sit far from
-    the origin.  For cosine the reference is unit-normalised and the score
-    is ``-cos``.  The product runs in ``dtype`` (float32 for the k-NN
-    engine, which redoes a block in float64 when float32 cannot resolve it).
+    For euclidean metrics the reference is divided by a power of two near
+    its peak (exact) and centred on its mean, and ``[R, |R|^2 / 2]`` is
+    stored so that ``[-Q, 1] @ prepared.T == |R|^2 / 2 - Q R^T``: per row,
+    the order of the squared distances, from values near 1 whatever the
+    data's scale.  Centring matters: the rounding of this norm expansion
+    grows with the norms, and features such as chroma sit far from the
+    origin.  For cosine the reference is unit-normalised and the score is
+    ``-cos``.  The product runs in ``dtype`` (float32 for the k-NN engine,
+    which redoes a block in float64 when float32 cannot resolve it).
     """
 
     def __init__(
@@ -218,32 +200,44 @@ class BlasScores:
     ):
         self.metric = metric
         self.pairs_ = pairs
-        R = np.asarray(reference, dtype=np.float64)
-        self.center_ = None if metric == "cosine" else R.mean(axis=0)
+        R = pairs.prepared_reference()
+        # The product's unit is the keys' times unit_ (the square of a power
+        # of two): its values stay near 1, far from float32's limits.
+        self.center_, self.rescale_ = None, 1.0
+        if metric != "cosine":
+            self.rescale_ = pow2_peak(R)
+            self.center_ = R.mean(axis=0) / self.rescale_
+        self.unit_ = self.rescale_**2
         prepared = self._prepare(R)
         self.max_norm_ = (
             1.0 if metric == "cosine" else float(np.sqrt(2 * prepared[:, -1].max()))
         )
-        self.scale_ = pairs.scale_
         self.prepared_ = np.ascontiguousarray(prepared, dtype=dtype)
 
-    def _prepare(self, R64: np.ndarray) -> np.ndarray:
-        """The prepared reference, in float64."""
+    def _centred(self, X64: np.ndarray) -> np.ndarray:
+        centred = X64 / self.rescale_
+        centred -= self.center_
+        return centred
+
+    def _prepare(self, R: np.ndarray) -> np.ndarray:
+        """The prepared reference, in float64, from the reference frames as
+        ``pairs.prepared_reference`` gives them."""
         if self.metric == "cosine":
-            return self.pairs_.unit(R64, self.pairs_.norms_)
-        centred = (R64 - self.center_) / self.pairs_.scale_
-        prepared = np.empty((R64.shape[0], R64.shape[1] + 1))
+            return R
+        centred = self._centred(R)
+        prepared = np.empty((R.shape[0], R.shape[1] + 1))
         prepared[:, :-1] = centred
         prepared[:, -1] = 0.5 * np.square(row_norms(centred))
         return prepared
 
     def left(self, X: np.ndarray):
-        """The query block as the product's left factor, plus its row norms."""
-        X64 = np.asarray(X, dtype=np.float64)
+        """The query block as the product's left factor, plus the norms of
+        its rows (those of the unit vectors for cosine: 1, or 0 for a zero
+        row)."""
+        X64 = self.pairs_.prepared(X)
         if self.metric == "cosine":
-            norms = row_norms(X64)
-            return -X64 / np.where(norms == 0, 1, norms)[:, None], np.minimum(norms, 1)
-        centred = (X64 - self.center_) / self.scale_
+            return -X64, np.any(X64 != 0, axis=1).astype(np.float64)
+        centred = self._centred(X64)
         left = np.empty((X64.shape[0], X64.shape[1] + 1))
         np.negative(centred, out=left[:, :-1])
         left[:, -1] = 1.0
@@ -274,7 +268,7 @@ class BlasScores:
         else:
             # Rare (see BlasIndex): rebuilt from the frames, since the stored
             # copy has the rounding of its dtype.
-            right = self._prepare(np.asarray(self.pairs_.reference_, np.float64))
+            right = self._prepare(self.pairs_.prepared_reference())
         left = np.asarray(left, dtype=dtype)
         return right @ left.T if transposed else left @ right.T
 
@@ -295,8 +289,8 @@ class BlasScores:
     def approximate_keys(self, X: np.ndarray, transposed: bool = False) -> ApproxKeys:
         """The ranking key of every (row of ``X``, reference frame) pair.
 
-        ``approx`` is ``2 * score + c`` in the product's dtype, ``c`` being
-        ``|q|^2`` (euclidean) or 2 (cosine), ``(n, n_ref)`` or
+        ``approx`` is ``2 * score + c`` in the product's dtype and unit, ``c``
+        being ``|q|^2`` (euclidean) or 2 (cosine), ``(n, n_ref)`` or
         ``(n_ref, n)`` with ``transposed``.  Its slack is twice
         :func:`rounding_bound` plus the rounding of that sum and of ``c``
         (each term at most ``reach^2``, hence ``4 u reach^2``).  Zero vectors
@@ -315,7 +309,7 @@ class BlasScores:
         u = _UNIT_ROUNDOFF[np.dtype(dtype)]
         slack = 2.0 * rounding_bound(self.n_features, dtype, reach) + 4 * u * reach**2
         if self.metric == "cosine":
-            zero_ref = self.pairs_.norms_ == 0
+            zero_ref = self.pairs_.zero_
             zero_query = q_norms == 0
             if transposed:
                 S[zero_ref] = 2
@@ -329,4 +323,4 @@ class BlasScores:
                 rows, cols = cols, rows
             return self.pairs_.keys(X, rows, cols)
 
-        return ApproxKeys(S, slack, key)
+        return ApproxKeys(S, slack, key, self.unit_)

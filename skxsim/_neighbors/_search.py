@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn import get_config
 
+from .._memory import check_output_size, working_bytes
 from ._parallel import n_threads_for, run_blocks
+from ._scaling import as_output_dtype, scaled_apply
 
 # Rows per block: tall blocks keep BLAS efficient and the per-block overhead
 # low (measured with benchmarks/bench_cross_similarity.py --profile: 256-512
@@ -43,14 +45,14 @@ class Neighbors:
         distance, from the distances as the output holds them (``dtype``).
         Rows without neighbours get NaN."""
         counts = np.diff(self.indptr)
-        dist = self.distances.astype(dtype).astype(np.float64)
+        dist = as_output_dtype(self.distances, dtype).astype(np.float64)
         if counts.size and np.all(counts == counts[0]) and counts[0] > 0:
             dist = np.sort(dist.reshape(counts.size, counts[0]), axis=1)
-            return dist[:, -1].copy(), dist.mean(axis=1)
+            return dist[:, -1].copy(), scaled_apply(_row_means, dist)
         kth, mean = np.full(counts.size, np.nan), np.full(counts.size, np.nan)
         for row in np.flatnonzero(counts):
             values = np.sort(dist[self.indptr[row] : self.indptr[row + 1]])
-            kth[row], mean[row] = values[-1], values.mean()
+            kth[row], mean[row] = values[-1], scaled_apply(np.mean, values)
         return kth, mean
 
 
@@ -126,7 +128,7 @@ def all_distances(index, X: np.ndarray, out: np.ndarray, *, n_jobs=None) -> None
     n, n_ref = X.shape[0], index.n_samples_fit_
 
     def work(rows):
-        out[rows] = index.distances_block(X[rows])
+        out[rows] = as_output_dtype(index.distances_block(X[rows]), out.dtype)
 
     # The exact distances are built from (rows x n_ref x d) differences.
     blocks = row_blocks(n, n_ref * 8 * (X.shape[1] + 1), n_threads_for(n_jobs), 256)
@@ -143,8 +145,12 @@ def full_row_statistics(D: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         part = slice(start, start + step)
         smallest = np.sort(np.partition(D[part], k - 1, axis=1)[:, :k], axis=1)
         smallest = smallest.astype(np.float64)
-        kth[part], mean[part] = smallest[:, -1], smallest.mean(axis=1)
+        kth[part], mean[part] = smallest[:, -1], scaled_apply(_row_means, smallest)
     return kth, mean
+
+
+def _row_means(values: np.ndarray) -> np.ndarray:
+    return values.mean(axis=1)
 
 
 def reference_statistics(index, reference, k: int, *, n_jobs=None, dtype=np.float64):
@@ -162,6 +168,12 @@ def reference_statistics(index, reference, k: int, *, n_jobs=None, dtype=np.floa
             "frames (n_samples = 1); pass a float bandwidth."
         )
     k_self = min(k, n_ref - 1)
+    check_output_size(
+        0,
+        f"the neighbour statistics of {n_ref} reference frames (k={k_self})",
+        "Use a smaller k or a float bandwidth (it needs no statistics).",
+        working_bytes(n_ref * k_self, n_threads_for(n_jobs), "statistics"),
+    )
     band = (np.arange(n_ref), 1)  # the frame itself
     neighbors = kneighbors(index, reference, k_self, n_jobs=n_jobs, band=band)
     return neighbors.row_statistics(dtype)

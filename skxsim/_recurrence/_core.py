@@ -24,8 +24,14 @@ from .._graph import (
     resolve_bandwidth,
     with_self_links,
 )
-from .._memory import check_output_size, output_bytes, ways_out
-from .._neighbors import all_distances, fit_index, full_row_statistics, kneighbors
+from .._memory import check_graph_size, entry_kind, ways_out
+from .._neighbors import (
+    all_distances,
+    fit_index,
+    full_row_statistics,
+    kneighbors,
+    n_threads_for,
+)
 
 # Rows of a full matrix symmetrised at once.
 _SYM_BLOCK = 512
@@ -60,12 +66,18 @@ def recurrence(
     Returns CSR (CSC with ``transpose``) or a dense array in ``dtype``.
     """
     n = X.shape[0]
+    k, width = int(k), int(width)  # numpy scalars as Python's (no int8 overflow)
     full = full and mode != "connectivity"
-    per_row = n if full or not sparse else min(k, n) + include_self
-    check_output_size(
-        output_bytes(n, n, per_row, sparse, dtype),
-        f"the recurrence matrix of {n} frames",
-        ways_out(blocks=False),
+    check_graph_size(
+        n,
+        n,
+        k=None if full else min(k, n) + include_self,
+        sparse=sparse,
+        dtype=dtype,
+        kind=entry_kind(mode, bandwidth_rule(bandwidth)[0] == "pair", sym),
+        n_threads=n_threads_for(n_jobs),
+        what=f"the recurrence matrix of {n} frames",
+        ways=ways_out(blocks=False),
     )
     _, index = fit_index(
         X,

@@ -8,7 +8,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._base import NeighborGraphMixin
 from .._neighbors import check_metric_params
-from .._validation import NEIGHBOR_GRAPH_CONSTRAINTS, WIDTH, default_k_recurrence
+from .._validation import (
+    NEIGHBOR_GRAPH_CONSTRAINTS,
+    WIDTH,
+    check_backend_params,
+    default_k_recurrence,
+)
 from ._core import recurrence
 
 
@@ -203,6 +208,8 @@ default="auto"
             sparse=self.sparse,
             dtype=X.dtype,
             algorithm=self.algorithm,
-            algorithm_params=self.algorithm_params,
+            algorithm_params=check_backend_params(
+                self.algorithm, self.algorithm_params
+            ),
             n_jobs=self.n_jobs,
         )

@@ -6,7 +6,6 @@ and out, skxsim's blocked engine in between.
 
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Literal, overload
 
 import numpy as np
@@ -18,6 +17,7 @@ from sklearn.utils._param_validation import (
 
 from .._neighbors import check_metric_params
 from .._validation import (
+    AXIS,
     BANDWIDTH,
     METRIC,
     MODE,
@@ -78,7 +78,7 @@ def recurrence_matrix(
         "sparse": ["boolean"],
         "mode": MODE,
         "bandwidth": BANDWIDTH + [np.ndarray],
-        "axis": [Integral],
+        "axis": AXIS,
         "full": ["boolean"],
     },
     prefer_skip_nested_validation=True,

@@ -46,7 +46,8 @@ def neighbour_count(k, n: int) -> int:
     """
     if isinstance(k, Integral):
         return int(min(k, n))
-    return int(min(n, math.floor(k * (n - 1)) + 1))
+    # In float64 whatever k's type: float16 arithmetic rounds the count.
+    return int(min(n, math.floor(float(k) * (n - 1)) + 1))
 
 
 def pair_keys(query_frames, frames, metric, metric_params) -> ApproxKeys:
@@ -88,7 +89,10 @@ def mutual_knn(keys: ApproxKeys, bounds, k) -> np.ndarray:
         if hi == lo:
             continue
         part = ApproxKeys(
-            D[lo:hi], keys.slack, lambda rows, cols, lo=lo: keys.key(rows + lo, cols)
+            D[lo:hi],
+            keys.slack,
+            lambda rows, cols, lo=lo: keys.key(rows + lo, cols),
+            keys.unit,
         )
         S_T[lo:hi] &= k_smallest_mask(part, neighbour_count(k, hi - lo), axis=0)
     outside = np.ones(len(D), dtype=bool)

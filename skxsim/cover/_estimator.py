@@ -31,6 +31,7 @@ from .._validation import (
     POSITIVE_INT,
     check_n_jobs,
     check_work_ids,
+    python_scalar,
 )
 from ._catalogue import Catalogue
 from ._evaluation import check_n_neighbors, mean_average_precision
@@ -249,7 +250,9 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             np.float32 if all(s.dtype == np.float32 for s in sequences) else np.float64
         )
         sequences = [s.astype(self._dtype, copy=False) for s in sequences]
-        self.embedding_ = TimeDelayEmbedding(n_steps=self.n_steps, delay=self.delay)
+        self.embedding_ = TimeDelayEmbedding(
+            n_steps=python_scalar(self.n_steps), delay=python_scalar(self.delay)
+        )
         self.embedding_.fit(sequences[0])
         self._pipeline = CoverPipeline.from_params(self.get_params(), self.embedding_)
         self._pipeline.check_memory(sequences)

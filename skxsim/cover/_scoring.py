@@ -22,6 +22,7 @@ from sklearn import get_config
 from .._embedding import TimeDelayEmbedding
 from .._memory import check_output_size
 from .._neighbors import check_metric_params, single_threaded_blas
+from .._validation import python_scalar
 from ._catalogue import Catalogue
 from ._cross_recurrence import mutual_knn, pair_keys
 from ._qmax import recurrence_column_max
@@ -56,14 +57,15 @@ class CoverPipeline:
             embedding=embedding,
             complete_stacks=params["complete_stacks"],
             transposition=params["transposition"],
-            n_shifts=params["n_shifts"],
+            # Numbers as Python's: numpy scalars behave the same.
+            n_shifts=int(params["n_shifts"]),
             similarity=params["similarity"],
-            k=params["k"],
+            k=python_scalar(params["k"]),
             metric=params["metric"],
             metric_params=metric_params,
             alignment=params["alignment"],
-            gap_onset=params["gap_onset"],
-            gap_extend=params["gap_extend"],
+            gap_onset=float(params["gap_onset"]),
+            gap_extend=float(params["gap_extend"]),
         )
 
     def check_memory(self, sequences) -> None:

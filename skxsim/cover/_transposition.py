@@ -16,7 +16,8 @@ import numpy as np
 from sklearn.utils._param_validation import validate_params
 
 from .._memory import check_output_size
-from .._validation import N_BINS, N_SHIFTS, SHIFT, check_pair, check_recording
+from .._neighbors import pow2_scale
+from .._validation import INT, N_BINS, N_SHIFTS, check_pair, check_recording
 from ._silence import sounding
 
 __all__ = [
@@ -53,14 +54,22 @@ def global_chroma_profile(chroma) -> np.ndarray:
     return profiles(chroma[None])[0]
 
 
+def _scaled(X):
+    """``X`` divided by a power of two if its values are beyond 2**+-400."""
+    scale = pow2_scale(X)
+    return np.asarray(X) if scale == 1.0 else np.asarray(X) / scale
+
+
 def profiles(sequences) -> np.ndarray:
     """Max-scaled global profiles, one row per sequence.
 
     Scaled by the largest absolute value, the maximum for chroma: a
     negative peak (features that are not chroma) would flip the profile's
-    sign and turn the OTI's best rotation into its worst.
+    sign and turn the OTI's best rotation into its worst.  A sequence of
+    extreme values is summed divided by a power of two: the sum of frames
+    near 1e308 would overflow, and the scaling cancels the (exact) division.
     """
-    sums = np.stack([np.asarray(s).sum(axis=0, dtype=np.float64) for s in sequences])
+    sums = np.stack([_scaled(s).sum(axis=0, dtype=np.float64) for s in sequences])
     peak = np.abs(sums).max(axis=1, keepdims=True)
     return sums / np.where(peak == 0, 1, peak)
 
@@ -145,7 +154,7 @@ def optimal_transposition_index(query, reference, *, n_shifts: int = 12) -> int:
 
 
 @validate_params(
-    {"chroma": ["array-like"], "shift": SHIFT, "n_bins": [*N_BINS, None]},
+    {"chroma": ["array-like"], "shift": INT, "n_bins": N_BINS},
     prefer_skip_nested_validation=True,
 )
 def transpose_chroma(chroma, shift: int, *, n_bins: int | None = None) -> np.ndarray:
@@ -197,6 +206,10 @@ def oti_binary(query: np.ndarray, reference: np.ndarray, n_bins: int, n_shifts: 
     A pair with a silent frame is not (``_silence``): its dot products are 0
     under every rotation, which would read as "best at rotation 0".
     """
+    # The dot products of frames near 1e200 overflow, near 1e-200 they
+    # underflow to ties: each side is divided by a power of two (exact, and
+    # the same for every rotation of a pair, so no comparison changes).
+    query, reference = _scaled(query), _scaled(reference)
     shifts = np.arange(n_shifts + 1)
     # Dot products of every pair under reference rotations 0, 1, ..., n_shifts;
     # the pair matches when the first best rotation is 0 or 1 (essentia's
@@ -221,7 +234,7 @@ def oti_binary(query: np.ndarray, reference: np.ndarray, n_bins: int, n_shifts: 
     {
         "query": ["array-like"],
         "reference": ["array-like"],
-        "n_bins": [*N_BINS, None],
+        "n_bins": N_BINS,
         "n_shifts": N_SHIFTS,
     },
     prefer_skip_nested_validation=True,

@@ -15,14 +15,14 @@ import re
 import unicodedata
 import warnings
 from collections import Counter
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import validate_params
 
 from .._memory import check_output_size
-from .._validation import N_JOBS, Number, check_n_jobs
+from .._validation import N_JOBS, POSITIVE_INT, Number, check_n_jobs
 from ..exceptions import CacheWarning
 
 # Bump when the chroma computed from a score changes: it names the cache file.
@@ -205,7 +205,7 @@ def _write_cache(path: str, key: str, chroma: dict) -> None:
 
 @validate_params(
     {
-        "min_versions": [Number(Integral, 1, None, closed="left")],
+        "min_versions": POSITIVE_INT,
         "step": [Number(Real, 0, None, closed="neither")],
         "data_home": [str, os.PathLike, None],
         "n_jobs": N_JOBS,

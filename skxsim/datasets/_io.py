@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils._param_validation import validate_params
 
-from .._validation import Number
+from .._validation import POSITIVE_INT, POSITIVE_REAL
 
 __all__ = ["load_features", "AUDIO_EXTENSIONS"]
 
@@ -154,8 +153,8 @@ def _first_error(exc: BaseException) -> str:
 @validate_params(
     {
         "path": [str, os.PathLike],
-        "sr": [Number(Real, 0, np.inf, closed="neither"), None],
-        "hop_length": [Number(Integral, 1, None, closed="left")],
+        "sr": [*POSITIVE_REAL, None],
+        "hop_length": POSITIVE_INT,
     },
     prefer_skip_nested_validation=True,
 )
@@ -207,7 +206,8 @@ def load_features(
     ...     load_features(path).shape
     (3, 3)
     """
-    return read_features(path, sr=sr, hop_length=hop_length)[0]
+    sr = None if sr is None else float(sr)  # numpy scalars as Python's
+    return read_features(path, sr=sr, hop_length=int(hop_length))[0]
 
 
 def read_features(

@@ -9,9 +9,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 
 from .._memory import check_output_size
+from .._validation import POSITIVE_INT, RANDOM_STATE, Number
 
 __all__ = ["make_cover_pair"]
 
@@ -76,13 +77,13 @@ def _check_section(section) -> tuple[float, float]:
 
 @validate_params(
     {
-        "n_chords": [Interval(Integral, 2, None, closed="left")],
-        "frames_per_chord": [Interval(Integral, 1, None, closed="left")],
-        "stretch": [Interval(Real, 0.25, 4.0, closed="both")],
-        "warp": [Interval(Real, 0.0, 0.9, closed="both")],
+        "n_chords": [Number(Integral, 2, None, closed="left")],
+        "frames_per_chord": POSITIVE_INT,
+        "stretch": [Number(Real, 0.25, 4.0, closed="both")],
+        "warp": [Number(Real, 0.0, 0.9, closed="both")],
         "changed_section": ["array-like", None],
-        "noise": [Interval(Real, 0.0, None, closed="left")],
-        "random_state": ["random_state"],
+        "noise": [Number(Real, 0.0, None, closed="left")],
+        "random_state": RANDOM_STATE,
     },
     prefer_skip_nested_validation=True,
 )
@@ -155,6 +156,10 @@ def make_cover_pair(
     ...       == pair.reference_labels[pair.alignment[faithful]]).all())
     True
     """
+    # Numpy scalars as Python's: np.int8 arithmetic overflows, a float32
+    # noise level would make float32 noise.
+    n_chords, frames_per_chord = int(n_chords), int(frames_per_chord)
+    stretch, warp, noise = float(stretch), float(warp), float(noise)
     n_ref = n_chords * frames_per_chord
     n_cover = max(2, int(round(n_ref * stretch)))
     # Per frame: the clean, noisy and normalised chroma, and a label.
