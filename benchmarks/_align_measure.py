@@ -148,6 +148,13 @@ def match_child(spec):
         "correct": correct,
         "accuracy": float(np.mean(correct)),
         "found": [[int(s), int(e)] for s, e in found],
+        # signed errors (s) of the found start and end, for diagnosis
+        "start_error_s": [
+            s / methods.FPS - ts for (s, _), (ts, _) in zip(found, truth, strict=True)
+        ],
+        "end_error_s": [
+            e / methods.FPS - te for (_, e), (_, te) in zip(found, truth, strict=True)
+        ],
         "rss_above_mb": rss,
         "inputs_mb": (archive.nbytes + flat.nbytes) / 2**20,
     }

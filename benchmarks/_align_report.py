@@ -19,7 +19,7 @@ def length_label(length, pairs):
     if length == "single":
         return f"{len(group)} single chorales"
     minutes = group[0]["n_ref"] * 512 / 22050 / 60
-    return f"{length} min ({minutes:.1f}; {len(group[0]['pieces'])} chorales)"
+    return f"{length} min (A {minutes:.1f} min, {len(group[0]['pieces'])} chorales)"
 
 
 def _ok(records, task):
