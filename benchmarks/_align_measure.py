@@ -72,18 +72,21 @@ def align_child(spec):
     out = []
     for pair in pairs:
         q, r, truth = pair["query"], pair["reference"], pair["truth"]
-        path, seconds, runs, rss, traced = _measured(
-            lambda q=q, r=r: run(q, r),
-            spec["single_above"],
-            spec["repeats"],
-            spec["trace"],
-        )
+        item = {"input": pair["path"], "n": len(q), "n_ref": len(r)}
+        try:
+            path, seconds, runs, rss, traced = _measured(
+                lambda q=q, r=r: run(q, r),
+                spec["single_above"],
+                spec["repeats"],
+                spec["trace"],
+            )
+        except Exception as exc:  # one pair crashing does not lose the others
+            out.append(item | {"error": f"{type(exc).__name__}: {exc}"})
+            continue
         path = np.asarray(path, dtype=np.int64)
         out.append(
-            {
-                "input": pair["path"],
-                "n": len(q),
-                "n_ref": len(r),
+            item
+            | {
                 "seconds": seconds,
                 "runs": runs,
                 "rss_above_mb": rss,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 import _align_methods as methods
 import _align_metrics as metrics
 import _report
@@ -40,15 +42,21 @@ def _cell(key, notes, records):
 
 
 def align_stats(r):
-    """Mean MAE, seconds per pair, peak MB above inputs, invalid paths."""
-    ps = r["pairs"]
+    """Mean MAE, seconds per pair, peak MB above inputs, invalid and crashed pairs.
+
+    None when every pair crashed; the means are over the pairs that ran.
+    """
+    ps = [p for p in r["pairs"] if "error" not in p]
+    if not ps:
+        return None
     return {
         "mae": sum(p["mae_ms"] for p in ps) / len(ps),
         "mae_max": max(p["mae_ms"] for p in ps),
         "seconds": sum(p["seconds"] for p in ps) / len(ps),
         "memory": max(max(p["rss_above_mb"], p["traced_mb"] or 0.0) for p in ps),
         "invalid": sum(1 for p in ps if p["invalid"]),
-        "n": len(ps),
+        "crashed": len(r["pairs"]) - len(ps),
+        "n": len(r["pairs"]),
     }
 
 
@@ -77,11 +85,16 @@ def alignment_tables(pairs, records, notes):
                     row.append(_cell(f"align/{m}/{length}", notes, records))
                     continue
                 s = align_stats(r)
+                if s is None:
+                    row.append("error")
+                    continue
                 text = fmt(s[field], digits)
                 if field == "mae" and s["n"] > 1:
                     text += f" ({fmt(s['mae_max'], 3)})"
                 if field == "mae" and s["invalid"]:
                     text += f", {s['invalid']} invalid"
+                if s["crashed"]:
+                    text += f"; {s['crashed']}/{s['n']} pairs crashed"
                 row.append(text)
             out.append(f"| {m} | " + " | ".join(row) + " |")
     return out
@@ -92,7 +105,9 @@ def cost_ratios(records, best):
     out = {}
     for (m, length), r in _ok(records, "align").items():
         ratios = [
-            p["cost"] / best[p["input"]] for p in r["pairs"] if best.get(p["input"])
+            p["cost"] / best[p["input"]]
+            for p in r["pairs"]
+            if best.get(p["input"]) and "error" not in p
         ]
         if ratios:
             out[(m, length)] = ratios
@@ -144,6 +159,22 @@ def matching_table(archives, records, notes):
                 f"· fit {fmt(r['fit_s'], 2)} s · {r['rss_above_mb']:.0f} MB"
             )
         out.append(f"| {m} | " + " | ".join(row) + " |")
+    out += ["", "Median absolute error of the found start / end (s):", ""]
+    out += [
+        "| method | " + " | ".join(labels) + " |",
+        "|---|" + "---:|" * len(archives),
+    ]
+    for m in ran:
+        row = []
+        for a in archives:
+            r = ok.get((m, a["length"]))
+            if r is None:
+                row.append("—")
+                continue
+            start = statistics.median(abs(x) for x in r["start_error_s"])
+            end = statistics.median(abs(x) for x in r["end_error_s"])
+            row.append(f"{start:.2f} / {end:.2f}")
+        out.append(f"| {m} | " + " | ".join(row) + " |")
     return out
 
 
@@ -158,10 +189,16 @@ def targets(pairs, archives, records, best):
             if r is None:
                 continue
             s = align_stats(r)
+            if s is None or s["crashed"]:
+                out.append((f"{face} {length}: pairs crashed", False))
+                if s is None:
+                    continue
             peers = [
-                align_stats(p)["mae"]
+                stats["mae"]
                 for (m, x), p in ok.items()
                 if x == length and m not in methods.SKXSIM_ALIGN
+                for stats in [align_stats(p)]
+                if stats is not None
             ]
             if peers:
                 limit = min(peers) + MAE_SLACK_MS
@@ -239,8 +276,11 @@ def details(records):
         if "error" in r:
             result = f"error: {r['error']}"
         elif r["task"] == "align":
-            runs = sorted({p["runs"] for p in r["pairs"]})
+            runs = sorted({p["runs"] for p in r["pairs"] if "error" not in p})
             result = f"{len(r['pairs'])} pair(s), runs per pair {runs}"
+            crashed = [p for p in r["pairs"] if "error" in p]
+            if crashed:
+                result += f"; {len(crashed)} crashed: {crashed[0]['error']}"
         else:
             mm = r.get("match_many")
             result = f"{sum(r['correct'])}/{r['n_queries']} correct" + (

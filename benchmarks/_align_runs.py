@@ -184,11 +184,21 @@ def run_alignment(pairs, wanted, args, notes):
             if "error" in res:
                 progress(f"    error: {res['error']}")
                 continue
-            rss = max(r["rss_above_mb"] for r in res["pairs"])
-            seconds = sum(r["seconds"] for r in res["pairs"])
-            estimates.learn(method, cells_max, cells_total, rss, seconds)
-            mae = sum(r["mae_ms"] for r in res["pairs"]) / len(res["pairs"])
-            progress(f"    MAE {mae:.0f} ms, {seconds:.3g} s, RSS above {rss:.0f} MB")
+            done = [r for r in res["pairs"] if "error" not in r]
+            for r in res["pairs"]:
+                if "error" in r:
+                    progress(f"    pair {os.path.basename(r['input'])}: {r['error']}")
+            if not done:
+                continue
+            rss = max(r["rss_above_mb"] for r in done)
+            seconds = sum(r["seconds"] for r in done)
+            if len(done) == len(res["pairs"]):
+                estimates.learn(method, cells_max, cells_total, rss, seconds)
+            mae = sum(r["mae_ms"] for r in done) / len(done)
+            progress(
+                f"    MAE {mae:.0f} ms, {seconds:.3g} s, RSS above {rss:.0f} MB "
+                f"({len(done)}/{len(res['pairs'])} pairs ran)"
+            )
     return records
 
 
