@@ -14,6 +14,7 @@ MAE_LONG_MS, LONG_LENGTHS = 80.0, (60, 120)
 TIME_60_S, MEMORY_60_MB = 3.0, 500.0
 COST_RATIO_MAX = 1.005
 MATCH_ACCURACY, MATCH_S_PER_QUERY_HOUR = 0.85, 0.05
+NO_FIT = ("librosa-subseq",)  # matching methods with nothing to fit
 
 
 def length_label(length, pairs):
@@ -154,9 +155,10 @@ def matching_table(archives, records, notes):
             if r is None:
                 row.append(_cell(f"match/{m}/{a['length']}", notes, records))
                 continue
+            fit = "no fit" if m in NO_FIT else f"fit {fmt(r['fit_s'], 2)} s"
             row.append(
                 f"{100 * r['accuracy']:.0f}% · {fmt(r['s_per_query_hour'], 3)} s/q/h "
-                f"· fit {fmt(r['fit_s'], 2)} s · {r['rss_above_mb']:.0f} MB"
+                f"· {fit} · {r['rss_above_mb']:.0f} MB"
             )
         out.append(f"| {m} | " + " | ".join(row) + " |")
     out += ["", "Median absolute error of the found start / end (s):", ""]
@@ -277,7 +279,9 @@ def details(records):
             result = f"error: {r['error']}"
         elif r["task"] == "align":
             runs = sorted({p["runs"] for p in r["pairs"] if "error" not in p})
-            result = f"{len(r['pairs'])} pair(s), runs per pair {runs}"
+            result = f"{len(r['pairs'])} pair(s)"
+            if runs:
+                result += f", timed calls per pair {runs}"
             crashed = [p for p in r["pairs"] if "error" in p]
             if crashed:
                 result += f"; {len(crashed)} crashed: {crashed[0]['error']}"

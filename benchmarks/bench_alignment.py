@@ -224,6 +224,12 @@ def parse_args(argv):
     )
     parser.add_argument("--md", metavar="PATH", help="also write the report here")
     parser.add_argument("--json", metavar="PATH", help="write raw results here")
+    parser.add_argument(
+        "--report-from",
+        metavar="PATH",
+        help="measure nothing: print the report of an earlier --json file "
+        "(and write it to --md)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.n_single = min(args.n_single, 5)
@@ -242,12 +248,38 @@ def parse_args(argv):
     return args
 
 
+def report_from(path, md):
+    """Print (and write) the report of a ``--json`` file again, measuring nothing."""
+    import types
+
+    with open(path) as f:
+        raw = json.load(f)
+    args = types.SimpleNamespace(**raw["args"])
+    text = report.full_report(
+        raw["pairs"],
+        raw["archives"],
+        raw["records"],
+        raw["optimum"],
+        raw["notes"],
+        raw["machine"],
+        args,
+    )
+    print(text)
+    if md:
+        with open(md, "w") as f:
+            f.write(text)
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) == 2 and argv[0] == "--child":
         _align_measure.child_main(json.loads(argv[1]))
         return 0
-    return main_benchmark(parse_args(argv))
+    args = parse_args(argv)
+    if args.report_from:
+        return report_from(args.report_from, args.md)
+    return main_benchmark(args)
 
 
 if __name__ == "__main__":
