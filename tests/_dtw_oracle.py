@@ -9,9 +9,12 @@ from scipy.spatial.distance import cdist
 
 
 def local_costs(query, reference, metric):
-    """The ``(n, m)`` local cost matrix; zero frames at cosine distance 1."""
+    """The ``(n, m)`` local cost matrix; zero frames at cosine distance 1
+    (chord: the euclidean distance of unit vectors, ``sqrt(2)`` there)."""
     query = np.asarray(query, dtype=np.float64)
     reference = np.asarray(reference, dtype=np.float64)
+    if metric == "chord":
+        return np.sqrt(2 * local_costs(query, reference, "cosine"))
     if metric != "cosine":
         return cdist(query, reference, metric)
     q_norm = np.linalg.norm(query, axis=1)

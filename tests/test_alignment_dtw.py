@@ -18,7 +18,7 @@ from skxsim import Aligner, ReferenceQuerySplit, align
 from skxsim._alignment._dtw import banded_dtw, prepare_frames
 from skxsim._alignment._frames import METRIC_CODES
 
-METRICS = ["cosine", "euclidean", "sqeuclidean"]
+METRICS = ["chord", "cosine", "euclidean", "sqeuclidean"]
 WEIGHTS = [(1.0, 1.0, 1.0), (2.0, 1.0, 1.0), (1.0, 2.0, 3.0)]
 
 
@@ -78,28 +78,34 @@ def test_librosa_parity(rng, metric, weights):
     librosa = pytest.importorskip("librosa")
     query, reference = rng.random((40, 12)), rng.random((33, 12))
     path, cost = align(query, reference, metric=metric, step_weights=weights)
-    D, wp = librosa.sequence.dtw(
-        X=query.T, Y=reference.T, metric=metric, weights_mul=np.array(weights)
-    )
+    X, Y = query.T, reference.T
+    if metric == "chord":  # librosa's euclidean on unit vectors
+        X, Y, metric = (
+            X / np.linalg.norm(X, axis=0),
+            Y / np.linalg.norm(Y, axis=0),
+            "euclidean",
+        )
+    D, wp = librosa.sequence.dtw(X=X, Y=Y, metric=metric, weights_mul=np.array(weights))
     np.testing.assert_array_equal(path, wp[::-1])
     assert cost == pytest.approx(D[-1, -1], rel=1e-12)
 
 
-def test_zero_frames_are_at_cosine_distance_one():
+@pytest.mark.parametrize("metric, unit", [("cosine", 1.0), ("chord", np.sqrt(2))])
+def test_zero_frames_are_at_cosine_distance_one(metric, unit):
     reference = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]])
     query = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 2.0]])
-    path, cost = align(query, reference)
-    # Every zero frame costs 1, even against another zero frame: the two
-    # silent query frames cost 1 wherever they go.
-    assert cost == 2.0
-    np.testing.assert_array_equal(path, oracle_dtw(query, reference, "cosine")[0])
+    path, cost = align(query, reference, metric=metric, step_weights=(1, 1, 1))
+    # Every zero frame costs 1 (chord: sqrt(2)), even against another zero
+    # frame: the two silent query frames cost that wherever they go.
+    assert cost == 2.0 * unit
+    np.testing.assert_array_equal(path, oracle_dtw(query, reference, metric)[0])
 
 
 # -- multiscale against full DTW --------------------------------------------
 
 
 @pytest.mark.parametrize("seed", range(8))
-@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+@pytest.mark.parametrize("metric", ["chord", "cosine", "euclidean"])
 def test_multiscale_cost_within_half_percent_of_full_dtw(seed, metric):
     # radius=8, half the default, still found the optimum on 60 seeds x 2
     # metrics; radius 2-4 did not always (0.5-6% above it).

@@ -33,6 +33,11 @@ cdef enum:
     SQEUCLIDEAN = 0
     EUCLIDEAN = 1
     COSINE = 2
+    CHORD = 3  # euclidean between unit vectors: sqrt(2 * cosine distance)
+
+# The chord of a zero frame: sqrt(2 * 1), a zero frame being at cosine
+# distance 1 from everything.
+cdef double SQRT2 = sqrt(2.0)
 
 # Backpointers: the step that reached a cell.
 cdef enum:
@@ -50,15 +55,15 @@ cdef inline double local_cost(
     """The metric between two prepared frames, summed in feature order."""
     cdef Py_ssize_t t
     cdef double acc = 0.0, diff
-    if metric == COSINE:
+    if q_zero or r_zero:
         # scikit-learn's convention: a zero frame has cosine similarity 0
-        # with everything, so distance 1.
-        if q_zero or r_zero:
-            return 1.0
+        # with everything, so cosine distance 1 (flagged for cosine and
+        # chord only).
+        return 1.0 if metric == COSINE else SQRT2
     for t in range(d):
         diff = q[t] - r[t]
         acc = acc + diff * diff
-    if metric == EUCLIDEAN:
+    if metric == EUCLIDEAN or metric == CHORD:
         return sqrt(acc)
     if metric == COSINE:
         # Unit vectors: 1 - cos = |u - v|^2 / 2, exact near 0 where the
@@ -354,9 +359,9 @@ def banded_dtw(
 def prepare_frames(const double[:, ::1] X, int metric):
     """Frames as the kernel reads them, and which frames are all zeros.
 
-    Cosine: each frame divided by its norm (summed in feature order); a zero
-    frame stays zero and is flagged.  The other metrics: the frames as they
-    are (flags all 0).
+    Cosine and chord: each frame divided by its norm (summed in feature
+    order); a zero frame stays zero and is flagged.  The other metrics: the
+    frames as they are (flags all 0).
     """
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], i, t
     cdef double norm
@@ -364,7 +369,7 @@ def prepare_frames(const double[:, ::1] X, int metric):
     zero_arr = np.zeros(n, dtype=np.uint8)
     cdef double[:, ::1] out = out_arr
     cdef unsigned char[::1] zero = zero_arr
-    if metric != COSINE:
+    if metric != COSINE and metric != CHORD:
         return out_arr, zero_arr
     with nogil:
         for i in range(n):

@@ -4,8 +4,8 @@ A sequence is validated once (2-d, at least two frames, finite), cast to
 float64 (so float32 input gives exactly the result of its float64 cast),
 and pooled by 2 per level, mean of consecutive frame pairs, until it has at
 most ``coarse_frames`` frames.  Every level is *prepared* for the kernel:
-for cosine, frames are divided by their norms after pooling, so a coarse
-frame is the direction of the mean of its fine frames.
+for cosine and chord, frames are divided by their norms after pooling, so a
+coarse frame is the direction of the mean of its fine frames.
 
 Orientation: scikit-learn, rows are frames.
 """
@@ -20,7 +20,7 @@ from sklearn.utils import check_array
 from ._dtw import prepare_frames
 
 # The metrics the kernel computes, and their codes there.
-METRIC_CODES = {"sqeuclidean": 0, "euclidean": 1, "cosine": 2}
+METRIC_CODES = {"sqeuclidean": 0, "euclidean": 1, "cosine": 2, "chord": 3}
 METRICS = tuple(METRIC_CODES)
 
 
@@ -29,7 +29,7 @@ class Level:
     """One level of a pyramid, as the kernel reads it."""
 
     frames: np.ndarray  # (n, d) float64, C-contiguous
-    zero: np.ndarray  # (n,) uint8: 1 where the frame is all zeros (cosine)
+    zero: np.ndarray  # (n,) uint8: 1 where the frame is all zeros (cosine, chord)
 
     def __len__(self) -> int:
         return self.frames.shape[0]

@@ -45,7 +45,7 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
 
     Parameters
     ----------
-    metric : {"cosine", "euclidean", "sqeuclidean"}, default="cosine"
+    metric : {"cosine", "chord", "euclidean", "sqeuclidean"}, default="cosine"
         Local cost of the DTW, and distance of the neighbour search
         (euclidean for sqeuclidean).  A zero frame is at cosine distance 1
         from every frame.

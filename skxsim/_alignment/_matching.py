@@ -44,6 +44,7 @@ from ._multiscale import Multiscale
 # The metric of the neighbour index for each DTW metric (sqeuclidean has
 # the euclidean distance's neighbours).
 INDEX_METRIC = {
+    "chord": "cosine",
     "cosine": "cosine",
     "euclidean": "euclidean",
     "sqeuclidean": "euclidean",
