@@ -102,16 +102,20 @@ def align_child(spec):
 
 
 def optimum_child(spec):
-    """librosa's full-DTW optimum ``D[-1, -1]`` (cosine, unit weights) per pair."""
+    """librosa's full-DTW optimum ``D[-1, -1]`` per pair, under the cost the
+    paths are measured with (``metrics.COST_METRIC``/``COST_WEIGHTS``)."""
     import librosa
 
     out = []
     for p in spec["inputs"]:
         with np.load(p) as data:
             q, r = data["query"], data["reference"]
-        D = librosa.sequence.dtw(X=q.T, Y=r.T, metric="cosine", backtrack=False)
+        C = metrics.chord_matrix(q, r)
+        D = librosa.sequence.dtw(
+            C=C, weights_mul=np.array(metrics.COST_WEIGHTS), backtrack=False
+        )
         out.append({"input": p, "optimum": float(D[-1, -1])})
-        del D
+        del C, D
     return {"pairs": out}
 
 

@@ -9,11 +9,15 @@ pairs (skxsim's orientation; every method's output is converted to it).
   difference to the truth over those frames.  Frames without a truth (B's
   lead-ins and tails, see ``_align_data``) are left out; a query frame the
   path never visits counts as an error (the path is then reported invalid).
-* **path cost**: librosa's accumulated cost of the path with unit weights,
-  i.e. the sum of the cosine distances ``1 - <x, y> / (|x| |y|)`` over the
-  path's cells, computed here in float64 from the frames.  Its ratio to
-  full DTW's optimum (``librosa.sequence.dtw(X.T, Y.T, metric="cosine")``
-  ``D[-1, -1]``, computed separately) is 1 for an optimal path.
+* **path cost**: librosa's accumulated cost of the path under skxsim's
+  default cost (``COST_METRIC``, ``COST_WEIGHTS``): the chord distance
+  between unit-length frames, ``sqrt(2 * cosine distance)`` (a zero frame
+  at cosine distance 1), ``C[0, 0] + sum of weight(step) * C[cell]`` with
+  weights 1 (diagonal), 1.5, 1.5, computed here in float64 from the
+  frames.  Its ratio to full DTW's optimum under the same cost
+  (``librosa.sequence.dtw(C=C, weights_mul=COST_WEIGHTS)`` ``D[-1, -1]``,
+  computed separately) is 1 for an optimal path; every method's path is
+  measured with it, whatever cost the method minimised.
 * **valid**: the path starts at (0, 0), ends at (n - 1, n_ref - 1) and
   moves by (1, 0), (0, 1) or (1, 1) only.
 * **matching**: a predicted match (start, end reference frames, inclusive)
@@ -63,20 +67,52 @@ def check_path(path: np.ndarray, n: int, n_ref: int) -> str:
     return ""
 
 
+COST_METRIC = "chord"
+COST_WEIGHTS = (1.0, 1.5, 1.5)  # steps (1, 1), (0, 1), (1, 0)
+
+
+def _unit(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    X = X.astype(np.float64)
+    norms = np.linalg.norm(X, axis=1)
+    return X / np.where(norms == 0, 1, norms)[:, None], norms == 0
+
+
+def chord_costs(query, reference, rows, cols) -> np.ndarray:
+    """The chord distance of the pairs ``(query[rows], reference[cols])``."""
+    q, q_zero = _unit(query)
+    r, r_zero = _unit(reference)
+    out = np.empty(len(rows))
+    for start in range(0, len(rows), 1 << 20):
+        part = slice(start, start + (1 << 20))
+        diff = q[rows[part]] - r[cols[part]]
+        out[part] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    zero = q_zero[rows] | r_zero[cols]
+    out[zero] = np.sqrt(2.0)
+    return out
+
+
+def chord_matrix(query, reference) -> np.ndarray:
+    """Every chord distance ``(n, n_ref)`` (full DTW's ``C``)."""
+    q, q_zero = _unit(query)
+    r, r_zero = _unit(reference)
+    C = np.sqrt(np.maximum(2.0 - 2.0 * (q @ r.T), 0.0))
+    C[q_zero] = np.sqrt(2.0)
+    C[:, r_zero] = np.sqrt(2.0)
+    return C
+
+
 def path_cost(path: np.ndarray, query: np.ndarray, reference: np.ndarray) -> float:
-    """Sum of cosine distances over the path's cells (float64), in blocks."""
+    """librosa's accumulated cost of ``path`` under the default cost."""
     path = np.asarray(path)
-    q = query.astype(np.float64)
-    r = reference.astype(np.float64)
-    q /= np.linalg.norm(q, axis=1, keepdims=True)
-    r /= np.linalg.norm(r, axis=1, keepdims=True)
-    total = 0.0
-    for start in range(0, len(path), 1 << 20):
-        block = path[start : start + (1 << 20)]
-        total += float(
-            np.sum(1.0 - np.einsum("ij,ij->i", q[block[:, 0]], r[block[:, 1]]))
-        )
-    return total
+    cells = chord_costs(query, reference, path[:, 0], path[:, 1])
+    steps = np.diff(path, axis=0)
+    w_diag, w_ref, w_query = COST_WEIGHTS
+    weights = np.where(
+        (steps[:, 0] == 1) & (steps[:, 1] == 1),
+        w_diag,
+        np.where(steps[:, 0] == 0, w_ref, w_query),
+    )
+    return float(cells[0] + np.sum(weights * cells[1:]))
 
 
 def match_correct(

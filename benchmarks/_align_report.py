@@ -314,7 +314,7 @@ def full_report(pairs, archives, records, best, notes, machine, args):
         lines += ["", "## Alignment (B onto A)"] + alignment_tables(
             pairs, records, notes
         )
-        lines += ["", "### Path cost / full DTW's optimum (cosine, unit weights)", ""]
+        lines += ["", "### Path cost / full DTW's optimum (chord, weights 1, 1.5, 1.5)", ""]
         lines += cost_table(pairs, records, best) if best else ["(no optimum computed)"]
     if archives:
         lines += [

@@ -17,6 +17,7 @@ import time
 
 import _align_data as data
 import _align_methods as methods
+import _align_metrics as metrics
 import _machine
 import _measure
 
@@ -26,7 +27,11 @@ except ImportError:  # Windows: no CPU accounting
     resource = None
 
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_alignment.py")
-OPTIMUM_CACHE = os.path.join(data.INPUT_DIR, "optimum.json")
+# Keyed on the cost the optimum is of.
+OPTIMUM_CACHE = os.path.join(
+    data.INPUT_DIR,
+    f"optimum-{metrics.COST_METRIC}-{'-'.join(map(str, metrics.COST_WEIGHTS))}.json",
+)
 
 
 def progress(msg):
