@@ -45,16 +45,18 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
 
     Parameters
     ----------
-    metric : {"cosine", "chord", "euclidean", "sqeuclidean"}, default="cosine"
-        Local cost of the DTW, and distance of the neighbour search
-        (euclidean for sqeuclidean).  A zero frame is at cosine distance 1
-        from every frame.
-    step_weights : array-like of 3 floats > 0, default=(1.0, 2.0, 2.0)
+    metric : {"chord", "cosine", "euclidean", "sqeuclidean"}, default="chord"
+        Local cost of the DTW (see :class:`Aligner`), and distance of the
+        neighbour search (cosine for chord, euclidean for sqeuclidean).  A
+        zero frame is at cosine distance 1 from every frame.
+    step_weights : array-like of 3 floats > 0, default=(1.0, 3.0, 3.0)
         librosa's ``weights_mul``: multipliers of the steps (1, 1), (0, 1),
         (1, 0) in (query, reference) order.  The default favours the
-        diagonal: with equal weights, a subsequence path shrinks at a held
-        chord, folding its frames onto one reference frame, and the match's
-        ends move inwards (see the Notes).
+        diagonal: with weaker weights a subsequence path shrinks where the
+        query's last (or first) seconds resemble an earlier passage, folding
+        them onto a few reference frames, and the match ends early (see the
+        Notes; in the benchmark, ``(1, 2, 2)`` ended 1.2-3.4 s early on 4 of
+        20 queries where ``(1, 3, 3)`` found all 20).
     radius : int >= 1, default=8
         Band half-width of the coarse-to-fine DTW (see :class:`Aligner`).
     coarse_frames : int >= 2, default=128
@@ -66,13 +68,16 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
         jitter smoothed).
     n_steps : int >= 1, default=4
         Pooled frames stacked into one indexed excerpt.
-    n_neighbors : int >= 1, default=10
-        Nearest archive excerpts per query excerpt (votes).
+    n_neighbors : int >= 1, default=100
+        Nearest archive excerpts per query excerpt (votes): the true
+        position of a query in hours of similar music (Bach's chorales) is
+        not always among its excerpts' 10 nearest.
     tempo_range : (float, float), default=(0.7, 1.4)
         Reference frames per query frame considered, low and high: 1.4
         finds a query played 1.4 times faster than the reference.
-    n_candidates : int >= 1, default=8
-        Windows aligned per query (the best voted positions).
+    n_candidates : int >= 1, default=48
+        Windows aligned per query at the coarsest level (the best voted
+        positions); only the cheapest are refined.
     algorithm : {"auto", "brute", "kd_tree", "ball_tree", "hnsw", \
 "nndescent"}, default="auto"
         Neighbour search of the archive's excerpts, as in
@@ -115,12 +120,14 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
     one by more than half of the shorter are dropped, so fewer than
     ``n_matches`` may come back.
 
-    The default ``step_weights=(1, 2, 2)`` was chosen on chroma of Bach
-    chorales (from the scores, 43 frames/s, blurred and noisy), 15-30 s
-    queries played at +-25% tempo, a 1-hour archive: with librosa's
-    ``(1, 1, 1)``, 6 of 60 matches had an end more than 1 s inside the true
-    one (the path held the query on one reference frame through a sustained
-    chord); with ``(1, 2, 2)`` none.
+    The defaults were chosen with ``benchmarks/bench_alignment.py`` (Bach
+    chorales and other polyphonic scores rendered by FluidSynth, chroma_cqt
+    at 43 frames/s, 15-30 s queries from a performance at +-25% tempo): with
+    librosa's ``(1, 1, 1)`` a subsequence path ends early where the query's
+    last seconds resemble an earlier passage (7 of 20 queries at 5 minutes),
+    with ``(1, 2, 2)`` 4 of 20, with ``(1, 3, 3)`` none; 10 neighbours and 8
+    windows missed the true position of 3-6 of 20 queries in archives of 1
+    to 10 hours, 100 and 48 found 17-20 of 20.
 
     Examples
     --------
@@ -128,7 +135,7 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
     >>> from skxsim import Matcher
     >>> rng = np.random.default_rng(0)
     >>> archive = rng.random((3000, 12))
-    >>> query = np.repeat(archive[1200:1500], 2, axis=0)[::3]  # 1.5x faster
+    >>> query = np.repeat(archive[1200:1500], 4, axis=0)[::5]  # 1.25x faster
     >>> matcher = Matcher().fit(archive)
     >>> starts, ends, costs = matcher.match(query)
     >>> int(starts[0]), int(ends[0])
@@ -153,15 +160,15 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        metric: str = "cosine",
-        step_weights=(1.0, 2.0, 2.0),
+        metric: str = "chord",
+        step_weights=(1.0, 3.0, 3.0),
         radius: int = 8,
         coarse_frames: int = 128,
         pool: int = 4,
         n_steps: int = 4,
-        n_neighbors: int = 10,
+        n_neighbors: int = 100,
         tempo_range=(0.7, 1.4),
-        n_candidates: int = 8,
+        n_candidates: int = 48,
         algorithm: str = "auto",
         algorithm_params: dict | None = None,
         memory=None,
