@@ -78,6 +78,7 @@ class NeighborGraphMixin:
         check_algorithm_params(self.algorithm, self.algorithm_params)
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         metric_params = check_metric_params(self.metric, self.metric_params, X.shape[1])
+        check_algorithm_metric(self.algorithm, self.metric, metric_params)
         return X, metric_params
 
     def __sklearn_tags__(self):

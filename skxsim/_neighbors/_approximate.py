@@ -29,7 +29,7 @@ import threading
 
 import numpy as np
 
-from ._exact import exact_index, merge_rows
+from ._exact import exact_index, merge_rows, row_of_scores
 from ._select import choose_k
 
 # Metrics each library computes, by their scikit-learn names.
@@ -92,6 +92,8 @@ class ApproximateIndex:
 
     def distances_block(self, X: np.ndarray) -> np.ndarray:
         return self.exact_.distances_block(X)
+
+    row_bytes = row_of_scores
 
     # Persistence: the library's index travels as the bytes it serialised to
     # when it was built, with their digest.  Bytes are checked before the

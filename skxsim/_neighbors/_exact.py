@@ -21,8 +21,15 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ._metrics import blas_metric, canonical, is_blas_metric, metric_distances
-from ._product import BlasScores, PairDistances, row_norms
+from ._metrics import (
+    DIFFERENCE_METRICS,
+    blas_metric,
+    canonical,
+    is_blas_metric,
+    metric_distances,
+    scale_limit,
+)
+from ._product import BlasScores, PairDistances, pow2_scale, row_norms
 from ._select import choose_k, kth_smallest, nominate, select_exact, settle_k
 
 # A band ``(frames, width)``: query row i is frame ``frames[i]`` of the
@@ -67,6 +74,15 @@ class NeighborIndex(Protocol):
     def distances_block(self, X: np.ndarray) -> np.ndarray:
         """Every distance from the rows of ``X`` to the reference (float64)."""
 
+    def row_bytes(self, k: int) -> int:
+        """Working memory per query row of a block (sets the block size)."""
+
+
+def row_of_scores(index, k: int) -> int:
+    """Working memory per query row of an index that scores every reference
+    frame (a float32 score each)."""
+    return 4 * index.n_samples_fit_
+
 
 def band_entries(band: Band, n_ref: int):
     """``(rows, cols)`` of the entries inside ``band``."""
@@ -107,11 +123,14 @@ class BlasIndex:
     exact = True
     uses_blas = True
 
-    def __init__(self, reference: np.ndarray, metric) -> None:
+    def __init__(self, reference: np.ndarray, metric, *, search=True) -> None:
         self.metric = blas_metric(metric)
         self.reference_ = np.ascontiguousarray(reference)
         self.pairs_ = PairDistances(self.reference_, self.metric)
-        self.scores_ = BlasScores(self.reference_, self.metric, self.pairs_)
+        # Without ``search`` (an index composed by a tree) only the keys and
+        # distances are needed, not the prepared reference of the product.
+        if search:
+            self.scores_ = BlasScores(self.reference_, self.metric, self.pairs_)
         self.n_samples_fit_, self.n_features_in_ = reference.shape
 
     def kneighbors_block(self, X, k, band=None, values=True):
@@ -156,6 +175,8 @@ class BlasIndex:
     def distances_block(self, X):
         return self.pairs_.distances(self.pairs_.all_keys(X))
 
+    row_bytes = row_of_scores
+
     # Ranking keys, and the search space of a tree over this reference.
 
     def keys(self, X, rows, cols):
@@ -185,8 +206,8 @@ class BlasIndex:
             return self.pairs_.unit(X, row_norms(X) if norms is None else norms)
         return X / self.pairs_.scale_
 
-    def proposal_keys(self, X, rows, cols, tree_dist):
-        return self.keys(X, rows, cols)
+    # A tree's distances are computed otherwise: the keys are computed again.
+    keys_are_tree_distances = False
 
     def tree_units(self, keys):
         """Keys (scaled squared distances) as tree distances."""
@@ -201,7 +222,9 @@ class BlasIndex:
 class BruteIndex:
     """Exact search for any other metric: all distances, then selection.
 
-    Its keys are the distances themselves.
+    Its keys are the distances themselves, of the frames divided by a power
+    of two when they are far beyond 1 or below it (the difference metrics of
+    ``_metrics``: exact, and ordinary data is not scaled).
     """
 
     exact = True
@@ -212,23 +235,29 @@ class BruteIndex:
         self.metric_params = dict(metric_params or {})
         self.reference_ = np.ascontiguousarray(reference)
         self.n_samples_fit_, self.n_features_in_ = reference.shape
+        limit = scale_limit(self.metric, self.metric_params)
+        self.scale_ = 1.0 if limit is None else pow2_scale(self.reference_, limit)
 
     def distances_block(self, X):
-        D = metric_distances(X, self.reference_, self.metric, self.metric_params)
-        if not np.all(np.isfinite(D)):
-            raise ValueError(
-                f"metric={self.metric!r} gives non-finite distances for these "
-                "frames (values too large for float64, or a metric undefined "
-                "for them); rescale the features."
-            )
-        return D
+        return self.distances(self.all_keys(X))
+
+    row_bytes = row_of_scores
 
     def kneighbors_block(self, X, k, band=None, values=True):
         excluded = None if band is None else band_entries(band, self.n_samples_fit_)
-        return select_exact(self.distances_block(X), k, excluded)
+        counts, cols, keys = select_exact(self.all_keys(X), k, excluded)
+        return counts, cols, self.distances(keys) if values else None
 
-    def pair_distances(self, X, rows, cols):
-        """Distances of the pairs ``(X[rows[i]], reference[cols[i]])``."""
+    def keys(self, X, rows, cols):
+        """Ranking keys of the pairs ``(X[rows[i]], reference[cols[i]])``."""
+        X = self.tree_points(X)
+        if self.metric in DIFFERENCE_METRICS:
+            # scikit-learn's value of d(x, y) is computed from x - y alone,
+            # so d(x - y, 0) is the same value, bit for bit, for all pairs
+            # in one call.
+            diff = X[rows] - self.tree_points(self.reference_[cols])
+            origin = np.zeros((1, X.shape[1]))
+            return metric_distances(diff, origin, self.metric, self.metric_params)[:, 0]
         out = np.empty(rows.size)
         bounds = np.flatnonzero(np.diff(rows)) + 1
         for span in np.split(np.arange(rows.size), bounds):
@@ -236,40 +265,71 @@ class BruteIndex:
                 row = rows[span[0]]
                 out[span] = metric_distances(
                     X[row : row + 1],
-                    self.reference_[cols[span]],
+                    self.tree_points(self.reference_[cols[span]]),
                     self.metric,
                     self.metric_params,
                 )[0]
         return out
 
-    keys = pair_distances
-
     def all_keys(self, X):
-        return self.distances_block(X)
+        keys = metric_distances(
+            self.tree_points(X),
+            self.tree_points(self.reference_),
+            self.metric,
+            self.metric_params,
+        )
+        self._check_finite(keys)
+        return keys
 
     def distances(self, keys):
-        return keys
+        if self.scale_ == 1.0:
+            return keys
+        with np.errstate(over="ignore"):
+            out = keys * self.scale_
+        self._check_finite(out)
+        return out
+
+    def pair_distances(self, X, rows, cols):
+        """Distances of the pairs ``(X[rows[i]], reference[cols[i]])``."""
+        return self.distances(self.keys(X, rows, cols))
+
+    def _check_finite(self, values):
+        if not np.all(np.isfinite(values)):
+            raise ValueError(
+                f"metric={self.metric!r} gives non-finite distances for these "
+                "frames (values too large for float64, or a metric undefined "
+                "for them); rescale the features."
+            )
 
     @property
     def tree_metric(self):
         return self.metric, self.metric_params
 
     def tree_points(self, X, norms=None):
-        return np.asarray(X, dtype=np.float64)
+        """Frames as a tree sees them: divided by the reference's power of two."""
+        X = np.asarray(X, dtype=np.float64)
+        return X if self.scale_ == 1.0 else X / self.scale_
 
-    def proposal_keys(self, X, rows, cols, tree_dist):
-        # A tree computes the metric with scikit-learn's DistanceMetric, the
-        # definition of these metrics' values (see _metrics).
-        return tree_dist
+    # A scikit-learn tree computes the metric with scikit-learn's
+    # DistanceMetric, the definition of these metrics' values (see _metrics),
+    # on the same points: its distances are the keys.
+    keys_are_tree_distances = True
 
     def tree_units(self, keys):
         return keys
 
-    tree_tolerance = 0.0
+    # When another library's tree measured the proposals: its distances and
+    # scikit-learn's differ by the rounding of two sums of d terms (each
+    # raised to p and back, for minkowski).
+    @property
+    def tree_tolerance(self) -> float:
+        return 8.0 * (self.n_features_in_ + 4) * 2.0**-53
 
 
-def exact_index(reference, metric, metric_params):
-    """The exact brute-force index of ``reference`` for ``metric``."""
+def exact_index(reference, metric, metric_params, *, search=True):
+    """The exact brute-force index of ``reference`` for ``metric``; without
+    ``search``, one for keys and distances only (``kneighbors_block`` of a
+    BLAS metric then fails)."""
     if is_blas_metric(metric, metric_params):
-        return BlasIndex(reference, metric)
+        return BlasIndex(reference, metric, search=search)
     return BruteIndex(reference, metric, metric_params)

@@ -61,6 +61,16 @@ BALL_TREE_METRICS = frozenset(
 BRUTE_METRICS = frozenset(
     ALIASES.get(m, m) for m in VALID_METRICS["brute"] if m != "precomputed"
 )
+# SciPy's cKDTree computes the p-norms, p >= 1 (see :func:`p_norm`).
+CKD_TREE_METRICS = frozenset({"euclidean", "manhattan", "chebyshev", "minkowski"})
+
+# Distances of the frames' difference alone, homogeneous of degree 1
+# (d(x / s, y / s) = d(x, y) / s): frames far beyond 1 or far below it are
+# measured divided by a power of two (exact), and a pair's distance is the
+# distance of its difference to the origin.
+DIFFERENCE_METRICS = frozenset(
+    {"manhattan", "chebyshev", "minkowski", "seuclidean", "mahalanobis"}
+)
 
 
 def canonical(metric):
@@ -78,6 +88,31 @@ def is_blas_metric(metric, metric_params) -> bool:
         params = metric_params or {}
         return set(params) <= {"p"} and float(params.get("p", 2)) == 2.0
     return isinstance(name, str) and name in BLAS_METRICS and not metric_params
+
+
+def p_norm(metric, metric_params) -> float | None:
+    """The p of a metric that is an unweighted Minkowski p-norm with p >= 1
+    (euclidean 2, manhattan 1, chebyshev inf), else None."""
+    name = canonical(metric)
+    params = metric_params or {}
+    if name in ("euclidean", "manhattan", "chebyshev") and not params:
+        return {"euclidean": 2.0, "manhattan": 1.0, "chebyshev": np.inf}[name]
+    if name == "minkowski" and set(params) <= {"p"}:
+        p = float(params.get("p", 2.0))
+        return p if p >= 1 else None
+    return None
+
+
+def scale_limit(metric, metric_params) -> int | None:
+    """For a metric of :data:`DIFFERENCE_METRICS`, the largest power of two
+    (and its inverse) its frames may reach unscaled without overflowing or
+    underflowing a distance's terms; None for the others (never scaled)."""
+    name = canonical(metric)
+    if name not in DIFFERENCE_METRICS:
+        return None
+    p = float((metric_params or {}).get("p", 2.0)) if name == "minkowski" else 2.0
+    # A term is |difference| ** p: its exponent must stay within about +-800.
+    return 400 if not np.isfinite(p) or p <= 2 else max(1, int(800 / p))
 
 
 def blas_metric(metric) -> str:

@@ -32,16 +32,17 @@ _UNIT_ROUNDOFF = {np.dtype(np.float32): 2.0**-24, np.dtype(np.float64): 2.0**-53
 _PAIR_CHUNK = 2**15
 
 
-def pow2_scale(values: np.ndarray) -> float:
-    """1.0, or for values beyond 2**+-400 a power of two close to their peak.
+def pow2_scale(values: np.ndarray, limit: int = 400) -> float:
+    """1.0, or for values beyond 2**+-limit a power of two close to their peak.
 
     Dividing by a power of two is exact, so scaling by it changes no bit of a
     result that neither overflows nor underflows; it keeps the squares of
-    frames near 1e160 (or 1e-160) representable.  Ordinary data is not
-    scaled at all (the same bits, one pass fewer).
+    frames near 1e160 (or 1e-160) representable (a smaller ``limit`` does
+    the same for higher powers).  Ordinary data is not scaled at all (the
+    same bits, one pass fewer).
     """
     peak = float(np.max(np.abs(values), initial=0.0))
-    if not np.isfinite(peak) or 2.0**-400 <= peak <= 2.0**400 or peak == 0:
+    if not np.isfinite(peak) or 2.0**-limit <= peak <= 2.0**limit or peak == 0:
         return 1.0
     return float(np.ldexp(1.0, int(np.frexp(peak)[1])))
 

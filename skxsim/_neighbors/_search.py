@@ -82,7 +82,7 @@ def kneighbors(
     n, n_ref = X.shape[0], index.n_samples_fit_
     k = min(k, n_ref)
     rows = _BLOCK_ROWS_HIGH_D if X.shape[1] >= _HIGH_D else _BLOCK_ROWS_LOW_D
-    blocks = row_blocks(n, n_ref * 4, n_threads_for(n_jobs), rows)
+    blocks = row_blocks(n, index.row_bytes(k), n_threads_for(n_jobs), rows)
     if band is None:
         indices = np.empty(n * k, dtype=np.intp)
         distances = np.empty(n * k) if values else None
