@@ -22,26 +22,28 @@ from ._tree import TreeIndex
 # machine named in benchmarks/README.md).  The BLAS engine's cost is
 # n_ref * (a + b * d) + c * k: the product and the passes over the scores,
 # then the k neighbours' handling.
-BLAS_NS = (1.28, 0.0252, 111.0)
+BLAS_NS = (1.08, 0.0306, 94.4)
 # cKDTree's is (n_ref / 1e4) ** e * (a + b * k) * exp(g * (d - 12)), measured
 # on queries from another recording than the reference (a cover against its
 # song or a catalogue), which lie farther from the reference's frames than
 # its own frames do and cost the tree several times more.
-TREE_NS = (1.39e4, 209.0)
-TREE_EXPONENTS = (0.428, 0.193)
+TREE_NS = (1.19e4, 218.0)
+TREE_EXPONENTS = (0.338, 0.206)
 # The tree must be predicted this much cheaper (the model's error across the
 # calibration's features is up to about this factor either way).
 TREE_SAFETY = 1.0
 # Beyond this many features the tree is not even considered.
 TREE_MAX_FEATURES = 32
 # Beyond this intrinsic dimension (measured by the probe) a KD-tree prunes
-# too little: audio features measure 1.5-3 here, Gaussian noise in 8
-# dimensions 7.5, where cKDTree takes 1-2x the BLAS engine's time at
-# 100000 frames (calibrate_auto.py).
-TREE_MAX_DIMENSION = 6.0
-# Reference frames the probe queries, and the neighbour counts between
-# which it measures how the distance grows: N(r) ~ r ** m.
-_PROBE_ROWS = 64
+# too little.  Measured here at 100000 frames: chroma 2-3, MFCC 4.5;
+# Gaussian noise in 6 dimensions 6 (cKDTree 3-7x faster than the BLAS
+# engine at k = 3-30), in 8 dimensions 7.8 (2x faster to 1.05x slower), in
+# 12 dimensions 11 (3.5-5x slower).
+TREE_MAX_DIMENSION = 8.0
+# Reference frames the probe queries (about 1 ms at 100000 frames), and the
+# neighbour counts between which it measures how the distance grows:
+# N(r) ~ r ** m.
+_PROBE_ROWS = 32
 _PROBE_NEIGHBOURS = (8, 64)
 
 
