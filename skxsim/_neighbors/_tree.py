@@ -87,7 +87,7 @@ class ScipyTree:
     # cKDTree's own pickle holds its nodes' pointers in this process: a
     # loaded copy differs from it byte for byte, and the memory= cache
     # verifies bytes.  The tree travels as its points and is rebuilt on load
-    # (the same tree: the build is deterministic; 2-4 ms per 10000 frames).
+    # (the same tree: the build is deterministic; about 2 ms per 10000 frames).
     def __getstate__(self):
         return {"points": self.tree.data, "p": self.p}
 
@@ -105,9 +105,6 @@ class ScipyTree:
         """``(distances, indices)`` of the ``k`` nearest, ``(b, k)`` each."""
         dist, ind = self.tree.query(points, k=k, p=self.p)
         return dist.reshape(len(points), k), ind.reshape(len(points), k)
-
-
-TREES = ("kd_tree", "ball_tree", "ckd_tree")
 
 
 def tree_engine(kind: str, points, metric, metric_params):
