@@ -120,6 +120,23 @@ def test_ties_beyond_the_first_proposals(rng, algorithm, k):
 
 
 @pytest.mark.parametrize("algorithm", EXACT)
+def test_cosine_zero_vectors_on_the_trees(rng, algorithm):
+    # A zero vector is at cosine distance 1 from everything (scikit-learn),
+    # but a tree of unit vectors sees it at chord 1, nearer than frames at
+    # 80 degrees (chord 1.29, cosine distance 0.83): the trees must not
+    # take its tree distance for its key.
+    angle = np.deg2rad(80)
+    far = np.array([np.cos(angle), np.sin(angle)]) * np.arange(1, 6)[:, None]
+    R = np.vstack([np.zeros((3, 2)), far, -far[:2]])
+    X = np.vstack([[1.0, 0.0], [0.0, 0.0], [2.0, 0.1], rng.standard_normal((20, 2))])
+    params = dict(k=3, metric="cosine", mode="distance")
+    expected = CrossSimilarity(algorithm="brute", **params).fit(R).transform(X)
+    np.testing.assert_array_equal(expected.indices[:9], [3, 4, 5, 0, 1, 2, 3, 4, 5])
+    got = CrossSimilarity(algorithm=algorithm, **params).fit(R).transform(X)
+    assert_identical(got, expected)
+
+
+@pytest.mark.parametrize("algorithm", EXACT)
 @pytest.mark.parametrize(
     "metric, params",
     [("manhattan", None), ("chebyshev", None), ("minkowski", {"p": 3})],

@@ -209,6 +209,19 @@ class BlasIndex:
     # A tree's distances are computed otherwise: the keys are computed again.
     keys_are_tree_distances = False
 
+    def tree_shortfall(self, X, ind) -> np.ndarray | None:
+        """Rows (of ``X``, with proposals ``ind``) where a tree distance may be
+        below its key's: under cosine, a zero vector is a zero tree point but
+        has the fixed key 2 with everything.  Elsewhere the two agree within
+        :attr:`tree_tolerance`.  None when no row is such."""
+        if self.metric != "cosine":
+            return None
+        zero_query = row_norms(X) == 0
+        zero_ref = self.pairs_.norms_ == 0
+        if not (np.any(zero_query) or np.any(zero_ref)):
+            return None
+        return zero_query | np.any(zero_ref[ind], axis=1)
+
     def tree_units(self, keys):
         """Keys (scaled squared distances) as tree distances."""
         return np.sqrt(keys)
@@ -314,6 +327,9 @@ class BruteIndex:
     # DistanceMetric, the definition of these metrics' values (see _metrics),
     # on the same points: its distances are the keys.
     keys_are_tree_distances = True
+
+    def tree_shortfall(self, X, ind) -> None:
+        return None
 
     def tree_units(self, keys):
         return keys

@@ -208,6 +208,12 @@ class TreeIndex:
         clear = tree_dist[:, k - 1] * (1 + tolerance) < tree_dist[:, k] * (
             1 - tolerance
         )
+        # A proposal whose tree distance understates its key (cosine's zero
+        # vectors) may not belong among the first k: those rows are settled
+        # on keys, which such proposals never threaten beyond the last one.
+        shortfall = self.exact_.tree_shortfall(X, ind[:, :k])
+        if shortfall is not None:
+            clear &= ~shortfall
         order = np.argsort(ind[clear, :k], axis=1)
         cols = np.take_along_axis(ind[clear, :k], order, axis=1).reshape(-1)
         if not values:
