@@ -288,6 +288,23 @@ def song_audio(seed: int, n_frames: int) -> np.ndarray:
     return render(plan, performance(seed, plan, cover=False), n_samples_for(n_frames))
 
 
+def beat_frames(seed: int, n_frames: int, cover: bool) -> np.ndarray:
+    """Frames (at hop ``HOP``) on which the beats of the song (or its cover)
+    of ``n_frames`` frames fall: the performance's own beat grid, what a
+    perfect beat tracker would report."""
+    plan = song_plan(seed)
+    perf = performance(seed, plan, cover=cover)
+    n_beats = int(n_samples_for(n_frames) / SR * perf["tempo"] / 60.0 * 1.3) + 16
+    frames = np.round(_beat_times(perf, n_beats) * SR / HOP).astype(np.intp)
+    return frames[frames < n_frames]
+
+
+def frames_per_beat(seed: int, cover: bool) -> float:
+    """About how many frames one beat of the performance lasts."""
+    plan = song_plan(seed)
+    return 60.0 / performance(seed, plan, cover=cover)["tempo"] * SR / HOP
+
+
 def cover_audio(seed: int, n_frames: int) -> np.ndarray:
     """A cover of song ``seed``: re-timed, re-voiced, some sections changed."""
     plan = song_plan(seed)

@@ -55,7 +55,15 @@ def _frames(spec):
     return spec["n_frames"]
 
 
-def _song_vs_cover(name, feature, seed, n_frames, what, k=None, dtype="float32"):
+# Cases tagged HELD_OUT are data the cost model of ``algorithm="auto"`` was
+# not calibrated on (calibrate_auto.py leaves them out): other synthesis
+# seeds and other chroma variants.
+HELD_OUT = "held-out"
+
+
+def _song_vs_cover(
+    name, feature, seed, n_frames, what, k=None, dtype="float32", tags=()
+):
     song = {"source": "song", "seed": seed, "n_frames": n_frames, "feature": feature}
     cover = dict(song, source="cover")
     return Case(
@@ -66,17 +74,18 @@ def _song_vs_cover(name, feature, seed, n_frames, what, k=None, dtype="float32")
         d=_features.FEATURE_DIMS[feature],
         dtype=dtype,
         k=k,
+        tags=tags,
     )
 
 
-def _catalogue(name, feature, seed, n_query, n_catalogue, k):
+def _catalogue(name, feature, seed, n_query, n_catalogue, k, tags=()):
     reference = {
         "source": "catalogue",
         "seed": seed,
         "n_frames": n_catalogue,
         "feature": feature,
     }
-    songs = _features.catalogue_songs(seed, n_catalogue)
+    songs = _features.catalogue_songs_of(reference)
     covered_seed = songs[len(songs) // 2][0]
     query = {
         "source": "cover",
@@ -84,14 +93,16 @@ def _catalogue(name, feature, seed, n_query, n_catalogue, k):
         "n_frames": n_query,
         "feature": feature,
     }
+    unit = "beats" if feature == "chroma_beats" else "frames"
     return Case(
         name=name,
-        what=f"{feature}: cover excerpt vs a {len(songs)}-song catalogue",
+        what=f"{feature}: cover excerpt vs a {len(songs)}-song catalogue ({unit})",
         query=query,
         reference=reference,
         d=_features.FEATURE_DIMS[feature],
         dtype="float32",
         k=k,
+        tags=tags,
     )
 
 
@@ -135,6 +146,41 @@ def all_cases(scale: float = 1.0, seed: int = 0) -> dict[str, Case]:
             k=10,
         ),
         _walk("walk-10000", n(10000), 120, seed=seed),
+        # Held out from the cost model's calibration.
+        _song_vs_cover(
+            "chroma2-8000",
+            "chroma",
+            11 + seed,
+            n(8000),
+            "chroma: song vs cover, another synthesis seed",
+            tags=(HELD_OUT,),
+        ),
+        _song_vs_cover(
+            "cens-8000",
+            "chroma_cens",
+            12 + seed,
+            n(8000),
+            "chroma_cens: song vs cover",
+            tags=(HELD_OUT,),
+        ),
+        _catalogue(
+            "cens-catalogue",
+            "chroma_cens",
+            17 + seed,
+            n(5000),
+            n(100000),
+            k=10,
+            tags=(HELD_OUT,),
+        ),
+        _catalogue(
+            "beats-catalogue",
+            "chroma_beats",
+            19 + seed,
+            n(2000),
+            n(20000),
+            k=10,
+            tags=(HELD_OUT,),
+        ),
     ]
     return {case.name: case for case in cases}
 
@@ -142,6 +188,9 @@ def all_cases(scale: float = 1.0, seed: int = 0) -> dict[str, Case]:
 # --------------------------------------------------------------------------
 # methods
 # --------------------------------------------------------------------------
+
+# Feature dimensions at which KD-trees are measured (chroma, MFCC).
+LOW_D = 32
 
 # name: (label in reports, library to import, what is timed)
 METHODS = {
@@ -161,6 +210,18 @@ METHODS = {
         "skxsim",
         "skxsim.cross_similarity(Xf, Rf, k=k); defaults: dense bool (n_ref, n)",
     ),
+    "skxsim-blas": (
+        "skxsim BLAS engine",
+        "skxsim",
+        'CrossSimilarity(k=k, algorithm="brute").fit(R), .transform(X): the '
+        "BLAS engine",
+    ),
+    "skxsim-ckd": (
+        "skxsim ckd_tree",
+        "skxsim",
+        'CrossSimilarity(k=k, algorithm="ckd_tree").fit(R), .transform(X); '
+        f"d <= {LOW_D}",
+    ),
     "sklearn": (
         "scikit-learn NearestNeighbors (auto)",
         "sklearn",
@@ -171,6 +232,12 @@ METHODS = {
         "faiss",
         "IndexFlatL2: add(float32 R) (fit), search(float32 X, k) + CSR (query)",
     ),
+    "ckdtree": (
+        "scipy cKDTree",
+        "scipy",
+        "cKDTree(R) (fit), .query(X, k, workers=-1) + CSR (query); defaults; "
+        f"d <= {LOW_D}",
+    ),
     "librosa": (
         "librosa",
         "librosa",
@@ -178,7 +245,15 @@ METHODS = {
     ),
 }
 SKXSIM_FACES = ("skxsim", "skxsim-fn")  # the default faces the targets are for
-PEERS = ("sklearn", "faiss")  # exact peers
+PEERS = ("sklearn", "faiss", "ckdtree")  # exact peers
+# skxsim's exact backends, each forced: "auto" is checked against the fastest.
+BACKENDS = {"skxsim-blas": "blas", "skxsim-ckd": "ckd_tree"}
+
+
+def runs_on(method: str, case: Case) -> bool:
+    """Whether ``method`` is measured on ``case``: the trees only where
+    d <= LOW_D (beyond, a KD-tree prunes too little to be worth its time)."""
+    return case.d <= LOW_D or method not in ("ckdtree", "skxsim-ckd")
 
 
 def import_skxsim():
@@ -209,9 +284,14 @@ def build_runner(method: str, X, R, Xf, Rf, k: int):
             out = X @ R.T
             return None, clock() - t0, out, {}
 
-    elif method in ("skxsim", "skxsim-1job"):
+    elif method in ("skxsim", "skxsim-1job", "skxsim-blas", "skxsim-ckd"):
         skxsim = import_skxsim()
-        params = {"n_jobs": 1} if method == "skxsim-1job" else {}
+        params = {
+            "skxsim": {},
+            "skxsim-1job": {"n_jobs": 1},
+            "skxsim-blas": {"algorithm": "brute"},
+            "skxsim-ckd": {"algorithm": "ckd_tree"},
+        }[method]
 
         def run():
             t0 = clock()
@@ -255,6 +335,27 @@ def build_runner(method: str, X, R, Xf, Rf, k: int):
                 (
                     np.ones(n * k, dtype=np.float32),
                     ind.ravel(),
+                    np.arange(0, n * k + 1, k),
+                ),
+                shape=(n, R.shape[0]),
+            )
+            t2 = clock()
+            return t1 - t0, t2 - t1, out, {}
+
+    elif method == "ckdtree":
+        import scipy.sparse
+        from scipy.spatial import cKDTree
+
+        def run():
+            t0 = clock()
+            tree = cKDTree(R)
+            t1 = clock()
+            _dist, ind = tree.query(X, k=k, workers=-1)
+            n = X.shape[0]
+            out = scipy.sparse.csr_matrix(
+                (
+                    np.ones(n * k, dtype=X.dtype),
+                    ind.reshape(n * k),
                     np.arange(0, n * k + 1, k),
                 ),
                 shape=(n, R.shape[0]),

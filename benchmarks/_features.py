@@ -20,6 +20,13 @@ librosa returns, ``(d, n)``:
   chroma_stft because it is what librosa's own cross-similarity example uses;
   it takes about 1.5 s per 3 minutes of audio here (chroma_stft 0.6 s), about
   20 s for the 40-minute catalogue, once.
+* ``chroma_cens``: ``librosa.feature.chroma_cens`` (d = 12): chroma smoothed
+  over time and normalised (no coordinate sits at exactly 1 as chroma_cqt's
+  maximum does).
+* ``chroma_beats``: beat-synchronous chroma, ``librosa.util.sync`` of
+  chroma_cqt over the performance's own beat grid (median per beat, d = 12).
+  For this feature ``n_frames`` counts beats: the audio is rendered long
+  enough to hold them, and a catalogue's songs last 250 to 450 beats.
 * ``mfcc``: ``librosa.feature.mfcc(n_mfcc=20)`` (d = 20).
 * ``cqt``: ``librosa.amplitude_to_db(|librosa.cqt(n_bins=84)|, ref=np.max)``
   (d = 84).
@@ -47,7 +54,17 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE_DIR = os.path.join(HERE, ".cache")
 EMBEDDING_SEED = 20240512
-FEATURE_DIMS = {"chroma": 12, "mfcc": 20, "cqt": 84, "embedding": 512}
+FEATURE_DIMS = {
+    "chroma": 12,
+    "chroma_cens": 12,
+    "chroma_beats": 12,
+    "mfcc": 20,
+    "cqt": 84,
+    "embedding": 512,
+}
+# A catalogue's song lengths, in frames (in beats for beat-synchronous data).
+SONG_FRAMES = (5000, 10000)
+SONG_BEATS = (250, 450)
 
 
 def _code_version() -> str:
@@ -111,15 +128,32 @@ def compute(spec: dict, audio_memo: dict | None = None) -> np.ndarray:
         return (query if spec["part"] == "query" else ref).T
     if source == "catalogue":
         pieces = []
-        for seed, n_frames in catalogue_songs(spec["seed"], spec["n_frames"]):
-            y = _audio_of(("song", seed, n_frames), audio_memo)
-            pieces.append(feature(y, spec["feature"]))
-            audio_memo.pop(("song", seed, n_frames))  # 40 minutes: do not keep
+        for seed, n_frames in catalogue_songs_of(spec):
+            song = dict(spec, source="song", seed=seed, n_frames=n_frames)
+            pieces.append(compute(song, audio_memo))
+            audio_memo.clear()  # 40 minutes: do not keep
         # Concatenate along frames, in the layout of the pieces.
         order = "F" if pieces[0].flags.f_contiguous else "C"
         return np.concatenate(pieces, axis=1).copy(order=order)
+    if spec["feature"] == "chroma_beats":
+        return beat_synchronous(source, spec["seed"], spec["n_frames"], audio_memo)
     y = _audio_of((source, spec["seed"], spec["n_frames"]), audio_memo)
     return feature(y, spec["feature"])
+
+
+def beat_synchronous(source, seed, n_beats, audio_memo):
+    """``n_beats`` frames of beat-synchronous chroma of a song or cover."""
+    import librosa
+
+    cover = source == "cover"
+    n_frames = int(n_beats * _audio.frames_per_beat(seed, cover) * 1.2) + 64
+    y = _audio_of((source, seed, n_frames), audio_memo)
+    chroma = feature(y, "chroma")
+    beats = _audio.beat_frames(seed, n_frames, cover)
+    synced = librosa.util.sync(chroma, beats, aggregate=np.median)
+    if synced.shape[1] < n_beats:  # pragma: no cover - the margin above
+        raise RuntimeError(f"{synced.shape[1]} beats rendered, {n_beats} asked")
+    return synced[:, :n_beats]
 
 
 def _audio_of(key, memo):
@@ -130,13 +164,23 @@ def _audio_of(key, memo):
     return memo[key]
 
 
-def catalogue_songs(seed: int, n_frames: int) -> list[tuple[int, int]]:
+def catalogue_songs_of(spec: dict) -> list[tuple[int, int]]:
+    """(song seed, frames or beats) of the songs of a catalogue dataset."""
+    beats = spec["feature"] == "chroma_beats"
+    lengths = SONG_BEATS if beats else SONG_FRAMES
+    return catalogue_songs(spec["seed"], spec["n_frames"], lengths)
+
+
+def catalogue_songs(
+    seed: int, n_frames: int, lengths=SONG_FRAMES
+) -> list[tuple[int, int]]:
     """(song seed, frames) of the songs a catalogue is made of, in order."""
     rng = np.random.default_rng([seed, 9])
     songs, total = [], 0
+    shortest, longest = lengths
     while total < n_frames:
-        length = int(rng.integers(5000, 10000))
-        if n_frames - total - length < 2000:  # no stub of a song at the end
+        length = int(rng.integers(shortest, longest))
+        if n_frames - total - length < 2 * shortest // 5:  # no stub at the end
             length = n_frames - total
         songs.append((1000 * seed + len(songs), length))
         total += length
@@ -150,6 +194,8 @@ def feature(y: np.ndarray, kind: str) -> np.ndarray:
     sr, hop = _audio.SR, _audio.HOP
     if kind == "chroma":
         return librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=hop)
+    if kind == "chroma_cens":
+        return librosa.feature.chroma_cens(y=y, sr=sr, hop_length=hop)
     if kind == "mfcc":
         return librosa.feature.mfcc(y=y, sr=sr, hop_length=hop, n_mfcc=20)
     log_cqt = librosa.amplitude_to_db(

@@ -8,6 +8,7 @@ import _cases
 import _machine
 
 PEER_MIN, PEER_AIM = 1.0, 1.5  # fastest exact peer / skxsim
+AUTO_MAX = 1.10  # auto / fastest skxsim exact backend (issue 18)
 LIBROSA_MIN = 10.0  # librosa / skxsim, where librosa runs
 FLOOR_MAX, FLOOR_MIN_D = 1.5, 64  # skxsim / floor, where d >= 64
 MEMORY_SLACK_MB = 100.0
@@ -79,6 +80,10 @@ def targets(case, face, res, machine):
         if PEER_MIN <= q < PEER_AIM:
             label += f" (aim {PEER_AIM:g}x)"
         out.append((label, q >= PEER_MIN))
+    if face == "skxsim":
+        item = auto_target(case, res)
+        if item is not None:
+            out.append(item)
     lib = res.get(case.name, "librosa")
     if lib is not None:
         q = lib["total_s"] / t
@@ -90,6 +95,23 @@ def targets(case, face, res, machine):
     mem, limit = peak_mb(r), memory_limit_mb(r, machine)
     out.append((f"mem {mem:.0f}/{limit:.0f} MB", mem <= limit))
     return out
+
+
+def fastest_backend(case, res):
+    """The fastest of skxsim's exact backends measured on ``case``, or None."""
+    runs = [res.get(case.name, m) for m in _cases.BACKENDS]
+    runs = [r for r in runs if r is not None]
+    return min(runs, key=lambda r: r["total_s"]) if runs else None
+
+
+def auto_target(case, res):
+    """(label, ok) for "auto is within AUTO_MAX of the fastest backend"."""
+    auto, best = res.get(case.name, "skxsim"), fastest_backend(case, res)
+    if auto is None or best is None:
+        return None
+    q = auto["total_s"] / best["total_s"]
+    name = _cases.BACKENDS[best["method"]]
+    return (f"auto ({auto.get('algorithm')}) {fmt(q, 3)}x {name}", q <= AUTO_MAX)
 
 
 def targets_text(items):
@@ -152,19 +174,24 @@ def times_table(cases, res):
         "skxsim",
         "skxsim-1job",
         "skxsim-fn",
+        "skxsim-blas",
+        "skxsim-ckd",
         "sklearn",
         "faiss",
+        "ckdtree",
         "librosa",
     ]
     head = (
         "| case | d | n × n_ref | k | dtype | floor `X @ R.T` | skxsim estimator "
-        "(fit + transform) | estimator `n_jobs=1` | `skxsim.cross_similarity` | "
-        "scikit-learn auto (fit + query) | faiss flat (add + search) | librosa |"
+        "(fit + transform; auto chose) | estimator `n_jobs=1` | "
+        "`skxsim.cross_similarity` | estimator, BLAS engine | estimator, "
+        "`ckd_tree` | scikit-learn auto (fit + query) | faiss flat (add + search) "
+        "| scipy cKDTree (build + query) | librosa |"
     )
     lines = [head, "|---|---:|---:|---:|---|" + "---:|" * len(cols)]
     for case in cases:
         row = [
-            case.name,
+            case.name + (" (held out)" if _cases.HELD_OUT in case.tags else ""),
             str(case.d),
             f"{case.n} × {case.n_ref}",
             str(case.k_),
@@ -176,11 +203,11 @@ def times_table(cases, res):
                 row.append(res.cell(case.name, method))
                 continue
             text = fmt(r["total_s"])
-            if r["fit_s"] is not None and method != "faiss":
+            if r["fit_s"] is not None and method not in ("faiss", "ckdtree"):
                 text = f"{fmt(r['fit_s'], 2)} + {fmt(r['query_s'])}"
             elif r["fit_s"] is not None:
                 text = f"{fmt(r['total_s'])}"
-            if r.get("algorithm") and method == "sklearn":
+            if r.get("algorithm") and method in ("sklearn", "skxsim"):
                 text += f" ({r['algorithm']})"
             if r["cold"]:
                 text += " (cold)"
@@ -192,8 +219,9 @@ def times_table(cases, res):
 def ratios_table(cases, res, machine):
     lines = [
         "| case | face | seconds | / floor | scikit-learn / skxsim | faiss / skxsim "
-        "| librosa / skxsim | peak MB above inputs (limit) | issue 8 targets |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+        "| cKDTree / skxsim | librosa / skxsim | peak MB above inputs (limit) "
+        "| targets |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     faces = [
         ("skxsim", "estimator"),
@@ -223,7 +251,8 @@ def ratios_table(cases, res, machine):
             lines.append(
                 f"| {case.name} | {label} | {fmt(t)} "
                 f"| {fmt(ratio(t, floor and floor['total_s']))} "
-                f"| {peer('sklearn')} | {peer('faiss')} | {peer('librosa')} "
+                f"| {peer('sklearn')} | {peer('faiss')} | {peer('ckdtree')} "
+                f"| {peer('librosa')} "
                 f"| {peak_mb(r):.0f} ({memory_limit_mb(r, machine):.0f}) | {text} |"
             )
     return lines
@@ -294,11 +323,12 @@ def full_report(cases, res, machine, args):
     lines += header(machine, args)
     lines += ["", "## Times (seconds, median per call)", ""]
     lines += times_table(cases, res)
-    lines += ["", "## Ratios and issue 8's targets", ""]
+    lines += ["", "## Ratios and targets (issues 8 and 18)", ""]
     lines += [
         "Each skxsim face's time is fit + transform (estimator) or the whole call "
         "(function); peers likewise fit + query.  Targets (defaults only): "
-        f"fastest exact peer / skxsim >= {PEER_MIN:g} (aim {PEER_AIM:g}); librosa / "
+        f"fastest exact peer / skxsim >= {PEER_MIN:g} (aim {PEER_AIM:g}); the "
+        f"estimator's auto / its fastest exact backend <= {AUTO_MAX:g}; librosa / "
         f"skxsim >= {LIBROSA_MIN:g} where librosa runs; skxsim / floor <= "
         f"{FLOOR_MAX:g} where d >= {FLOOR_MIN_D}; peak memory above inputs <= output "
         f"+ working_memory + {MEMORY_SLACK_MB:.0f} MB.",
@@ -317,6 +347,11 @@ def full_report(cases, res, machine, args):
         lines.append(
             f"- `{case.name}`: {case.what}; d = {case.d}, {case.n} query frames, "
             f"{case.n_ref} reference frames, k = {case.k_}, {case.dtype}"
+            + (
+                "; held out from the calibration of auto's cost model"
+                if _cases.HELD_OUT in case.tags
+                else ""
+            )
         )
     notes = notes_lines(cases, res)
     if notes:

@@ -166,7 +166,7 @@ def test_pair_distances_are_the_metric(rng, metric, dtype):
 def test_auto_stays_exact(clusters):
     reference, _ = clusters
     xsim = CrossSimilarity().fit(reference)
-    assert xsim._fit_method in ("blas", "kd_tree")
+    assert xsim._fit_method in ("blas", "ckd_tree")
     assert xsim.index_.exact is True
 
 

@@ -34,7 +34,7 @@ def damage(path, how):
 
 
 @pytest.mark.parametrize("how", ["overwrite", "truncate"])
-@pytest.mark.parametrize("algorithm", ["brute", "kd_tree"])
+@pytest.mark.parametrize("algorithm", ["brute", "kd_tree", "ckd_tree"])
 def test_damaged_entry_is_rebuilt_with_one_warning(tmp_path, rng, how, algorithm):
     R, X = rng.standard_normal((3000, 40)), rng.standard_normal((30, 40))
     params = dict(k=5, mode="distance", algorithm=algorithm)

@@ -11,6 +11,7 @@ ESTIMATORS = [
     CrossSimilarity(mode="affinity", metric="cosine", bandwidth="mean_k"),
     CrossSimilarity(mode="distance", full=True, sparse=False, k=3),
     CrossSimilarity(algorithm="kd_tree", mode="distance", k=2),
+    CrossSimilarity(algorithm="ckd_tree", mode="distance", k=2),
 ]
 
 

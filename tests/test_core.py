@@ -289,7 +289,7 @@ def test_k_default_and_clipping(rng):
         assert CrossSimilarity().fit(X_ref[:n_ref]).k_ == n_ref
 
 
-@pytest.mark.parametrize("algorithm", ["brute", "kd_tree", "ball_tree"])
+@pytest.mark.parametrize("algorithm", ["brute", "kd_tree", "ball_tree", "ckd_tree"])
 @pytest.mark.parametrize("metric", ["euclidean", "manhattan", "chebyshev"])
 def test_backends_agree(rng, algorithm, metric):
     X, X_ref = sequences(rng, 30, 80)

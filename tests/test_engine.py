@@ -16,7 +16,8 @@ from skxsim import CrossSimilarity, cross_similarity
 from skxsim._neighbors import BlasScores, PairDistances
 from skxsim._neighbors._backends import build_index
 
-EXACT = ["brute", "kd_tree", "ball_tree"]  # "brute" is the BLAS engine here
+# "brute" is the BLAS engine for the BLAS metrics, scikit-learn's otherwise.
+EXACT = ["brute", "kd_tree", "ball_tree", "ckd_tree"]
 MODES = [
     dict(mode="connectivity"),
     dict(mode="distance"),
@@ -84,18 +85,75 @@ def test_all_exact_methods_agree_bit_for_bit(rng, metric):
     np.testing.assert_allclose(got, np.sort(D, axis=1)[:, :9], rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("algorithm", ["auto", "ckd_tree"])
 @pytest.mark.parametrize("metric", ["euclidean", "cosine", "cityblock"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_blocks_threads_and_batches_do_not_change_the_result(rng, metric, dtype):
+def test_blocks_threads_and_batches_do_not_change_the_result(
+    rng, algorithm, metric, dtype
+):
     X, R = tied_data(rng, n_ref=500, n=300, d=8)
     X = (X + rng.standard_normal(X.shape) * (rng.random((300, 1)) < 0.5)).astype(dtype)
     R = R.astype(dtype)
-    est = CrossSimilarity(k=7, metric=metric, mode="distance").fit(R)
+    est = CrossSimilarity(k=7, metric=metric, mode="distance", algorithm=algorithm)
+    est.fit(R)
     one = est.transform(X)
     with config_context(working_memory=0.05):  # a few rows per block
         many = est.set_params(n_jobs=2).transform(X)
     assert_identical(one, many)
     assert_identical(est.transform(X[::-1])[::-1], one)
+
+
+@pytest.mark.parametrize("algorithm", EXACT)
+@pytest.mark.parametrize("k", [1, 40])
+def test_ties_beyond_the_first_proposals(rng, algorithm, k):
+    # Four distinct frames, each repeated: every boundary is a tie, which the
+    # trees settle on more proposals or on the whole row, ties to the lowest
+    # column.
+    R = np.repeat(rng.integers(0, 3, (4, 2)).astype(float), 1000, axis=0)
+    R = R[rng.permutation(len(R))]
+    X = np.vstack([R[:20], R[:20] + 0.25])
+    est = CrossSimilarity(k=k, mode="distance", algorithm=algorithm).fit(R)
+    out = est.transform(X)
+    D = brute.cdist(X, R)
+    np.testing.assert_array_equal(out.indices.reshape(len(X), k), brute.knn(D, k))
+    assert_identical(rows_alone(est, X), out)
+
+
+@pytest.mark.parametrize("algorithm", EXACT)
+def test_cosine_zero_vectors_on_the_trees(rng, algorithm):
+    # A zero vector is at cosine distance 1 from everything (scikit-learn),
+    # but a tree of unit vectors sees it at chord 1, nearer than frames at
+    # 80 degrees (chord 1.29, cosine distance 0.83): the trees must not
+    # take its tree distance for its key.
+    angle = np.deg2rad(80)
+    far = np.array([np.cos(angle), np.sin(angle)]) * np.arange(1, 6)[:, None]
+    R = np.vstack([np.zeros((3, 2)), far, -far[:2]])
+    X = np.vstack([[1.0, 0.0], [0.0, 0.0], [2.0, 0.1], rng.standard_normal((20, 2))])
+    params = dict(k=3, metric="cosine", mode="distance")
+    expected = CrossSimilarity(algorithm="brute", **params).fit(R).transform(X)
+    np.testing.assert_array_equal(expected.indices[:9], [3, 4, 5, 0, 1, 2, 3, 4, 5])
+    got = CrossSimilarity(algorithm=algorithm, **params).fit(R).transform(X)
+    assert_identical(got, expected)
+
+
+@pytest.mark.parametrize("algorithm", EXACT)
+@pytest.mark.parametrize(
+    "metric, params",
+    [("manhattan", None), ("chebyshev", None), ("minkowski", {"p": 3})],
+)
+@pytest.mark.parametrize("exponent", [-997, -500, 0, 500, 997])
+def test_p_norms_at_any_scale(rng, algorithm, metric, params, exponent):
+    # Frames near 1e-300 .. 1e300 (a power of two times ordinary frames): the
+    # neighbours of ordinary frames, the distances scaled (their powers
+    # would under- or overflow unscaled).
+    R, X = rng.standard_normal((400, 5)), rng.standard_normal((40, 5))
+    params = dict(k=4, metric=metric, metric_params=params, mode="distance")
+    expected = CrossSimilarity(algorithm="brute", **params).fit(R).transform(X)
+    scale = np.ldexp(1.0, exponent)
+    est = CrossSimilarity(algorithm=algorithm, **params).fit(R * scale)
+    got = est.transform(X * scale)
+    np.testing.assert_array_equal(got.indices, expected.indices)
+    np.testing.assert_allclose(got.data, expected.data * scale, rtol=1e-13)
 
 
 def test_margin_keeps_near_duplicates_at_large_norms(rng):
@@ -196,37 +254,63 @@ def sheet(rng, n, d=12):
     )
 
 
+def gaussian(rng, n, d=12):
+    """Frames that fill their space: a KD-tree prunes little."""
+    return rng.standard_normal((n, d))
+
+
 @pytest.mark.parametrize(
-    "d, n_ref, k, expected",
+    "data, d, n_ref, k, metric, expected",
     [
-        (12, 100000, 3, "kd_tree"),  # long reference, small k: the tree prunes
-        (12, 3000, 120, "blas"),  # large k: one product is cheaper
-        (12, 100000, 6, "blas"),  # under 20000 frames per neighbour: no tree
-        (backends.TREE_MAX_FEATURES + 1, 50000, 3, "blas"),  # too many features
+        # long reference, small k, low intrinsic dimension: the tree
+        (sheet, 12, 100000, 3, "euclidean", "ckd_tree"),
+        (sheet, 12, 100000, 3, "cosine", "ckd_tree"),
+        # large k for the reference's length: one product is cheaper
+        (sheet, 12, 3000, 120, "euclidean", "blas"),
+        # the same shape, but the frames fill 12 dimensions: the probe vetoes
+        (gaussian, 12, 100000, 3, "euclidean", "blas"),
+        # too many features to consider a tree
+        (sheet, backends.TREE_MAX_FEATURES + 1, 100000, 3, "euclidean", "blas"),
     ],
 )
-def test_auto_choice_is_exact_on_both_sides(rng, d, n_ref, k, expected):
-    R = sheet(rng, n_ref, d)
-    X = sheet(rng, 200, d)
-    auto = CrossSimilarity(k=k, mode="distance").fit(R)
+def test_auto_choice_is_exact_on_both_sides(rng, data, d, n_ref, k, metric, expected):
+    R = data(rng, n_ref, d).astype(np.float32)
+    X = data(rng, 200, d).astype(np.float32)
+    params = dict(k=k, metric=metric, mode="distance")
+    auto = CrossSimilarity(**params).fit(R)
     assert auto._fit_method == expected
-    brute_force = CrossSimilarity(k=k, mode="distance", algorithm="brute").fit(R)
+    brute_force = CrossSimilarity(algorithm="brute", **params).fit(R)
     assert brute_force._fit_method == "blas"
     assert_identical(auto.transform(X), brute_force.transform(X))
     np.testing.assert_array_equal(
-        cross_similarity(X.T, R.T, k=k), brute_force.transform(X).toarray().T != 0
+        cross_similarity(X.T, R.T, k=k, metric=metric),
+        brute_force.transform(X).toarray().T != 0,
     )
 
 
-def test_cost_model_follows_the_measured_pruning(rng, monkeypatch):
-    R = sheet(rng, 50000)
-    blas_ns, tree_ns = backends.predicted_costs(
-        build_index(R, "euclidean", {}, "kd_tree"), 3
+def test_probe_measures_the_intrinsic_dimension(rng):
+    sheet_m = backends.probe_dimension(
+        build_index(sheet(rng, 20000), "euclidean", {}, "ckd_tree")
     )
-    assert tree_ns < blas_ns
-    # Make the tree look expensive: auto switches to the BLAS engine.
-    monkeypatch.setattr(backends, "TREE_NS_PER_CALL", (1e6, 0.0))
+    noise_m = backends.probe_dimension(
+        build_index(gaussian(rng, 20000, 8), "euclidean", {}, "ckd_tree")
+    )
+    assert 1.0 < sheet_m < 4.0
+    assert 6.0 < noise_m < 10.0
+
+
+def test_cost_model_decides_on_the_shape_then_the_probe(rng, monkeypatch, index_builds):
+    R = sheet(rng, 100000)
+    assert CrossSimilarity(k=3).fit(R)._fit_method == "ckd_tree"
+    assert index_builds == ["ckd_tree"]
+    # A dimension limit below the sheet's: the probe vetoes the tree.
+    monkeypatch.setattr(backends, "TREE_MAX_DIMENSION", 1.0)
     assert CrossSimilarity(k=3).fit(R)._fit_method == "blas"
+    # A tree predicted dear is not even built.
+    monkeypatch.setattr(backends, "TREE_NS", (1e9, 0.0))
+    index_builds.clear()
+    assert CrossSimilarity(k=3).fit(R)._fit_method == "blas"
+    assert index_builds == ["blas"]
 
 
 # -------------------------------------------------------------- memory

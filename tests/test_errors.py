@@ -120,6 +120,23 @@ def test_metric_not_supported_by_tree(rng):
         )
 
 
+@pytest.mark.parametrize(
+    "metric, metric_params",
+    [
+        ("braycurtis", None),
+        ("minkowski", {"p": 3, "w": np.ones(4)}),
+        ("minkowski", {"p": 0.5}),
+        ("seuclidean", {"V": np.ones(4)}),
+    ],
+)
+def test_metric_not_computed_by_ckd_tree(rng, metric, metric_params):
+    est = CrossSimilarity(
+        metric=metric, metric_params=metric_params, algorithm="ckd_tree"
+    )
+    with pytest.raises(ValueError, match=f"metric={metric!r}.*algorithm='ckd_tree'"):
+        est.fit(rng.standard_normal((10, 4)))
+
+
 def test_one_frame_reference_with_learned_bandwidth(rng):
     with pytest.raises(ValueError, match=r"at least 2 frames \(n_samples = 1\)"):
         CrossSimilarity(mode="affinity").fit(rng.standard_normal((1, 4)))

@@ -20,6 +20,7 @@ CONFIGS = [
     dict(k=4),
     dict(k=5, metric="cosine", mode="affinity", bandwidth="mean_k_avg"),
     dict(k=3, metric="manhattan", algorithm="kd_tree", mode="distance"),
+    dict(k=3, metric="chebyshev", algorithm="ckd_tree", mode="distance"),
     dict(mode="affinity", sparse=False),
 ]
 

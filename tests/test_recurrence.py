@@ -211,7 +211,9 @@ def test_estimator_is_the_function_transposed(rng, params, sparse):
     np.testing.assert_array_equal(ours, theirs.astype(ours.dtype))
 
 
-@pytest.mark.parametrize("algorithm", ["auto", "brute", "kd_tree", "ball_tree"])
+@pytest.mark.parametrize(
+    "algorithm", ["auto", "brute", "kd_tree", "ball_tree", "ckd_tree"]
+)
 @pytest.mark.parametrize("metric", ["euclidean", "cosine", "manhattan"])
 @pytest.mark.parametrize("width", [1, 4])
 def test_every_exact_algorithm_against_the_oracle(rng, algorithm, metric, width):

@@ -71,11 +71,16 @@ class CrossSimilarity(
         the bandwidth only.
     sparse : bool, default=True
         Return a ``scipy.sparse.csr_matrix`` (else an ndarray).
-    algorithm : {"auto", "brute", "kd_tree", "ball_tree", "hnsw", "nndescent"}, \
-default="auto"
-        Neighbour search.  ``"auto"`` is always exact: it and ``"brute"`` use
-        the exact BLAS engine for euclidean, sqeuclidean and cosine and
-        scikit-learn's brute force otherwise; the trees are scikit-learn's.
+    algorithm : {"auto", "brute", "kd_tree", "ball_tree", "ckd_tree", "hnsw", \
+"nndescent"}, default="auto"
+        Neighbour search.  ``"auto"`` is always exact: for euclidean,
+        sqeuclidean and cosine it chooses, by a cost model, between the
+        exact BLAS engine (what ``"brute"`` uses) and ``"ckd_tree"``
+        (SciPy's cKDTree: long references, few features, small ``k``); other
+        metrics go to scikit-learn's brute force.  ``"kd_tree"`` and
+        ``"ball_tree"`` are scikit-learn's trees; ``"ckd_tree"`` computes the
+        p-norms (euclidean, manhattan, chebyshev, minkowski with p >= 1 and
+        no weights).  Every exact backend returns the same bits.
         ``"hnsw"`` (hnswlib; euclidean, sqeuclidean, cosine) and
         ``"nndescent"`` (pynndescent; also manhattan, chebyshev, minkowski)
         are approximate graph searches, optional extras

@@ -31,7 +31,7 @@ import numpy as np
 from joblib import cpu_count
 
 from .._memory import check_output_size
-from ._exact import exact_index, merge_rows
+from ._exact import exact_index, merge_rows, row_of_scores
 from ._float32 import Float32Frames, warn_if_unresolved
 from ._parallel import n_threads_for
 from ._select import choose_k
@@ -97,6 +97,8 @@ class ApproximateIndex:
 
     def distances_block(self, X: np.ndarray) -> np.ndarray:
         return self.exact_.distances_block(X)
+
+    row_bytes = row_of_scores
 
     # Persistence: the library's index travels as the bytes it serialised to
     # when it was built, with their digest.  Bytes are checked before the

@@ -1,9 +1,12 @@
 """``algorithm="auto"``: the fastest exact backend for a reference, by a cost model.
 
-Resolved in ``fit`` (:func:`fit_index`), never in ``__init__``: the model
-predicts the BLAS engine's cost from the shape and measures how much a
-KD-tree prunes on this very reference.  The constants are calibrated by
-``benchmarks/calibrate_auto.py``.
+Resolved in ``fit`` (:func:`fit_index`), never in ``__init__``, between the
+BLAS engine and SciPy's cKDTree (``"ckd_tree"``) for the BLAS metrics.  The
+model predicts each one's cost per query frame from the shape (reference
+length, features, k); where it favours the tree, the tree is built and a
+probe measures the reference's intrinsic dimension, which vetoes the tree
+for data that fill their space (a KD-tree then visits most frames).  The
+constants are calibrated by ``benchmarks/calibrate_auto.py``.
 """
 
 from __future__ import annotations
@@ -14,63 +17,85 @@ from ._backends import candidate_backends
 from ._cache import cached_build
 from ._tree import TreeIndex
 
-# Nanoseconds on one core, fitted by ``benchmarks/calibrate_auto.py`` on the
-# benchmark's librosa features (the machine named in benchmarks/README.md):
-# the BLAS engine's cost per query frame is n_ref * (a + b * d) + c * k (the
-# product and the passes over the scores, then the k neighbours' handling);
-# a KD-tree's is its distance evaluations times (e + f * d).
-BLAS_NS = (0.88, 0.0134, 127.5)
-TREE_NS_PER_CALL = (31.1, 1.15)
-# The tree's cost is measured on reference frames, which may still sit
-# closer to the reference than the queries will: it must win by this factor.
-TREE_SAFETY = 2.0
-# Beyond this many features a KD-tree prunes too little to compete, and
-# below this many reference frames per neighbour it visits too many of them
-# (calibrate_auto.py: at 10000 per neighbour, 100000 frames of chroma and
-# k = 10, the tree takes 1.7x the BLAS engine's time): the tree is not even
-# built then.
-TREE_MAX_FEATURES = 24
-TREE_MIN_FRAMES_PER_NEIGHBOUR = 20000
-# Reference frames used to measure how much the tree prunes, and how many
-# neighbours beyond k they ask for: a frame's nearest neighbours are its own
-# neighbours in time, nearer than another recording's frames will be; past
-# them the probe searches as far as real queries do (calibrate_auto.py: it
-# under-counts real queries' evaluations 1.3-1.7x, against 1.4-5.4x at k + 1).
-_PROBE_ROWS = 256
-_PROBE_EXTRA = 64
+# Nanoseconds per query frame on one core, fitted by
+# ``benchmarks/calibrate_auto.py`` on the benchmark's librosa features (the
+# machine named in benchmarks/README.md).  The BLAS engine's cost is
+# n_ref * (a + b * d) + c * k: the product and the passes over the scores,
+# then the k neighbours' handling.
+BLAS_NS = (1.08, 0.0306, 94.4)
+# cKDTree's is (n_ref / 1e4) ** e * (a + b * k) * exp(g * (d - 12)), measured
+# on queries from another recording than the reference (a cover against its
+# song or a catalogue), which lie farther from the reference's frames than
+# its own frames do and cost the tree several times more.
+TREE_NS = (1.19e4, 218.0)
+TREE_EXPONENTS = (0.338, 0.206)
+# The tree must be predicted this much cheaper (the model's error across the
+# calibration's features is up to about this factor either way).
+TREE_SAFETY = 1.0
+# Beyond this many features the tree is not even considered.
+TREE_MAX_FEATURES = 32
+# Beyond this intrinsic dimension (measured by the probe) a KD-tree prunes
+# too little.  Measured here at 100000 frames: chroma 2-3, MFCC 4.5;
+# Gaussian noise in 6 dimensions 6 (cKDTree 3-7x faster than the BLAS
+# engine at k = 3-30), in 8 dimensions 7.8 (2x faster to 1.05x slower), in
+# 12 dimensions 11 (3.5-5x slower).
+TREE_MAX_DIMENSION = 8.0
+# Reference frames the probe queries (about 1 ms at 100000 frames), and the
+# neighbour counts between which it measures how the distance grows:
+# N(r) ~ r ** m.
+_PROBE_ROWS = 32
+_PROBE_NEIGHBOURS = (8, 64)
 
 
-def probe_calls(tree: TreeIndex, k: int) -> float:
-    """The tree's distance evaluations per query, measured on an evenly spaced
-    sample of reference frames (deterministic for a reference and k)."""
+def blas_ns(n_ref: int, d: int, k: int) -> float:
+    """Predicted nanoseconds per query frame of the BLAS engine, one core."""
+    return n_ref * (BLAS_NS[0] + BLAS_NS[1] * d) + BLAS_NS[2] * k
+
+
+def tree_ns(n_ref: int, d: int, k: int) -> float:
+    """Predicted nanoseconds per query frame of cKDTree, one core."""
+    exponent, growth = TREE_EXPONENTS
+    return (
+        (n_ref / 1e4) ** exponent
+        * (TREE_NS[0] + TREE_NS[1] * k)
+        * np.exp(growth * (d - 12))
+    )
+
+
+def probe_dimension(tree: TreeIndex) -> float:
+    """The reference's intrinsic dimension m, as its frames' neighbours see it.
+
+    On an evenly spaced sample of reference frames (deterministic for a
+    reference): the median over the sample of ``log(j2 / j1) / log(r_j2 /
+    r_j1)``, ``r_j`` being a frame's distance to its j-th nearest other frame.
+    0 for a reference too short to measure.
+    """
+    j1, j2 = _PROBE_NEIGHBOURS
     n_ref = tree.n_samples_fit_
+    if n_ref <= j2:
+        return 0.0
     sample = tree.reference_[:: max(1, n_ref // _PROBE_ROWS)][:_PROBE_ROWS]
-    tree.tree_.reset_n_calls()
-    tree.tree_.query(tree.exact_.tree_points(sample), k=min(n_ref, k + _PROBE_EXTRA))
-    return tree.tree_.get_n_calls() / max(len(sample), 1)
-
-
-def predicted_costs(tree: TreeIndex, k: int) -> tuple[float, float]:
-    """Predicted (blas, tree) nanoseconds per query frame for this reference."""
-    n_ref, d = tree.n_samples_fit_, tree.n_features_in_
-    blas = n_ref * (BLAS_NS[0] + BLAS_NS[1] * d) + BLAS_NS[2] * k
-    tree_ns = probe_calls(tree, k) * (TREE_NS_PER_CALL[0] + TREE_NS_PER_CALL[1] * d)
-    return blas, tree_ns
+    dist, _ = tree.engine_.query(tree.exact_.tree_points(sample), j2 + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.log(dist[:, j2]) - np.log(dist[:, j1])
+    growth = np.where(np.isfinite(growth), growth, np.inf)  # duplicates: r = 0
+    return float(np.log(j2 / j1) / np.median(growth))
 
 
 def choose_exact(candidates: list[str], reference: np.ndarray, k: int, build):
     """Resolve ``"auto"``: build the candidate indexes the cost model needs and
     return ``(name, index)`` of the cheapest.  ``build(name)`` builds one
     (through the ``memory=`` cache)."""
-    if candidates == ["blas", "kd_tree"]:
+    if candidates == ["blas", "ckd_tree"]:
         n_ref, d = reference.shape
-        if d > TREE_MAX_FEATURES or n_ref < TREE_MIN_FRAMES_PER_NEIGHBOUR * k:
+        if d > TREE_MAX_FEATURES or TREE_SAFETY * tree_ns(n_ref, d, k) >= blas_ns(
+            n_ref, d, k
+        ):
             return "blas", build("blas")
-        tree = build("kd_tree")
-        blas_ns, tree_ns = predicted_costs(tree, k)
-        if TREE_SAFETY * tree_ns < blas_ns:
-            return "kd_tree", tree
-        return "blas", build("blas")
+        tree = build("ckd_tree")
+        if probe_dimension(tree) > TREE_MAX_DIMENSION:
+            return "blas", build("blas")
+        return "ckd_tree", tree
     return candidates[0], build(candidates[0])
 
 

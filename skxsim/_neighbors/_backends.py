@@ -19,9 +19,11 @@ from ._metrics import (
     BALL_TREE_METRICS,
     BLAS_METRICS,
     BRUTE_METRICS,
+    CKD_TREE_METRICS,
     KD_TREE_METRICS,
     canonical,
     is_blas_metric,
+    p_norm,
 )
 from ._tree import TreeIndex
 
@@ -67,6 +69,8 @@ BACKENDS: dict[str, Backend] = {
         BALL_TREE_METRICS | _BLAS_NAMES,
         accepts_callable=True,
     ),
+    # SciPy's cKDTree (a core dependency): the p-norms, p >= 1.
+    "ckd_tree": Backend(_tree_builder("ckd_tree"), CKD_TREE_METRICS | _BLAS_NAMES),
     # Approximate, optional extras: their libraries load only when an index
     # is built (or unpickled).
     "hnsw": Backend(build_hnsw, frozenset(HNSW_METRICS), exact=False, extra="hnsw"),
@@ -92,12 +96,16 @@ def check_algorithm_params(algorithm: str, algorithm_params) -> None:
         )
 
 
-def _tree_refusal(algorithm: str, name, metric_params) -> str | None:
+def _tree_refusal(algorithm: str, name, metric, metric_params) -> str | None:
     """Why a tree cannot search ``name`` with these parameters (scikit-learn's
-    NearestNeighbors refuses the same), or None."""
+    NearestNeighbors refuses the same for its trees), or None."""
+    params = metric_params or {}
+    if algorithm == "ckd_tree":
+        if is_blas_metric(metric, metric_params) or p_norm(metric, metric_params):
+            return None
+        return "it computes minkowski distances with p >= 1 and no weights."
     if name != "minkowski" or algorithm not in ("kd_tree", "ball_tree"):
         return None
-    params = metric_params or {}
     if algorithm == "kd_tree" and params.get("w") is not None:
         return (
             "the KD-tree's bounds ignore the weights metric_params['w'] (its "
@@ -113,7 +121,7 @@ def _tree_refusal(algorithm: str, name, metric_params) -> str | None:
 
 def check_algorithm_metric(algorithm: str, metric, metric_params=None) -> None:
     """A ``ValueError`` naming both when ``algorithm`` cannot compute ``metric``
-    (with ``metric_params``, validated)."""
+    (with these validated ``metric_params``)."""
     if algorithm == "auto":
         return
     backend = BACKENDS[algorithm]
@@ -130,7 +138,7 @@ def check_algorithm_metric(algorithm: str, metric, metric_params=None) -> None:
             f"metric={metric!r} is not supported by algorithm={algorithm!r}; "
             f"it supports {sorted(backend.metrics)}."
         )
-    refusal = _tree_refusal(algorithm, name, metric_params)
+    refusal = _tree_refusal(algorithm, name, metric, metric_params)
     if refusal:
         raise ValueError(
             f"algorithm={algorithm!r} cannot search metric={metric!r} with "
@@ -142,8 +150,8 @@ def candidate_backends(algorithm: str, metric, metric_params) -> list[str]:
     """The concrete backends ``algorithm`` may resolve to, cheapest first.
 
     For ``"auto"``: the BLAS engine (BLAS metrics) or scikit-learn's
-    distances by brute force, and a KD-tree where the cost model may prefer
-    one; a metric brute force lacks goes to the tree that has it.
+    distances by brute force, and SciPy's KD-tree where the cost model may
+    prefer it; a metric brute force lacks goes to the tree that has it.
     """
     blas = is_blas_metric(metric, metric_params)
     if algorithm == "brute":
@@ -152,7 +160,7 @@ def candidate_backends(algorithm: str, metric, metric_params) -> list[str]:
         return [algorithm]
     name = canonical(metric)
     if blas:
-        return ["blas", "kd_tree"]
+        return ["blas", "ckd_tree"]
     if callable(name) or name in BRUTE_METRICS:
         return ["brute"]
     if name in KD_TREE_METRICS:

@@ -2,11 +2,9 @@
 
 Every index (these, the trees of ``_tree`` and the approximate ones of
 ``_approximate``) satisfies :class:`NeighborIndex`.  The exact kinds give
-the same k neighbours for a metric, ties going to the lowest column, and
-for the BLAS metrics the same distance bits (one definition, see
-``_product.PairDistances``); a tree's distances of the other metrics are
-scikit-learn's ``DistanceMetric`` values as the tree computes them (a few
-ulps from its ``pairwise``).
+identical answers for a metric: the same distance values (one definition
+per metric, see ``_metrics`` and ``_product.PairDistances``) and the same k
+neighbours, ties going to the lowest column.
 
 An exact index also defines the metric's *ranking keys* (values in the
 metric's order, cheaper than distances: scaled squared distances for the
@@ -24,6 +22,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ._metrics import (
+    DIFFERENCE_METRICS,
     blas_metric,
     canonical,
     frame_scale,
@@ -31,7 +30,7 @@ from ._metrics import (
     metric_distances,
 )
 from ._product import BlasScores, PairDistances
-from ._scaling import checked_distances, divided
+from ._scaling import checked_distances, divided, row_norms
 from ._select import choose_k, kth_smallest, nominate, select_exact, settle_k
 
 # A band ``(frames, width)``: query row i is frame ``frames[i]`` of the
@@ -76,6 +75,15 @@ class NeighborIndex(Protocol):
     def distances_block(self, X: np.ndarray) -> np.ndarray:
         """Every distance from the rows of ``X`` to the reference (float64)."""
 
+    def row_bytes(self, k: int) -> int:
+        """Working memory per query row of a block (sets the block size)."""
+
+
+def row_of_scores(index, k: int) -> int:
+    """Working memory per query row of an index that scores every reference
+    frame (a float32 score each)."""
+    return 4 * index.n_samples_fit_
+
 
 def band_entries(band: Band, n_ref: int):
     """``(rows, cols)`` of the entries inside ``band``."""
@@ -116,11 +124,14 @@ class BlasIndex:
     exact = True
     uses_blas = True
 
-    def __init__(self, reference: np.ndarray, metric) -> None:
+    def __init__(self, reference: np.ndarray, metric, *, search=True) -> None:
         self.metric = blas_metric(metric)
         self.reference_ = np.ascontiguousarray(reference)
         self.pairs_ = PairDistances(self.reference_, self.metric)
-        self.scores_ = BlasScores(self.reference_, self.metric, self.pairs_)
+        # Without ``search`` (an index composed by a tree) only the keys and
+        # distances are needed, not the prepared reference of the product.
+        if search:
+            self.scores_ = BlasScores(self.reference_, self.metric, self.pairs_)
         self.n_samples_fit_, self.n_features_in_ = reference.shape
 
     def kneighbors_block(self, X, k, band=None, values=True):
@@ -165,6 +176,8 @@ class BlasIndex:
     def distances_block(self, X):
         return self.pairs_.distances(self.pairs_.all_keys(X))
 
+    row_bytes = row_of_scores
+
     # Ranking keys, and the search space of a tree over this reference.
 
     def keys(self, X, rows, cols):
@@ -191,8 +204,21 @@ class BlasIndex:
         power of two (exact), unit vectors for cosine."""
         return self.pairs_.prepared(X)
 
-    def proposal_keys(self, X, rows, cols, tree_dist):
-        return self.keys(X, rows, cols)
+    # A tree's distances are computed otherwise: the keys are computed again.
+    keys_are_tree_distances = False
+
+    def tree_shortfall(self, X, ind) -> np.ndarray | None:
+        """Rows (of ``X``, with proposals ``ind``) where a tree distance may be
+        below its key's: under cosine, a zero vector is a zero tree point but
+        has the fixed key 2 with everything.  Elsewhere the two agree within
+        :attr:`tree_tolerance`.  None when no row is such."""
+        if self.metric != "cosine":
+            return None
+        zero_query = row_norms(X) == 0
+        zero_ref = self.pairs_.norms_ == 0
+        if not (np.any(zero_query) or np.any(zero_ref)):
+            return None
+        return zero_query | np.any(zero_ref[ind], axis=1)
 
     def tree_units(self, keys):
         """Keys (scaled squared distances) as tree distances."""
@@ -241,15 +267,23 @@ class BruteIndex:
     def distances_block(self, X):
         return self.distances(self.all_keys(X))
 
+    row_bytes = row_of_scores
+
     def kneighbors_block(self, X, k, band=None, values=True):
         excluded = None if band is None else band_entries(band, self.n_samples_fit_)
         counts, cols, keys = select_exact(self.all_keys(X), k, excluded)
-        return counts, cols, self.distances(keys)
+        return counts, cols, self.distances(keys) if values else None
 
     def keys(self, X, rows, cols):
         """Ranking keys of the pairs ``(X[rows[i]], reference[cols[i]])``."""
-        out = np.empty(rows.size)
         X = self.tree_points(X)
+        if self.metric in DIFFERENCE_METRICS:
+            # scikit-learn's value of d(x, y) is computed from x - y alone,
+            # so d(x - y, 0) is the same value, bit for bit, for all pairs
+            # in one call.
+            diff = X[rows] - self.scaled_reference_[cols]
+            return self._keys(diff, np.zeros((1, X.shape[1])))[:, 0]
+        out = np.empty(rows.size)
         bounds = np.flatnonzero(np.diff(rows)) + 1
         for span in np.split(np.arange(rows.size), bounds):
             if span.size:
@@ -274,22 +308,32 @@ class BruteIndex:
         return self.metric, self.metric_params
 
     def tree_points(self, X):
+        """Frames as a tree sees them: divided by the reference's power of two."""
         return divided(X, self.scale_)
 
-    def proposal_keys(self, X, rows, cols, tree_dist):
-        # A tree computes the metric with scikit-learn's DistanceMetric, the
-        # definition of these metrics' values (see _metrics), on the frames
-        # as tree_points gives them: the keys' units.
-        return tree_dist
+    # A scikit-learn tree computes the metric with scikit-learn's
+    # DistanceMetric, the definition of these metrics' values (see _metrics),
+    # on the same points: its distances are the keys.
+    keys_are_tree_distances = True
+
+    def tree_shortfall(self, X, ind) -> None:
+        return None
 
     def tree_units(self, keys):
         return keys
 
-    tree_tolerance = 0.0
+    # When another library's tree measured the proposals: its distances and
+    # scikit-learn's differ by the rounding of two sums of d terms (each
+    # raised to p and back, for minkowski).
+    @property
+    def tree_tolerance(self) -> float:
+        return 8.0 * (self.n_features_in_ + 4) * 2.0**-53
 
 
-def exact_index(reference, metric, metric_params):
-    """The exact brute-force index of ``reference`` for ``metric``."""
+def exact_index(reference, metric, metric_params, *, search=True):
+    """The exact brute-force index of ``reference`` for ``metric``; without
+    ``search``, one for keys and distances only (``kneighbors_block`` of a
+    BLAS metric then fails)."""
     if is_blas_metric(metric, metric_params):
-        return BlasIndex(reference, metric)
+        return BlasIndex(reference, metric, search=search)
     return BruteIndex(reference, metric, metric_params)

@@ -63,6 +63,16 @@ BALL_TREE_METRICS = frozenset(
 BRUTE_METRICS = frozenset(
     ALIASES.get(m, m) for m in VALID_METRICS["brute"] if m != "precomputed"
 )
+# SciPy's cKDTree computes the p-norms, p >= 1 (see :func:`p_norm`).
+CKD_TREE_METRICS = frozenset({"euclidean", "manhattan", "chebyshev", "minkowski"})
+
+# Distances of the frames' difference alone, homogeneous of degree 1
+# (d(x / s, y / s) = d(x, y) / s): frames far beyond 1 or far below it are
+# measured divided by a power of two (exact), and a pair's distance is the
+# distance of its difference to the origin.
+DIFFERENCE_METRICS = frozenset(
+    {"manhattan", "chebyshev", "minkowski", "seuclidean", "mahalanobis"}
+)
 
 
 # How distances change when every frame is divided by s: d(X/s, Y/s) ==
@@ -116,6 +126,19 @@ def is_blas_metric(metric, metric_params) -> bool:
         params = metric_params or {}
         return set(params) <= {"p"} and float(params.get("p", 2)) == 2.0
     return isinstance(name, str) and name in BLAS_METRICS and not metric_params
+
+
+def p_norm(metric, metric_params) -> float | None:
+    """The p of a metric that is an unweighted Minkowski p-norm with p >= 1
+    (euclidean 2, manhattan 1, chebyshev inf), else None."""
+    name = canonical(metric)
+    params = metric_params or {}
+    if name in ("euclidean", "manhattan", "chebyshev") and not params:
+        return {"euclidean": 2.0, "manhattan": 1.0, "chebyshev": np.inf}[name]
+    if name == "minkowski" and set(params) <= {"p"}:
+        p = float(params.get("p", 2.0))
+        return p if p >= 1 else None
+    return None
 
 
 def blas_metric(metric) -> str:

@@ -71,8 +71,8 @@ class RecurrenceMatrix(NeighborGraphMixin, TransformerMixin, BaseEstimator):
         included), ``k`` being used for the bandwidth only.
     sparse : bool, default=True
         Return a ``scipy.sparse.csr_matrix`` (else an ndarray).
-    algorithm : {"auto", "brute", "kd_tree", "ball_tree", "hnsw", "nndescent"}, \
-default="auto"
+    algorithm : {"auto", "brute", "kd_tree", "ball_tree", "ckd_tree", "hnsw", \
+"nndescent"}, default="auto"
         Neighbour search, as in :class:`CrossSimilarity`.  ``"auto"`` is the
         fastest exact method for the data; ``"hnsw"`` and ``"nndescent"``
         are approximate (optional extras).
