@@ -215,7 +215,7 @@ class BlasIndex:
         if self.metric != "cosine":
             return None
         zero_query = row_norms(X) == 0
-        zero_ref = self.pairs_.norms_ == 0
+        zero_ref = self.pairs_.zero_
         if not (np.any(zero_query) or np.any(zero_ref)):
             return None
         return zero_query | np.any(zero_ref[ind], axis=1)
