@@ -177,6 +177,23 @@ class ApproxKeys:
         self.unit = unit
 
 
+def _squared_norms(centred: np.ndarray) -> np.ndarray:
+    """Squared row norms for the product's norm column and its margins.
+
+    Plain float64 sums: :func:`rounding_bound` covers their rounding (any
+    order, at most ``d u |r|^2``), and what they feed is only the product,
+    whose undecided pairs are settled on the exact keys.  Rows whose
+    squares overflow (queries far larger than the reference) take the
+    scaled sums, so the caller sees how large they are.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        squared = np.einsum("ij,ij->i", centred, centred)
+    if np.all(np.isfinite(squared)):
+        return squared
+    with np.errstate(over="ignore"):
+        return np.square(row_norms(centred))
+
+
 class BlasScores:
     """A reference prepared for scoring query blocks with one matrix product.
 
@@ -227,7 +244,7 @@ class BlasScores:
         centred = self._centred(R)
         prepared = np.empty((R.shape[0], R.shape[1] + 1))
         prepared[:, :-1] = centred
-        prepared[:, -1] = 0.5 * np.square(row_norms(centred))
+        prepared[:, -1] = 0.5 * _squared_norms(centred)
         return prepared
 
     def left(self, X: np.ndarray):
@@ -241,7 +258,7 @@ class BlasScores:
         left = np.empty((X64.shape[0], X64.shape[1] + 1))
         np.negative(centred, out=left[:, :-1])
         left[:, -1] = 1.0
-        return left, row_norms(centred)
+        return left, np.sqrt(_squared_norms(centred))
 
     def score_dtype(self, q_norms: np.ndarray) -> np.dtype:
         """The product's dtype unless a score could overflow it (then float64).

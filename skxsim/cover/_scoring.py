@@ -180,7 +180,10 @@ def _score_chunk(catalogue, pipeline, query, embedded, live_query, shifts, lo, h
         counts = catalogue.n_sounding[members]
         ends = np.cumsum(counts)
         linked = mutual_knn(keys, zip(ends - counts, ends, strict=True), pipeline.k)
-        S_T[np.ix_(rows, live_query)] = linked
+        if live_query.all():
+            S_T[rows] = linked
+        else:
+            S_T[np.ix_(rows, live_query)] = linked
     column_max = recurrence_column_max(
         np.ascontiguousarray(S_T.T),
         width,
