@@ -132,6 +132,20 @@ def test_lag_to_recurrence_needs_a_lag_shape(shape):
         lag_to_recurrence(np.zeros(shape))
 
 
+@pytest.mark.parametrize("pad", ["yes", 1, None, np.array(True)])
+def test_pad_must_be_a_bool(pad):
+    with pytest.raises(ValueError, match="pad"):
+        recurrence_to_lag(np.eye(4), pad=pad)
+
+
+def test_numpy_bool_pad_is_the_python_bool():
+    rec = np.eye(4)
+    for pad in (True, False):
+        np.testing.assert_array_equal(
+            recurrence_to_lag(rec, pad=np.bool_(pad)), recurrence_to_lag(rec, pad=pad)
+        )
+
+
 @pytest.mark.parametrize("axis", [2, -2, 1.0, True])
 def test_axis_must_be_0_1_or_minus_1(axis):
     rec = sp.csr_matrix(np.eye(4))

@@ -112,6 +112,8 @@ def recurrence_to_lag(rec, *, pad: bool = True, axis: int = -1):
            [0, 0, 0, 0]])
     """
     axis = _check_axis(axis)
+    if not isinstance(pad, (bool, np.bool_)):
+        raise ValueError(f"pad={pad!r} must be a bool.")
     if not sp.issparse(rec):
         rec = np.asarray(rec)
     if rec.ndim != 2 or rec.shape[0] != rec.shape[1]:
