@@ -15,6 +15,7 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 from numpy.lib.stride_tricks import as_strided
+from sklearn.utils._param_validation import validate_parameter_constraints
 
 from ..exceptions import librosa_errors
 
@@ -112,8 +113,9 @@ def recurrence_to_lag(rec, *, pad: bool = True, axis: int = -1):
            [0, 0, 0, 0]])
     """
     axis = _check_axis(axis)
-    if not isinstance(pad, (bool, np.bool_)):
-        raise ValueError(f"pad={pad!r} must be a bool.")
+    validate_parameter_constraints(
+        {"pad": ["boolean"]}, {"pad": pad}, caller_name="recurrence_to_lag"
+    )
     if not sp.issparse(rec):
         rec = np.asarray(rec)
     if rec.ndim != 2 or rec.shape[0] != rec.shape[1]:
