@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import SkxsimEstimator
 from ._memory import check_output_size
 from ._validation import DELAY, N_STEPS
 
@@ -35,7 +36,7 @@ def _lag_name(name: str, lag: int) -> str:
     return f"{name}_t+{-lag}"
 
 
-class TimeDelayEmbedding(TransformerMixin, BaseEstimator):
+class TimeDelayEmbedding(TransformerMixin, SkxsimEstimator):
     """Stack each frame with delayed copies of itself (time-delay embedding).
 
     scikit-learn orientation: ``X`` has shape ``(n_frames, n_features)``,
@@ -155,7 +156,7 @@ class TimeDelayEmbedding(TransformerMixin, BaseEstimator):
             Row ``i`` is ``[X[i], X[i - delay], ..., X[i - (n_steps-1)*delay]]``
             with padding outside the sequence. float32 input stays float32.
         """
-        check_is_fitted(self)
+        self._check_usable()
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         n_frames = X.shape[0]
         n_steps, delay = int(self.n_steps), int(self.delay)  # not np.int8 math

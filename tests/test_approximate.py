@@ -19,8 +19,8 @@ import sklearn
 from sklearn.metrics import pairwise_distances
 
 from skxsim import CrossSimilarity
-from skxsim._neighbors import exact_index
 from skxsim._neighbors._approximate import NNDESCENT_METRICS, HNSWIndex
+from skxsim._neighbors._exact import exact_index
 
 LIBRARY = {"hnsw": "hnswlib", "nndescent": "pynndescent"}
 BACKENDS = list(LIBRARY)

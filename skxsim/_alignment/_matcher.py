@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.base import _fit_context
 
-from .._base import VersionedPickleMixin
-from .._validation import ALGORITHM, MEMORY, N_JOBS, N_STEPS, POSITIVE_INT
-from ._aligner import DTW_CONSTRAINTS, check_step_weights
-from ._frames import check_sequence
-from ._matching import (
-    ARCHIVE_STRIDE,
-    VoteParams,
-    build_index,
-    index_features,
-    match_query,
+from .._base import SkxsimEstimator
+from .._constraints import OrderedPair
+from .._validation import (
+    ALGORITHM,
+    MEMORY,
+    N_JOBS,
+    N_STEPS,
+    POSITIVE_INT,
+    as_items,
 )
+from ._aligner import DTW_CONSTRAINTS, check_step_weights
+from ._matching import Archive, VoteParams, match_query
 from ._multiscale import DTWParams
 
 # Votes are binned by this many pooled frames (see _matching.vote_windows).
 BIN_WIDTH = 8
+# Reference frames per query frame: beyond 16 times faster or slower a
+# performance is not the same music, and the ratio grid (and the votes'
+# memory) grows with log(high / low).
+TEMPO_RANGE = [OrderedPair(1 / 16, 16)]
 
 
-class Matcher(VersionedPickleMixin, BaseEstimator):
+class Matcher(SkxsimEstimator):
     """Find where short queries sit inside a long reference (an archive).
 
     ``fit`` indexes a long reference sequence once (an archive of many
@@ -73,8 +75,9 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
         position of a query in hours of similar music (Bach's chorales) is
         not always among its excerpts' 10 nearest.
     tempo_range : (float, float), default=(0.7, 1.4)
-        Reference frames per query frame considered, low and high: 1.4
-        finds a query played 1.4 times faster than the reference.
+        Reference frames per query frame considered, low and high, within
+        ``[1/16, 16]``: 1.4 finds a query played 1.4 times faster than the
+        reference.
     n_candidates : int >= 1, default=48
         Windows aligned per query at the coarsest level (the best voted
         positions); only the cheapest are refined.
@@ -143,13 +146,15 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
     """
 
     _stale_state = "its index"
+    # What the index was built for.
+    _fit_params = ("metric", "pool", "n_steps", "algorithm", "algorithm_params")
 
     _parameter_constraints: dict = {
         **DTW_CONSTRAINTS,
         "pool": POSITIVE_INT,
         "n_steps": N_STEPS,
         "n_neighbors": POSITIVE_INT,
-        "tempo_range": [tuple, list],
+        "tempo_range": TEMPO_RANGE,
         "n_candidates": POSITIVE_INT,
         "algorithm": ALGORITHM,
         "algorithm_params": [dict, None],
@@ -205,9 +210,7 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
             The fitted matcher.
         """
         check_step_weights(self.step_weights)
-        _check_tempo_range(self.tempo_range)
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        check_sequence(X[:2], "the reference X")  # at least 2 frames
+        X = self._validate_sequence(X, "the reference X", reset=True, min_frames=2)
         n_ref = X.shape[0]
         self.n_samples_fit_ = n_ref
         # An excerpt must fit in the reference (numpy scalars as Python's:
@@ -215,46 +218,37 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
         pool, n_steps = int(self.pool), int(self.n_steps)
         self.n_steps_ = min(n_steps, max(1, n_ref // pool))
         self.pool_ = min(pool, n_ref // self.n_steps_)
-        # Every other excerpt: neighbouring ones overlap by n_steps - 1
-        # pooled frames, and a query excerpt falls within half a pooled frame
-        # of one kept.
-        features = index_features(X, self.metric, self.pool_, self.n_steps_)
-        self._excerpts = features.shape[0]
-        features = features[::ARCHIVE_STRIDE]
-        self._fit_method, self.index_ = build_index(
-            features,
+        self._archive = Archive.build(
+            X,
             self.metric,
-            self.algorithm,
-            self.algorithm_params,
-            self.memory,
-            self.n_neighbors,
+            self.pool_,
+            self.n_steps_,
+            algorithm=self.algorithm,
+            algorithm_params=self.algorithm_params,
+            memory=self.memory,
+            k=self.n_neighbors,
         )
-        # The frames the windows are cut from, in the input dtype: converted
-        # to float64 a window at a time.
-        self._archive = np.ascontiguousarray(X)
-        self._fitted_metric = self.metric
+        self._fit_method, self.index_ = self._archive.method, self._archive.index
+        self._remember_fit_params()
         return self
 
-    def _vote_params(self) -> VoteParams:
-        return VoteParams(
-            pool=self.pool_,
-            n_steps=self.n_steps_,
+    def _search_params(self) -> tuple[VoteParams, DTWParams, int]:
+        """What a query's search reads, from parameters checked at use."""
+        votes = VoteParams(
             n_neighbors=int(self.n_neighbors),
-            tempo_range=_check_tempo_range(self.tempo_range),
+            tempo_range=tuple(float(v) for v in self.tempo_range),
             bin_width=BIN_WIDTH,
             n_candidates=int(self.n_candidates),
         )
-
-    def _dtw_params(self) -> DTWParams:
-        return DTWParams(
+        dtw = DTWParams(
             metric=self.metric,
             step_weights=check_step_weights(self.step_weights),
             radius=int(self.radius),
         )
+        return votes, dtw, int(self.coarse_frames)
 
     def _query(self, X, name="the query X") -> np.ndarray:
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        query = check_sequence(X, name)
+        query = self._validate_sequence(X, name, reset=False, min_frames=2)
         if query.shape[0] > self.n_samples_fit_:
             raise ValueError(
                 f"{name} has {query.shape[0]} frames, more than the "
@@ -266,15 +260,7 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
                 f"{name} has {query.shape[0]} frames, fewer than one indexed "
                 f"excerpt of pool_ * n_steps_ = {self.pool_ * self.n_steps_}."
             )
-        return query
-
-    def _check_fitted(self):
-        check_is_fitted(self)
-        if self.metric != self._fitted_metric:
-            raise ValueError(
-                f"metric={self.metric!r} differs from {self._fitted_metric!r} "
-                "used in fit, which built the index for it: fit again."
-            )
+        return np.ascontiguousarray(query, dtype=np.float64)
 
     def match(self, X, n_matches: int = 1):
         """The best subsequences of the reference for one query.
@@ -295,9 +281,11 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
         costs : ndarray of shape (n_found,), float64
             Subsequence DTW cost per query frame, ascending.
         """
-        self._check_fitted()
-        n_matches = _check_n_matches(n_matches)
-        return match_query(self._query(X), self, n_matches)
+        self._check_usable()
+        self._check_call_params("match", _N_MATCHES, n_matches=n_matches)
+        return match_query(
+            self._query(X), self._archive, *self._search_params(), int(n_matches)
+        )
 
     def match_many(self, queries, n_matches: int = 1, n_jobs=None):
         """:meth:`match` for many queries, through joblib.
@@ -318,15 +306,24 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
         results : list of (starts, ends, costs)
             One per query, as :meth:`match` returns them.
         """
-        self._check_fitted()
-        n_matches = _check_n_matches(n_matches)
-        queries = [self._query(q, f"queries[{i}]") for i, q in enumerate(list(queries))]
+        self._check_usable()
+        self._check_call_params(
+            "match_many",
+            {**_N_MATCHES, "n_jobs": N_JOBS},
+            n_matches=n_matches,
+            n_jobs=n_jobs,
+        )
+        queries = [
+            self._query(q, f"queries[{i}]")
+            for i, q in enumerate(as_items(queries, "queries", "2-d arrays"))
+        ]
+        search = (*self._search_params(), int(n_matches))
         n_jobs = self.n_jobs if n_jobs is None else n_jobs
         workers = effective_n_jobs(n_jobs)
         n_chunks = max(1, min(len(queries), 1 if workers == 1 else 4 * workers))
         chunks = np.array_split(np.arange(len(queries)), n_chunks)
         parts = Parallel(n_jobs=n_jobs)(
-            delayed(_match_chunk)(self, [queries[i] for i in chunk], n_matches)
+            delayed(_match_chunk)(self._archive, [queries[i] for i in chunk], search)
             for chunk in chunks
             if len(chunk)
         )
@@ -338,30 +335,9 @@ class Matcher(VersionedPickleMixin, BaseEstimator):
         return tags
 
 
-def _match_chunk(matcher: Matcher, queries, n_matches: int):
+_N_MATCHES = {"n_matches": POSITIVE_INT}
+
+
+def _match_chunk(archive, queries, search):
     """Some queries' matches (one joblib task)."""
-    return [match_query(query, matcher, n_matches) for query in queries]
-
-
-def _check_n_matches(n_matches) -> int:
-    if (
-        isinstance(n_matches, bool)
-        or not isinstance(n_matches, Integral)
-        or n_matches < 1
-    ):
-        raise ValueError(f"n_matches must be an int >= 1; got {n_matches!r}.")
-    return int(n_matches)
-
-
-def _check_tempo_range(tempo_range) -> tuple[float, float]:
-    """``(low, high)`` with ``0 < low <= high``, finite."""
-    try:
-        low, high = (float(v) for v in tempo_range)
-    except (TypeError, ValueError):
-        low = high = float("nan")
-    if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= high):
-        raise ValueError(
-            "tempo_range must be (low, high) with 0 < low <= high, reference "
-            f"frames per query frame; got {tempo_range!r}."
-        )
-    return low, high
+    return [match_query(query, archive, *search) for query in queries]

@@ -23,6 +23,11 @@ Three steps per query, each linear in what it reads:
    query (free start and end in the window), coarse to fine as in
    :mod:`._multiscale`.  Matches are ranked by cost per query frame.
 
+:class:`Archive` is the fitted state (the indexed excerpts and the frames
+windows are cut from) and :func:`match_query` the work of one query, given
+everything it reads as arguments; :class:`~._matcher.Matcher` is the
+estimator face over them.
+
 Orientation: scikit-learn, rows are frames.
 """
 
@@ -32,14 +37,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._neighbors import (
-    check_algorithm_metric,
-    check_algorithm_params,
-    fit_index,
-    kneighbors,
-)
+from .._memory import check_output_size
+from .._neighbors import fit_index, kneighbors
 from ._frames import pool, prepare, pyramid
-from ._multiscale import Multiscale
+from ._multiscale import DTWParams, Multiscale
 
 # The metric of the neighbour index for each DTW metric (sqeuclidean has
 # the euclidean distance's neighbours).
@@ -67,8 +68,6 @@ MAX_OVERLAP = 0.5
 
 @dataclass(frozen=True)
 class VoteParams:
-    pool: int
-    n_steps: int
     n_neighbors: int
     tempo_range: tuple[float, float]
     bin_width: int
@@ -114,6 +113,12 @@ def vote_windows(
     i = np.arange(0, n_query_features, stride, dtype=np.float64)
     j = np.asarray(neighbors, dtype=np.float64).reshape(i.size, k)
     middle = (n_query_features - 1) / 2
+    check_output_size(
+        2 * 8 * rho.size * j.size,
+        f"the votes of {i.size} query excerpts x {k} neighbours at "
+        f"{rho.size} tempo ratios",
+        "Use a narrower tempo_range, a smaller n_neighbors or a shorter query.",
+    )
     # (ratio, query feature, neighbour) -> bin of the query's middle.
     centers = j[None] - (rho[:, None] * (i - middle))[:, :, None]
     bins = np.floor(centers / width).astype(np.int64)
@@ -174,50 +179,75 @@ def best_matches(found, n_matches: int):
     return starts, ends, costs
 
 
-def build_index(features, metric, algorithm, algorithm_params, memory, k):
-    """The neighbour index of the archive's features: ``(backend, index)``.
+@dataclass
+class Archive:
+    """The fitted state of a matcher: the neighbour index of the archive's
+    excerpts (every ``ARCHIVE_STRIDE``-th), their count, and the frames the
+    windows are cut from (in the input dtype, converted to float64 a window
+    at a time)."""
 
-    ``"auto"`` resolves to the fastest exact backend for ``k`` neighbours.
-    """
-    index_metric = INDEX_METRIC[metric]
-    check_algorithm_metric(algorithm, index_metric)
-    check_algorithm_params(algorithm, algorithm_params)
-    return fit_index(
-        features,
-        metric=index_metric,
-        metric_params={},
-        k=k,
-        algorithm=algorithm,
-        algorithm_params=algorithm_params,
-        memory=memory,
-    )
+    frames: np.ndarray
+    metric: str
+    pool: int
+    n_steps: int
+    n_excerpts: int
+    method: str
+    index: object
+
+    @classmethod
+    def build(
+        cls, X, metric, pool_by, n_steps, *, algorithm, algorithm_params, memory, k
+    ):
+        """Index ``X`` (validated, at least one excerpt long); ``"auto"``
+        resolves to the fastest exact backend for ``k`` neighbours, and the
+        engine checks ``algorithm`` and ``algorithm_params``."""
+        features = index_features(X, metric, pool_by, n_steps)
+        method, index = fit_index(
+            features[::ARCHIVE_STRIDE],
+            metric=INDEX_METRIC[metric],
+            k=k,
+            algorithm=algorithm,
+            algorithm_params=algorithm_params,
+            memory=memory,
+        )
+        return cls(
+            np.ascontiguousarray(X),
+            metric,
+            pool_by,
+            n_steps,
+            features.shape[0],
+            method,
+            index,
+        )
 
 
-def match_query(query, matcher, n_matches: int):
+def match_query(
+    query,
+    archive: Archive,
+    votes: VoteParams,
+    dtw: DTWParams,
+    coarse_frames: int,
+    n_matches: int,
+):
     """``(starts, ends, costs)`` of one validated float64 query."""
-    params = matcher._vote_params()
-    dtw = matcher._dtw_params()
-    features = index_features(query, matcher.metric, params.pool, params.n_steps)
-    k = min(params.n_neighbors, matcher.index_.n_samples_fit_)
+    metric, pool_by, n_steps = archive.metric, archive.pool, archive.n_steps
+    features = index_features(query, metric, pool_by, n_steps)
+    k = min(votes.n_neighbors, archive.index.n_samples_fit_)
     # Overlapping excerpts: every other one of a long stack says little new.
-    stride = max(1, params.n_steps)
-    neighbors = kneighbors(
-        matcher.index_, features[::stride], k, n_jobs=1, values=False
-    )
+    stride = max(1, n_steps)
+    neighbors = kneighbors(archive.index, features[::stride], k, n_jobs=1, values=False)
     windows = vote_windows(
         neighbors.indices * ARCHIVE_STRIDE,
         stride,
         features.shape[0],
-        matcher._excerpts,
-        VoteParams(**{**params.__dict__, "n_neighbors": k}),
+        archive.n_excerpts,
+        VoteParams(**{**votes.__dict__, "n_neighbors": k}),
     )
-    query_levels = pyramid(query, matcher.metric, matcher.coarse_frames)
-    n_query, n_ref = query.shape[0], matcher.n_samples_fit_
+    query_levels = pyramid(query, metric, coarse_frames)
+    n_query, n_ref = query.shape[0], archive.frames.shape[0]
     # Feature t covers frames t * pool .. (t + n_steps) * pool - 1.
     bounds = [
-        window_bounds(
-            (center + params.n_steps / 2) * params.pool, ratio, n_query, n_ref
-        )
+        window_bounds((center + n_steps / 2) * pool_by, ratio, n_query, n_ref)
         for center, ratio in windows
     ]
     if not bounds and n_ref <= WHOLE_REFERENCE * n_query:
@@ -226,9 +256,9 @@ def match_query(query, matcher, n_matches: int):
         bounds = [(0, n_ref)]
     searches = []
     for lo, hi in bounds:
-        window = np.asarray(matcher._archive[lo:hi], dtype=np.float64)
+        window = np.asarray(archive.frames[lo:hi], dtype=np.float64)
         # Pooled as the query is, so that coarse costs compare across windows.
-        levels = pyramid(window, matcher.metric, 0, n_levels=len(query_levels))
+        levels = pyramid(window, metric, 0, n_levels=len(query_levels))
         searches.append(
             (
                 lo,

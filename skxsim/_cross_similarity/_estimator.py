@@ -6,14 +6,13 @@ import warnings
 
 import numpy as np
 from sklearn.base import (
-    BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from .._base import NeighborGraphMixin, VersionedPickleMixin
+from .._base import NeighborGraphMixin, SkxsimEstimator
 from .._graph import bandwidth_rule, median_bandwidth
 from .._neighbors import fit_index, reference_statistics
 from .._validation import (
@@ -24,17 +23,12 @@ from .._validation import (
 )
 from ._core import cross_similarity_graph
 
-# Parameters that shape the fitted index and statistics: changing one after
-# fit needs a refit.
-_FIT_PARAMS = ("k", "metric", "metric_params", "algorithm", "algorithm_params")
-
 
 class CrossSimilarity(
-    VersionedPickleMixin,
     NeighborGraphMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
-    BaseEstimator,
+    SkxsimEstimator,
 ):
     """k-nearest-neighbour cross-similarity to a reference sequence.
 
@@ -149,6 +143,8 @@ class CrossSimilarity(
     """
 
     _stale_state = "its index"
+    # What shapes the fitted index and statistics: a change needs a refit.
+    _fit_params = ("k", "metric", "metric_params", "algorithm", "algorithm_params")
     _function_face = "cross_similarity"
     _no_matrix_bandwidth = (
         "a per-pair matrix would make a row's output depend on the other rows"
@@ -208,7 +204,7 @@ class CrossSimilarity(
         self.n_samples_fit_ = n_ref
         self._fit_dtype = X.dtype
         self.k_ = resolve_k(self.k, n_ref)
-        self._fitted_params = {name: getattr(self, name) for name in _FIT_PARAMS}
+        self._remember_fit_params()
         self._fitted_affinity = (self.mode, self.bandwidth)
         self._fit_method, self.index_ = fit_index(
             X,
@@ -280,8 +276,7 @@ class CrossSimilarity(
             Row ``i`` holds query frame ``i``'s similarity to every reference
             frame; float32 for a float32 reference, float64 otherwise.
         """
-        check_is_fitted(self)
-        self._check_unchanged()
+        self._check_graph_usable()
         self._check_fitted_statistics()
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         X = as_fit_dtype(X, self._fit_dtype)
@@ -302,25 +297,6 @@ class CrossSimilarity(
             median=self.bandwidth_,
         )
 
-    def _check_unchanged(self):
-        """Parameters that shaped the fitted index must not have changed."""
-        for name, value in self._fitted_params.items():
-            current = getattr(self, name)
-            if not _same(current, value):
-                raise ValueError(
-                    f"{name}={current!r} differs from {name}={value!r} used in "
-                    f"fit: the fitted index depends on it. Fit again after "
-                    f"set_params({name}=...)."
-                )
-
     @property
     def _n_features_out(self) -> int:
         return self.n_samples_fit_
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return np.array_equal(np.asarray(a), np.asarray(b))
-    return a is b or a == b

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from sklearn.utils._param_validation import validate_params
 
 from .._graph import bandwidth_rule
-from .._neighbors import check_metric_params, fit_index, reference_statistics
+from .._neighbors import fit_index, reference_statistics
 from .._validation import (
     BANDWIDTH,
     METRIC,
@@ -165,11 +165,10 @@ def cross_similarity(
         X, R = X.astype(np.float64), R.astype(np.float64)
     n, n_ref = X.shape[0], R.shape[0]
     k = resolve_k(k, n_ref)
-    metric_params = check_metric_params(metric, None, R.shape[1])
     check_bandwidth_value(bandwidth)
     if isinstance(bandwidth, np.ndarray) and mode == "affinity":
         check_bandwidth_matrix(bandwidth, n, n_ref)
-    _, index = fit_index(R, metric=metric, metric_params=metric_params, k=k)
+    _, index = fit_index(R, metric=metric, k=k)
     dtype = np.dtype(bool) if mode == "connectivity" else X.dtype
     per_pair = mode == "affinity" and bandwidth_rule(bandwidth)[0] == "pair"
     return cross_similarity_graph(

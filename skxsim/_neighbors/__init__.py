@@ -1,7 +1,9 @@
 """The neighbour engine: everything the workflows need to find neighbours.
 
 Data flows one way through it: a validated reference is indexed
-(``_auto.fit_index`` over the backends of ``_backends``: the BLAS engine of
+(``_auto.fit_index``, the one entry point, which checks every parameter
+it receives against the declarations of ``_params``, over the backends of
+``_backends``: the BLAS engine of
 ``_exact`` on the certified product of ``_product``, the trees of ``_tree``,
 the approximate indexes of ``_approximate`` on the float32 frames of
 ``_float32``; ``_scaling`` keeps every exact path exact from 1e-300 to
@@ -16,14 +18,16 @@ Nothing here imports an estimator or a workflow.  Orientation: scikit-learn
 """
 
 from ._auto import fit_index
-from ._backends import (
-    check_algorithm_metric,
-    check_algorithm_params,
-    public_algorithms,
-)
-from ._exact import exact_index
+from ._backends import public_algorithms
 from ._metrics import ALL_METRICS, blas_metric, check_metric_params, is_blas_metric
 from ._parallel import n_threads_for, single_threaded_blas
+from ._params import (
+    ALGORITHM,
+    BACKEND_PARAMS,
+    METRIC,
+    check_backend_params,
+    check_index_params,
+)
 from ._product import ApproxKeys, BlasScores, PairDistances
 from ._scaling import (
     as_output_dtype,
@@ -43,7 +47,10 @@ from ._search import (
 from ._select import k_smallest_mask
 
 __all__ = [
+    "ALGORITHM",
     "ALL_METRICS",
+    "BACKEND_PARAMS",
+    "METRIC",
     "ApproxKeys",
     "BlasScores",
     "Neighbors",
@@ -51,10 +58,9 @@ __all__ = [
     "all_distances",
     "blas_metric",
     "as_output_dtype",
-    "check_algorithm_metric",
-    "check_algorithm_params",
+    "check_backend_params",
+    "check_index_params",
     "check_metric_params",
-    "exact_index",
     "fit_index",
     "full_row_statistics",
     "is_blas_metric",

@@ -65,15 +65,6 @@ def _import_extra(module: str, extra: str):
         ) from exc
 
 
-def _check_params(algorithm: str, params: dict, accepted) -> None:
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        raise ValueError(
-            f"algorithm_params {unknown} are not parameters of "
-            f"algorithm={algorithm!r}; it accepts {sorted(accepted)}."
-        )
-
-
 class ApproximateIndex:
     """Common finishing of an approximate index's answers.
 
@@ -195,7 +186,6 @@ class HNSWIndex(ApproximateIndex):
             )
         hnswlib = _import_extra("hnswlib", "hnsw")
         super().__init__(reference, metric, None)
-        _check_params("hnsw", params, self.PARAMS)
         params = {**self.PARAMS, **params}
         if params["random_state"] is None:
             params["random_state"] = DEFAULT_RANDOM_STATE
@@ -286,7 +276,6 @@ class NNDescentIndex(ApproximateIndex):
         super().__init__(reference, metric, metric_params)
         accepted = set(inspect.signature(pynndescent.NNDescent).parameters)
         accepted -= {"data", "metric", "metric_kwds", "verbose"}
-        _check_params("nndescent", params, accepted | set(self.QUERY_PARAMS))
         defaults = {**self.BUILD_PARAMS, **self.QUERY_PARAMS}
         if "search_tree_leaf_budget" in accepted:
             # Clusters far apart are disconnected in the k-NN graph: a query

@@ -15,6 +15,7 @@ import numpy as np
 
 from ._backends import candidate_backends
 from ._cache import cached_build
+from ._params import check_index_params
 from ._tree import TreeIndex
 
 # Nanoseconds per query frame on one core, fitted by
@@ -103,7 +104,7 @@ def fit_index(
     reference,
     *,
     metric,
-    metric_params,
+    metric_params=None,
     k: int,
     algorithm: str = "auto",
     algorithm_params=None,
@@ -111,9 +112,16 @@ def fit_index(
 ):
     """Build the index of a validated reference: ``(backend name, index)``.
 
+    The engine's one entry point: every index skxsim builds comes from here,
+    so the metric, ``metric_params``, ``algorithm`` and ``algorithm_params``
+    are checked here (:func:`~._params.check_index_params`) before any
+    backend sees a value, whichever estimator or function calls.
     ``"auto"`` (and ``"brute"``) resolve to a concrete backend here; with
     ``memory`` every build goes through the ``memory=`` cache.
     """
+    metric_params, algorithm_params = check_index_params(
+        reference.shape[1], metric, metric_params, algorithm, algorithm_params
+    )
     candidates = candidate_backends(algorithm, metric, metric_params)
 
     def build(name):

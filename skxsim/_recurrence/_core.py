@@ -43,7 +43,7 @@ def recurrence(
     k: int,
     width: int,
     metric,
-    metric_params: dict,
+    metric_params: dict | None,
     mode: str,
     bandwidth,
     sym: bool,

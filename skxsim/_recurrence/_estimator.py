@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.base import TransformerMixin, _fit_context
+from sklearn.utils.validation import validate_data
 
-from .._base import NeighborGraphMixin
-from .._neighbors import check_metric_params
+from .._base import NeighborGraphMixin, SkxsimEstimator
 from .._validation import (
     NEIGHBOR_GRAPH_CONSTRAINTS,
     WIDTH,
-    check_backend_params,
     default_k_recurrence,
 )
 from ._core import recurrence
 
 
-class RecurrenceMatrix(NeighborGraphMixin, TransformerMixin, BaseEstimator):
+class RecurrenceMatrix(NeighborGraphMixin, TransformerMixin, SkxsimEstimator):
     """k-nearest-neighbour recurrence (self-similarity) matrix of a sequence.
 
     Each call to ``transform(X)`` returns the recurrence matrix of the
@@ -187,11 +185,8 @@ class RecurrenceMatrix(NeighborGraphMixin, TransformerMixin, BaseEstimator):
             Row ``i`` holds frame ``i``'s similarity to its neighbours;
             float32 for float32 ``X``, float64 otherwise (connectivity 0/1).
         """
-        check_is_fitted(self)
+        self._check_graph_usable()
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        metric_params = check_metric_params(
-            self.metric, self.metric_params, self.n_features_in_
-        )
         n = X.shape[0]
         k = default_k_recurrence(n, self.width) if self.k is None else self.k
         return recurrence(
@@ -199,7 +194,7 @@ class RecurrenceMatrix(NeighborGraphMixin, TransformerMixin, BaseEstimator):
             k=k,
             width=self.width,
             metric=self.metric,
-            metric_params=metric_params,
+            metric_params=self.metric_params,
             mode=self.mode,
             bandwidth=self.bandwidth,
             sym=self.sym,
@@ -208,8 +203,6 @@ class RecurrenceMatrix(NeighborGraphMixin, TransformerMixin, BaseEstimator):
             sparse=self.sparse,
             dtype=X.dtype,
             algorithm=self.algorithm,
-            algorithm_params=check_backend_params(
-                self.algorithm, self.algorithm_params
-            ),
+            algorithm_params=self.algorithm_params,
             n_jobs=self.n_jobs,
         )

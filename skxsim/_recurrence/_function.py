@@ -15,7 +15,6 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
-from .._neighbors import check_metric_params
 from .._validation import (
     AXIS,
     BANDWIDTH,
@@ -190,7 +189,6 @@ def recurrence_matrix(
     n = X.shape[0]
     check_width(width, n, axis)
     k = default_k_recurrence(n, width) if k is None else k
-    metric_params = check_metric_params(metric, None, X.shape[1])
     check_bandwidth_value(bandwidth)
     if isinstance(bandwidth, np.ndarray) and mode == "affinity":
         check_bandwidth_matrix(bandwidth, n, n)
@@ -199,7 +197,7 @@ def recurrence_matrix(
         k=k,
         width=width,
         metric=metric,
-        metric_params=metric_params,
+        metric_params=None,
         mode=mode,
         bandwidth=bandwidth,
         sym=sym,

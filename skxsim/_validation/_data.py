@@ -119,8 +119,37 @@ def check_recording(X, name: str) -> np.ndarray:
     try:
         return check_array(array, dtype=[np.float64, np.float32], input_name=name)
     except (ValueError, TypeError) as exc:
-        message = str(exc)
-        raise ValueError(message if name in message else f"{name}: {message}") from None
+        raise ValueError(str(naming(exc, name))) from None
+
+
+def naming(exc: Exception, name: str) -> Exception:
+    """``exc`` (a ``ValueError`` or ``TypeError`` of numpy or scikit-learn),
+    of the same type, its message naming the argument ``name``."""
+    message = str(exc)
+    return type(exc)(message if name in message else f"{name}: {message}")
+
+
+def check_frame_count(X: np.ndarray, name: str, min_frames: int) -> None:
+    """At least ``min_frames`` frames (rows) in the sequence ``name``."""
+    if X.shape[0] < min_frames:
+        raise ValueError(
+            f"{name} has {X.shape[0]} frame(s) (n_samples = {X.shape[0]}); it "
+            f"needs at least {min_frames} frames."
+        )
+
+
+def check_sequence(X, name: str, *, n_features=None, min_frames: int = 1):
+    """One sequence, frames as rows: :func:`check_recording`, at least
+    ``min_frames`` frames and, when given, ``n_features`` features; every
+    message names ``name``.  float64 or float32, as given."""
+    X = check_recording(X, name)
+    check_frame_count(X, name, min_frames)
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {X.shape[1]} features per frame; {n_features} are "
+            "expected (the reference's)."
+        )
+    return X
 
 
 def check_pair(query, reference, unit: str = "features") -> tuple[np.ndarray, ...]:
@@ -141,14 +170,16 @@ def check_same_width(a, name_a: str, b, name_b: str, unit: str = "features") -> 
         )
 
 
-def check_sequences(X, name: str, n_features=None) -> list[np.ndarray]:
-    """A list of 2-d float arrays (recordings, frames as rows)."""
+def as_items(X, name: str, what: str = "2-d arrays") -> list:
+    """The items of a collection of sequences ``name`` as a non-empty list;
+    ``None``, a string, a mapping, a sparse matrix or an array that is not
+    a stack of 2-d arrays is a ``ValueError`` naming ``name``."""
     list_of_arrays = (
-        f"{name} must be a list of 2-d arrays (one recording each, frames as rows)"
+        f"{name} must be a list of {what} (one recording each, frames as rows)"
     )
     if isinstance(X, np.ndarray) and X.dtype != object and X.ndim != 3:
         raise ValueError(f"{list_of_arrays}; got an array of shape {X.shape}.")
-    if isinstance(X, str | bytes | Mapping) or sp.issparse(X):
+    if X is None or isinstance(X, str | bytes | Mapping) or sp.issparse(X):
         raise ValueError(f"{list_of_arrays}; got {type(X).__name__}.")
     try:
         items = list(X)
@@ -156,6 +187,12 @@ def check_sequences(X, name: str, n_features=None) -> list[np.ndarray]:
         raise ValueError(f"{list_of_arrays}; got {type(X).__name__}.") from None
     if not items:
         raise ValueError(f"{name} is empty: it needs at least one recording.")
+    return items
+
+
+def check_sequences(X, name: str, n_features=None) -> list[np.ndarray]:
+    """A list of 2-d float arrays (recordings, frames as rows)."""
+    items = as_items(X, name)
     fitted = n_features is not None
     sequences = []
     for i, item in enumerate(items):

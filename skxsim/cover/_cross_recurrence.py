@@ -28,7 +28,7 @@ from .._neighbors import (
     all_distances,
     blas_metric,
     check_metric_params,
-    exact_index,
+    fit_index,
     is_blas_metric,
     k_smallest_mask,
 )
@@ -67,7 +67,13 @@ def pair_keys(query_frames, frames, metric, metric_params) -> ApproxKeys:
         pairs = PairDistances(frames, name)
         scores = BlasScores(frames, name, pairs, dtype=dtype)
         return scores.approximate_keys(query_frames, transposed=True)
-    index = exact_index(query_frames, metric, metric_params)
+    _, index = fit_index(
+        query_frames,
+        metric=metric,
+        metric_params=metric_params,
+        k=1,
+        algorithm="brute",
+    )
     D = np.empty((len(frames), len(query_frames)), dtype=query_frames.dtype)
     all_distances(index, frames, D, n_jobs=1)
     return ApproxKeys(D, 0.0, lambda rows, cols: D[rows, cols])

@@ -15,11 +15,10 @@ frames as rows; cross-recurrence matrices have query frames as rows.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from .._base import VersionedPickleMixin
+from .._base import SkxsimEstimator
 from .._embedding import TimeDelayEmbedding
 from .._validation import (
     GAP_COST,
@@ -42,7 +41,7 @@ from ._transposition import profiles
 __all__ = ["CoverSongIndex"]
 
 
-class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
+class CoverSongIndex(ClassifierMixin, SkxsimEstimator):
     """A catalogue of recordings, ranked by cover-song similarity to a query.
 
     ``fit`` stores a catalogue of recordings (each an ``(n_frames, n_bins)``
@@ -186,6 +185,8 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         "gap_extend": GAP_COST,
         "n_jobs": N_JOBS,
     }
+    # The catalogue is embedded, transposed and scored with all but n_jobs.
+    _fit_params = tuple(sorted(set(_parameter_constraints) - {"n_jobs"}))
 
     def __init__(
         self,
@@ -260,12 +261,13 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         self.catalogue_ = Catalogue(sequences, embedded)
         self.n_frames_ = self.catalogue_.n_frames
         self.profiles_ = profiles(sequences)
+        self._remember_fit_params()
         return self
 
     # -- the all-pairs work --------------------------------------------------
 
     def _check_queries(self, X) -> list[np.ndarray]:
-        check_is_fitted(self)
+        self._check_usable()
         queries = check_recordings(X, "X", self.n_features_in_)
         return [q.astype(self._dtype, copy=False) for q in queries]
 
@@ -277,7 +279,7 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
 
     def _queries_and_exclusions(self, X):
         if X is None:
-            check_is_fitted(self)
+            self._check_usable()
             queries = self.catalogue_.sequences
             excluded = self.catalogue_.equal_to(queries)
             excluded[np.arange(len(queries)), np.arange(len(queries))] = True
@@ -332,7 +334,7 @@ class CoverSongIndex(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         return ind
 
     def _check_labelled(self):
-        check_is_fitted(self)
+        self._check_usable()
         if self.work_ids_ is None:
             raise ValueError(
                 "this CoverSongIndex was fitted without work ids (y=None); "
