@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import SkxsimEstimator
-from ._memory import check_output_size
+from ._output_size import check_output_size
 from ._validation import DELAY, N_STEPS
 
 __all__ = ["TimeDelayEmbedding"]

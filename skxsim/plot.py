@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
-from ._memory import check_output_size
+from ._output_size import check_output_size
 from ._validation import POSITIVE_INT, POSITIVE_REAL
 
 __all__ = ["show_cross_similarity"]

@@ -198,9 +198,9 @@ def test_nndescent_values_inside_the_declaration_build():
 
 def test_index_too_large_for_memory_is_refused(monkeypatch):
     pytest.importorskip("hnswlib")
-    import skxsim._memory
+    import skxsim._output_size
 
-    monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 10**6)
+    monkeypatch.setattr(skxsim._output_size, "available_memory", lambda: 10**6)
     reference = np.random.default_rng(0).standard_normal((500, 4))
     with pytest.raises(MemoryError, match=r"hnsw index of 500 frames with M=10000"):
         CrossSimilarity(algorithm="hnsw", algorithm_params={"M": 10_000}).fit(reference)

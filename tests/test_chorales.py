@@ -204,9 +204,9 @@ def test_a_data_home_that_is_a_file(tmp_path, two_chorales):
 
 
 def test_a_step_too_fine_for_memory_is_refused(tmp_path, two_chorales, monkeypatch):
-    import skxsim._memory
+    import skxsim._output_size
     from skxsim.exceptions import OutputTooLargeError
 
-    monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 2**20)
+    monkeypatch.setattr(skxsim._output_size, "available_memory", lambda: 2**20)
     with pytest.raises(OutputTooLargeError, match="step=0.001"):
         load_bach_chorales(data_home=tmp_path, step=0.001, n_jobs=1)

@@ -429,7 +429,7 @@ def test_outputs_too_large_are_refused_before_the_work(
     # 12 features by n_steps: all were allocated unchecked.  The query and
     # the reference have 60 and 48 frames: 26 kB as a picture, 2 kB as
     # sparse output, 104 kB as stacks of 10 frames.
-    import skxsim._memory
+    import skxsim._output_size
 
     tmp, pair = files
     monkeypatch.chdir(tmp)
@@ -444,10 +444,10 @@ def test_outputs_too_large_are_refused_before_the_work(
         if command == "compute"
         else ["transform", model, Q, "-o", out]
     )
-    monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 10_000)
+    monkeypatch.setattr(skxsim._output_size, "available_memory", lambda: 10_000)
     # No room for threads and blocks: the sizes here are the outputs' only.
-    monkeypatch.setattr(skxsim._memory, "THREAD_BYTES", 0)
-    monkeypatch.setattr(skxsim._memory, "BASE_BYTES", 0)
+    monkeypatch.setattr(skxsim._output_size, "THREAD_BYTES", 0)
+    monkeypatch.setattr(skxsim._output_size, "BASE_BYTES", 0)
     if option != "--embed":  # the model embeds
         assert main([*map(str, args)]) == 0  # sparse output fits
         out.unlink()

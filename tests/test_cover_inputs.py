@@ -145,11 +145,11 @@ def test_outputs_too_large_are_refused_before_the_work(rng, monkeypatch):
     # Each pair-level function holds every pair at once; the catalogue holds
     # every stacked frame.  With 1 MiB to spare, 1000 x 1000 frames or
     # stacks of 50 frames do not fit: refused before anything is allocated.
-    import skxsim._memory
+    import skxsim._output_size
     from skxsim import alignment_scores, oti_binary_similarity
     from skxsim.exceptions import OutputTooLargeError
 
-    monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 2**20)
+    monkeypatch.setattr(skxsim._output_size, "available_memory", lambda: 2**20)
     long = rng.random((1000, 12))
     for call in (
         lambda: cross_recurrence(long, long),

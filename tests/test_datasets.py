@@ -181,10 +181,10 @@ def test_corrupt_audio_is_a_value_error(tmp_path, recwarn):
 def test_a_cover_pair_too_large_for_memory_is_refused(monkeypatch):
     # Refused before anything is allocated (numpy's MemoryError, or the
     # system killing the process, came from deep inside).
-    import skxsim._memory
+    import skxsim._output_size
     from skxsim.exceptions import OutputTooLargeError
 
-    monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 2**20)
+    monkeypatch.setattr(skxsim._output_size, "available_memory", lambda: 2**20)
     make_cover_pair(n_chords=16, frames_per_chord=12)  # 100 kB
     with pytest.raises(OutputTooLargeError, match="n_chords=100000"):
         make_cover_pair(n_chords=100_000, frames_per_chord=12)

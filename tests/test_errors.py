@@ -200,12 +200,12 @@ def test_mode_changed_after_fit_uses_what_fit_learned(rng):
 
 # ----------------------------------------------------------- output size
 def test_output_that_cannot_fit_is_refused_before_allocating(rng, monkeypatch):
-    import skxsim._memory
+    import skxsim._output_size
 
-    monkeypatch.setattr(skxsim._memory, "available_memory", lambda: 10_000)
-    # Outputs alone here: the blocks' and threads' room is tests/test_memory's.
-    monkeypatch.setattr(skxsim._memory, "THREAD_BYTES", 0)
-    monkeypatch.setattr(skxsim._memory, "BASE_BYTES", 0)
+    monkeypatch.setattr(skxsim._output_size, "available_memory", lambda: 10_000)
+    # Outputs alone here: the blocks' and threads' room is tests/test_output_size's.
+    monkeypatch.setattr(skxsim._output_size, "THREAD_BYTES", 0)
+    monkeypatch.setattr(skxsim._output_size, "BASE_BYTES", 0)
     R = rng.standard_normal((200, 3))
     est = CrossSimilarity(k=150, mode="distance", sparse=False).fit(R)
     with pytest.raises(MemoryError, match=r"would take .* GiB.*sparse=True"):

@@ -104,3 +104,23 @@ def test_cross_similarity_checks_parameters_set_after_fit(archive):
     xsim.set_params(mode="nope")
     with pytest.raises(InvalidParameterError, match="mode"):
         xsim.transform(archive[:5])
+
+
+def test_n_jobs_beyond_the_rows_is_no_memory_error():
+    # Issue 23: n_jobs=1000 on 50 x 80 asked for "70.3 GiB of work".
+    rng = np.random.default_rng(0)
+    R, X = rng.random((80, 5)), rng.random((50, 5))
+    expected = CrossSimilarity(k=4).fit(R).transform(X).toarray()
+    got = CrossSimilarity(k=4, n_jobs=1000).fit(R).transform(X).toarray()
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_the_output_size_guard_names_n_jobs(monkeypatch):
+    import skxsim._output_size as guard
+    from skxsim.exceptions import OutputTooLargeError
+
+    monkeypatch.setattr(guard, "available_memory", lambda: 3 * guard.THREAD_BYTES)
+    rng = np.random.default_rng(0)
+    xsim = CrossSimilarity(k=4, n_jobs=8).fit(rng.random((80, 5)))
+    with pytest.raises(OutputTooLargeError, match="8 threads of n_jobs"):
+        xsim.transform(rng.random((50, 5)))

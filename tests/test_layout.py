@@ -21,7 +21,7 @@ LAYERS = {
     "skxsim._version": 0,
     "skxsim.exceptions": 0,
     "skxsim._constraints": 1,  # the rule for numbers, which the engine uses too
-    "skxsim._memory": 1,  # the output-size guard, which the engine uses too
+    "skxsim._output_size": 1,  # the output-size guard, which the engine uses too
     "skxsim._neighbors": 2,
     "skxsim._graph": 3,
     "skxsim._validation": 4,

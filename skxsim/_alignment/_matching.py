@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._memory import check_output_size
+from .._output_size import check_output_size
 from .._neighbors import fit_index, kneighbors
 from ._frames import pool, prepare, pyramid
 from ._multiscale import DTWParams, Multiscale

@@ -90,7 +90,7 @@ def check_dense_outputs(args, n_queries: int, n_ref: int, stacks=None) -> None:
     embedding stacks every frame ``n_steps`` times: refuse, before the work,
     what would not fit in memory.  ``stacks`` is ``(what, n_frames,
     n_values)``: the frames embedded and the values of a stacked frame."""
-    from .._memory import check_output_size
+    from .._output_size import check_output_size
     from ..exceptions import OutputTooLargeError
     from ..plot import check_image_size
 

@@ -30,7 +30,7 @@ import threading
 import numpy as np
 from joblib import cpu_count
 
-from .._memory import check_output_size
+from .._output_size import check_output_size
 from ._exact import exact_index, merge_rows, row_of_scores
 from ._float32 import Float32Frames, warn_if_unresolved
 from ._parallel import n_threads_for

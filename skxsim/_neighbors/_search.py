@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn import get_config
 
-from .._memory import check_output_size, working_bytes
+from .._output_size import check_output_size, working_bytes
 from ._parallel import n_threads_for, run_blocks
 from ._scaling import as_output_dtype, scaled_apply
 

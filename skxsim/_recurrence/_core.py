@@ -24,7 +24,7 @@ from .._graph import (
     resolve_bandwidth,
     with_self_links,
 )
-from .._memory import check_graph_size, entry_kind, ways_out
+from .._output_size import check_graph_size, entry_kind, ways_out
 from .._neighbors import (
     all_distances,
     fit_index,

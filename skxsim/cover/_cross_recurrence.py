@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import validate_params
 
-from .._memory import check_output_size
+from .._output_size import check_output_size
 from .._neighbors import (
     ApproxKeys,
     BlasScores,

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import StrOptions, validate_params
 
-from .._memory import check_output_size
+from .._output_size import check_output_size
 from .._validation import GAP_COST
 
 __all__ = ["alignment_scores", "dmax", "qmax"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils._param_validation import validate_params
 
-from .._memory import check_output_size
+from .._output_size import check_output_size
 from .._neighbors import pow2_scale
 from .._validation import INT, N_BINS, N_SHIFTS, check_pair, check_recording
 from ._silence import sounding

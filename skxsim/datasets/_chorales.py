@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import validate_params
 
-from .._memory import check_output_size
+from .._output_size import check_output_size
 from .._validation import N_JOBS, POSITIVE_INT, Number, check_n_jobs
 from ..exceptions import CacheWarning
 

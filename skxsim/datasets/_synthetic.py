@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import validate_params
 
-from .._memory import check_output_size
+from .._output_size import check_output_size
 from .._validation import POSITIVE_INT, RANDOM_STATE, Number
 
 __all__ = ["make_cover_pair"]

@@ -10,7 +10,7 @@ the hierarchy).  An output is admitted only with room for the work around
 it: the blocks of the search (scikit-learn's ``working_memory`` and
 ``_BLOCK_BYTES`` a thread) and the temporaries built with the output, as
 measured (``benchmarks`` of tracemalloc's peak over the output, see
-``tests/test_memory.py``).
+``tests/test_output_size.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from .exceptions import OutputTooLargeError
 # affinities, a per-pair bandwidth; the neighbour statistics of a data-driven
 # bandwidth (no output); the mutual-neighbour intersection of sym=True.
 # Measured (least address-space limit that lets 20000 x 283 entries
-# through, tests/test_memory.py): 0, 23, 44, 39 and 76 bytes.
+# through, tests/test_output_size.py): 0, 23, 44, 39 and 76 bytes.
 ENTRY_BYTES = {
     "connectivity": 8,
     "distance": 32,
@@ -203,7 +203,18 @@ def check_graph_size(
 ) -> None:
     """:func:`check_output_size` of a graph ``(n_rows, n_cols)`` of ``k``
     neighbours a row (``None``: every entry), with the work of
-    :func:`working_bytes` around it."""
+    :func:`working_bytes` around it.
+
+    ``n_threads`` is what ``n_jobs`` asks for; the search runs at most one
+    thread a row.  The message names ``n_jobs`` and what its threads take.
+    """
+    n_threads = max(1, min(n_threads, n_rows))
+    if n_threads > 1:
+        ways = (
+            f"{ways} The {n_threads} threads of n_jobs take "
+            f"{n_threads * THREAD_BYTES / 2**30:.1f} GiB of the work: a smaller "
+            "n_jobs takes less."
+        )
     if k is None:
         working = working_bytes(0, n_threads, kind)
         if sparse:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from skxsim import CrossSimilarity, RecurrenceMatrix
-from skxsim._memory import (
+from skxsim._output_size import (
     ENTRY_BYTES,
     available_memory,
     output_bytes,
@@ -101,7 +101,7 @@ def run_limited(code: str, headroom: int) -> dict:
         import numpy as np
         import skxsim
         from skxsim import CrossSimilarity, RecurrenceMatrix, TimeDelayEmbedding
-        from skxsim._memory import available_memory
+        from skxsim._output_size import available_memory
 
         size = int(open("/proc/self/statm").read().split()[0])
         size *= os.sysconf("SC_PAGE_SIZE")
