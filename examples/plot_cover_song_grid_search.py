@@ -26,9 +26,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from skxsim import (
-    CoverSongIndex,
-    TimeDelayEmbedding,
+from skxsim import CoverSongIndex, TimeDelayEmbedding
+from skxsim.cover import (
     cross_recurrence,
     optimal_transposition_index,
     qmax,

@@ -13,12 +13,12 @@ This example builds chroma-like frames of a synthetic song in the form
 A B A B C A B, computes its recurrence matrix with a scikit-learn
 :class:`~sklearn.pipeline.Pipeline` (:class:`~skxsim.TimeDelayEmbedding`,
 then :class:`~skxsim.RecurrenceMatrix`), converts it with
-:func:`~skxsim.recurrence_to_lag`, and finds the repeated lags and the
+:func:`~skxsim.recurrence.recurrence_to_lag`, and finds the repeated lags and the
 boundaries of the repetition structure.
 
 Orientation: the estimator takes frames as rows and returns row ``i`` =
 frame ``i``'s neighbours; the librosa-style functions
-(:func:`~skxsim.recurrence_matrix`, :func:`~skxsim.recurrence_to_lag`) keep
+(:func:`~skxsim.recurrence_matrix`, :func:`~skxsim.recurrence.recurrence_to_lag`) keep
 librosa's layout, column ``i`` = frame ``i``, so the estimator's output is
 transposed before the lag.
 """
@@ -33,12 +33,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter, maximum_filter1d
 from sklearn.pipeline import Pipeline
 
-from skxsim import (
-    RecurrenceMatrix,
-    TimeDelayEmbedding,
-    recurrence_matrix,
-    recurrence_to_lag,
-)
+from skxsim import RecurrenceMatrix, TimeDelayEmbedding, recurrence_matrix
+from skxsim.recurrence import recurrence_to_lag
 
 rng = np.random.default_rng(0)
 FORM, FRAMES_PER_CHORD = "ABABCAB", 12

@@ -9,19 +9,19 @@ Four workflows over one neighbour engine, in scikit-learn's orientation
   ``librosa.segment.cross_similarity``: features by frames in,
   ``(n_ref, n)`` out) and :func:`transform_many` (batches through joblib,
   hence Dask).
-- **Self-similarity**: :class:`RecurrenceMatrix` and
-  :func:`recurrence_matrix` (drop-in for ``librosa.segment.recurrence_matrix``),
-  with :func:`recurrence_to_lag` / :func:`lag_to_recurrence`.
+- **Self-similarity** (:mod:`skxsim.recurrence`): :class:`RecurrenceMatrix`
+  and :func:`recurrence_matrix` (drop-in for
+  ``librosa.segment.recurrence_matrix``); the lag views there.
 - **Cover songs** (:mod:`skxsim.cover`): :class:`CoverSongIndex`, a catalogue
   of recordings ranked by cover-song similarity and scored by mean average
-  precision; the pair-level :func:`cover_song_distance`,
-  :func:`cross_recurrence`, :func:`qmax` / :func:`dmax` and the optimal
-  transposition index.
-- **Alignment and matching**: :class:`Aligner` and :func:`align` (dynamic
-  time warping from end to end, memory linear in the lengths),
-  :class:`Matcher` (where short queries sit in a long reference, through
-  the fitted neighbour index) and :class:`ReferenceQuerySplit` (grid search
-  on annotated alignments).
+  precision, and the pair-level :func:`cover_song_distance`; the pipeline's
+  steps (cross-recurrence, Qmax / Dmax, the optimal transposition index,
+  average precision) there.
+- **Alignment and matching** (:mod:`skxsim.alignment`): :class:`Aligner`
+  and :func:`align` (dynamic time warping from end to end, memory linear
+  in the lengths), :class:`Matcher` (where short queries sit in a long
+  reference, through the fitted neighbour index) and
+  :class:`ReferenceQuerySplit` (grid search on annotated alignments).
 - Preprocessing: :class:`TimeDelayEmbedding`.  Data: :mod:`skxsim.datasets`;
   pictures: :mod:`skxsim.plot`; exceptions: :mod:`skxsim.exceptions`.
 """
@@ -29,25 +29,9 @@ Four workflows over one neighbour engine, in scikit-learn's orientation
 from ._alignment import Aligner, Matcher, ReferenceQuerySplit, align
 from ._cross_similarity import CrossSimilarity, cross_similarity, transform_many
 from ._embedding import TimeDelayEmbedding
-from ._recurrence import (
-    RecurrenceMatrix,
-    lag_to_recurrence,
-    recurrence_matrix,
-    recurrence_to_lag,
-)
+from ._recurrence import RecurrenceMatrix, recurrence_matrix
 from ._version import __version__
-from .cover import (
-    CoverSongIndex,
-    alignment_scores,
-    cover_song_distance,
-    cross_recurrence,
-    dmax,
-    global_chroma_profile,
-    optimal_transposition_index,
-    oti_binary_similarity,
-    qmax,
-    transpose_chroma,
-)
+from .cover import CoverSongIndex, cover_song_distance
 from .exceptions import CacheWarning, OutputTooLargeError, SkxsimVersionWarning
 
 __all__ = [
@@ -63,18 +47,8 @@ __all__ = [
     "TimeDelayEmbedding",
     "__version__",
     "align",
-    "alignment_scores",
     "cover_song_distance",
-    "cross_recurrence",
     "cross_similarity",
-    "dmax",
-    "global_chroma_profile",
-    "lag_to_recurrence",
-    "optimal_transposition_index",
-    "oti_binary_similarity",
-    "qmax",
     "recurrence_matrix",
-    "recurrence_to_lag",
     "transform_many",
-    "transpose_chroma",
 ]

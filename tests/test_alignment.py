@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from skxsim import alignment_scores, dmax, qmax
+from skxsim.cover import dmax, qmax, score_matrix
 
 
 def oracle_scores(S, method="qmax", gap_onset=0.5, gap_extend=0.5, knight=True):
@@ -68,7 +68,7 @@ def test_matches_cell_by_cell_oracle(rng, method, gaps):
         n, m = rng.integers(1, 25, size=2)
         S = random_recurrence(rng, n, m, density=rng.uniform(0.05, 0.6))
         expected = oracle_scores(S, method, *gaps)
-        got = alignment_scores(S, method=method, gap_onset=gaps[0], gap_extend=gaps[1])
+        got = score_matrix(S, method=method, gap_onset=gaps[0], gap_extend=gaps[1])
         np.testing.assert_allclose(got, expected)
         score = (
             qmax(S, gap_onset=gaps[0], gap_extend=gaps[1])
@@ -82,7 +82,7 @@ def test_weighted_and_without_knight_moves(rng):
     S = random_recurrence(rng, 17, 23, weighted=True)
     for knight in (True, False):
         np.testing.assert_allclose(
-            alignment_scores(S, knight_moves=knight, gap_onset=1.5, gap_extend=0.5),
+            score_matrix(S, knight_moves=knight, gap_onset=1.5, gap_extend=0.5),
             oracle_scores(S, "qmax", 1.5, 0.5, knight),
         )
 
@@ -90,13 +90,13 @@ def test_weighted_and_without_knight_moves(rng):
 @pytest.mark.parametrize("method", ["qmax", "dmax"])
 def test_sparse_input_is_read_without_densifying(rng, method, monkeypatch):
     S = random_recurrence(rng, 40, 60, density=0.1)
-    dense = alignment_scores(S, method=method)
+    dense = score_matrix(S, method=method)
     # A sparse matrix is consumed row by row: toarray/todense are never used.
     for name in ("toarray", "todense"):
         monkeypatch.setattr(sp.csr_matrix, name, None, raising=False)
         monkeypatch.setattr(sp.csr_array, name, None, raising=False)
     for sparse in (sp.csr_matrix(S), sp.csc_matrix(S), sp.coo_array(S)):
-        np.testing.assert_allclose(alignment_scores(sparse, method=method), dense)
+        np.testing.assert_allclose(score_matrix(sparse, method=method), dense)
         score = qmax(sparse) if method == "qmax" else dmax(sparse)
         assert score == dense.max()
 
@@ -107,7 +107,7 @@ def test_transpose_invariant(rng, method):
     f = qmax if method == "qmax" else dmax
     assert f(S) == f(S.T)
     np.testing.assert_allclose(
-        alignment_scores(S, method=method).T, alignment_scores(S.T, method=method)
+        score_matrix(S, method=method).T, score_matrix(S.T, method=method)
     )
 
 
@@ -141,8 +141,8 @@ def test_duplicate_sparse_entries_are_summed(rng, method):
     )
     assert not split.has_canonical_format
     np.testing.assert_allclose(split.toarray(), S)
-    assert alignment_scores(split, method=method) == pytest.approx(
-        alignment_scores(S, method=method)
+    assert score_matrix(split, method=method) == pytest.approx(
+        score_matrix(S, method=method)
     )
     score = qmax if method == "qmax" else dmax
     assert score(split) == pytest.approx(score(S))
@@ -164,7 +164,7 @@ def test_duplicate_sparse_entries_are_summed(rng, method):
     ],
 )
 def test_bad_matrices(bad, match):
-    for score in (qmax, dmax, alignment_scores):
+    for score in (qmax, dmax, score_matrix):
         with pytest.raises(ValueError, match=match):
             score(bad)
 
@@ -189,9 +189,7 @@ def test_parity_with_librosa_rqa(rng):
         theirs = librosa.sequence.rqa(
             S, gap_onset=onset, gap_extend=extend, knight_moves=knight, backtrack=False
         )
-        ours = alignment_scores(
-            S, gap_onset=onset, gap_extend=extend, knight_moves=knight
-        )
+        ours = score_matrix(S, gap_onset=onset, gap_extend=extend, knight_moves=knight)
         np.testing.assert_allclose(ours, theirs)
 
 
@@ -218,7 +216,7 @@ def test_parity_with_essentia(rng, method, essentia_name):
             alignmentType=essentia_name,
             distanceType="asymmetric",
         )(S.astype(np.float32))
-        ours = alignment_scores(S, method=method, gap_onset=onset, gap_extend=extend)
+        ours = score_matrix(S, method=method, gap_onset=onset, gap_extend=extend)
         np.testing.assert_allclose(ours, theirs)
         best = ours.max()
         expected = math.sqrt(m) / best if best > 0 else math.inf

@@ -14,9 +14,10 @@ from _dtw_oracle import path_cost
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
-from skxsim import Aligner, ReferenceQuerySplit, align
+from skxsim import Aligner, align
 from skxsim._alignment._dtw import banded_dtw, prepare_frames
 from skxsim._alignment._frames import METRIC_CODES
+from skxsim.alignment import ReferenceQuerySplit
 
 METRICS = ["chord", "cosine", "euclidean", "sqeuclidean"]
 WEIGHTS = [(1.0, 1.0, 1.0), (2.0, 1.0, 1.0), (1.0, 2.0, 3.0)]

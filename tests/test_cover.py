@@ -14,10 +14,8 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skxsim import (
-    CoverSongIndex,
-    TimeDelayEmbedding,
-    cover_song_distance,
+from skxsim import CoverSongIndex, TimeDelayEmbedding, cover_song_distance
+from skxsim.cover import (
     cross_recurrence,
     dmax,
     optimal_transposition_index,

@@ -12,8 +12,8 @@ import scipy.sparse as sp
 from sklearn.utils._param_validation import InvalidParameterError
 from test_cover import chroma_catalogue
 
-from skxsim import CoverSongIndex, cover_song_distance, cross_recurrence, qmax
-from skxsim.cover import average_precision
+from skxsim import CoverSongIndex, cover_song_distance
+from skxsim.cover import average_precision, cross_recurrence, qmax
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,7 @@ def test_outputs_too_large_are_refused_before_the_work(rng, monkeypatch):
     # every stacked frame.  With 1 MiB to spare, 1000 x 1000 frames or
     # stacks of 50 frames do not fit: refused before anything is allocated.
     import skxsim._output_size
-    from skxsim import alignment_scores, oti_binary_similarity
+    from skxsim.cover import oti_binary_similarity, score_matrix
     from skxsim.exceptions import OutputTooLargeError
 
     monkeypatch.setattr(skxsim._output_size, "available_memory", lambda: 2**20)
@@ -154,7 +154,7 @@ def test_outputs_too_large_are_refused_before_the_work(rng, monkeypatch):
     for call in (
         lambda: cross_recurrence(long, long),
         lambda: oti_binary_similarity(long, long),
-        lambda: alignment_scores(sp.eye(1000, format="csr")),
+        lambda: score_matrix(sp.eye(1000, format="csr")),
     ):
         with pytest.raises(OutputTooLargeError, match="1000 x 1000"):
             call()

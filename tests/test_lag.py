@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from skxsim import lag_to_recurrence, recurrence_matrix, recurrence_to_lag
+from skxsim import recurrence_matrix
+from skxsim.recurrence import lag_to_recurrence, recurrence_to_lag
 
 try:
     import librosa

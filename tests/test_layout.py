@@ -33,6 +33,8 @@ LAYERS = {
     "skxsim.cover": 7,
     "skxsim.datasets": 7,
     "skxsim.plot": 7,
+    "skxsim.alignment": 8,  # public namespaces over the workflows
+    "skxsim.recurrence": 8,
     "skxsim._cli": 8,
     "skxsim.__main__": 9,
     "skxsim": 9,

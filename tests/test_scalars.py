@@ -208,18 +208,20 @@ ENTRIES = {
     "CoverSongIndex.kneighbors": Entry(
         _cover_kneighbors, {"n_neighbors": Number("int", 1, zero_ok=False)}
     ),
-    "alignment_scores": Entry(
-        lambda **p: skxsim.alignment_scores(BINARY, **p),
+    "score_matrix": Entry(
+        lambda **p: skxsim.cover.score_matrix(BINARY, **p),
         {"gap_onset": GAP, "gap_extend": GAP},
     ),
     "qmax": Entry(
-        lambda **p: skxsim.qmax(BINARY, **p), {"gap_onset": GAP, "gap_extend": GAP}
+        lambda **p: skxsim.cover.qmax(BINARY, **p),
+        {"gap_onset": GAP, "gap_extend": GAP},
     ),
     "dmax": Entry(
-        lambda **p: skxsim.dmax(BINARY, **p), {"gap_onset": GAP, "gap_extend": GAP}
+        lambda **p: skxsim.cover.dmax(BINARY, **p),
+        {"gap_onset": GAP, "gap_extend": GAP},
     ),
     "cross_recurrence": Entry(
-        lambda **p: skxsim.cross_recurrence(X, R, **p).toarray(),
+        lambda **p: skxsim.cover.cross_recurrence(X, R, **p).toarray(),
         {"k": Number("real", 0.25, zero_ok=False)},
     ),
     "cross_similarity": Entry(
@@ -236,21 +238,21 @@ ENTRIES = {
         },
     ),
     "recurrence_to_lag": Entry(
-        lambda **p: skxsim.recurrence_to_lag(REC, **p), {"axis": AXIS}
+        lambda **p: skxsim.recurrence.recurrence_to_lag(REC, **p), {"axis": AXIS}
     ),
     "lag_to_recurrence": Entry(
-        lambda **p: skxsim.lag_to_recurrence(REC, **p), {"axis": AXIS}
+        lambda **p: skxsim.recurrence.lag_to_recurrence(REC, **p), {"axis": AXIS}
     ),
     "optimal_transposition_index": Entry(
-        lambda **p: skxsim.optimal_transposition_index(COVERS[0], CHROMA[0], **p),
+        lambda **p: skxsim.cover.optimal_transposition_index(COVERS[0], CHROMA[0], **p),
         {"n_shifts": N_SHIFTS},
     ),
     "oti_binary_similarity": Entry(
-        lambda **p: skxsim.oti_binary_similarity(COVERS[0], CHROMA[0], **p),
+        lambda **p: skxsim.cover.oti_binary_similarity(COVERS[0], CHROMA[0], **p),
         {"n_bins": Number("int", 6, zero_ok=False), "n_shifts": N_SHIFTS},
     ),
     "transpose_chroma": Entry(
-        lambda **p: skxsim.transpose_chroma(CHROMA[0], **{"shift": 1, **p}),
+        lambda **p: skxsim.cover.transpose_chroma(CHROMA[0], **{"shift": 1, **p}),
         {"shift": Number("int", -2, zero_ok=True), "n_bins": Number("int", 4, False)},
     ),
     "transform_many": Entry(_transform_many, {"n_jobs": N_JOBS}),
@@ -314,10 +316,18 @@ ENTRIES = {
 
 # ----------------------------------------------------- the list is complete
 def _public_callables():
+    import skxsim.alignment
     import skxsim.cover
+    import skxsim.recurrence
 
     found = {}
-    for module in (skxsim, skxsim.cover, skxsim.datasets):
+    for module in (
+        skxsim,
+        skxsim.cover,
+        skxsim.alignment,
+        skxsim.recurrence,
+        skxsim.datasets,
+    ):
         for name in module.__all__:
             found[name] = getattr(module, name)
     found["show_cross_similarity"] = skxsim.plot.show_cross_similarity

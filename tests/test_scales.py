@@ -17,11 +17,11 @@ from skxsim import (
     CoverSongIndex,
     CrossSimilarity,
     RecurrenceMatrix,
-    cross_recurrence,
     cross_similarity,
     recurrence_matrix,
 )
 from skxsim._neighbors._backends import BACKENDS
+from skxsim.cover import cross_recurrence
 from skxsim.datasets import make_cover_pair
 
 SCALES = [1e-300, 1e-200, 1e-30, 1e30, 1e200, 1e300, 1e307, 1e308]

@@ -13,12 +13,8 @@ import pytest
 from test_cover import brute_mutual, chroma_catalogue, composed_distance
 from test_transposition import brute_oti_binary
 
-from skxsim import (
-    CoverSongIndex,
-    cover_song_distance,
-    cross_recurrence,
-    oti_binary_similarity,
-)
+from skxsim import CoverSongIndex, cover_song_distance
+from skxsim.cover import cross_recurrence, oti_binary_similarity
 
 
 def with_silence(rng, X, n_silent):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skxsim import (
-    TimeDelayEmbedding,
+from skxsim import TimeDelayEmbedding
+from skxsim.cover import (
     cross_recurrence,
     global_chroma_profile,
     optimal_transposition_index,

@@ -104,7 +104,7 @@ def recurrence_to_lag(rec, *, pad: bool = True, axis: int = -1):
     Examples
     --------
     >>> import numpy as np
-    >>> from skxsim import recurrence_to_lag
+    >>> from skxsim.recurrence import recurrence_to_lag
     >>> rec = np.eye(4, k=-2, dtype=bool)   # frame t repeats at t + 2
     >>> recurrence_to_lag(rec, pad=False).astype(int)
     array([[0, 0, 0, 0],
@@ -167,7 +167,7 @@ def lag_to_recurrence(lag, *, axis: int = -1):
     Examples
     --------
     >>> import numpy as np
-    >>> from skxsim import lag_to_recurrence, recurrence_to_lag
+    >>> from skxsim.recurrence import lag_to_recurrence, recurrence_to_lag
     >>> rec = np.eye(4, k=-2, dtype=bool)
     >>> bool(np.array_equal(lag_to_recurrence(recurrence_to_lag(rec)), rec))
     True

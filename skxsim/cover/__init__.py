@@ -9,7 +9,9 @@ average precision): key invariance by the optimal transposition index
 embedding, binarisation by mutual nearest neighbours
 (:func:`cross_recurrence`) or OTI-binary similarity
 (:func:`oti_binary_similarity`), and local alignment scores (:func:`qmax`,
-:func:`dmax`).  Every name here is also importable from :mod:`skxsim`.
+:func:`dmax`, the whole matrix :func:`score_matrix`), scored by
+:func:`average_precision`.  :class:`CoverSongIndex` and
+:func:`cover_song_distance` are also importable from :mod:`skxsim`.
 
 Orientation: scikit-learn.  A recording is an ``(n_frames, n_bins)`` array,
 frames as rows.
@@ -19,7 +21,7 @@ from ._cross_recurrence import cross_recurrence
 from ._distance import cover_song_distance
 from ._estimator import CoverSongIndex
 from ._evaluation import average_precision
-from ._qmax import alignment_scores, dmax, qmax
+from ._qmax import dmax, qmax, score_matrix
 from ._transposition import (
     global_chroma_profile,
     optimal_transposition_index,
@@ -29,7 +31,7 @@ from ._transposition import (
 
 __all__ = [
     "CoverSongIndex",
-    "alignment_scores",
+    "score_matrix",
     "average_precision",
     "cover_song_distance",
     "cross_recurrence",

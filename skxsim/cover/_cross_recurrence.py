@@ -20,7 +20,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import validate_params
 
-from .._output_size import check_output_size
 from .._neighbors import (
     ApproxKeys,
     BlasScores,
@@ -32,6 +31,7 @@ from .._neighbors import (
     is_blas_metric,
     k_smallest_mask,
 )
+from .._output_size import check_output_size
 from .._validation import K_OR_FRACTION, METRIC, check_pair
 from ._silence import sounding
 
@@ -168,7 +168,7 @@ def cross_recurrence(
     Examples
     --------
     >>> import numpy as np
-    >>> from skxsim import cross_recurrence
+    >>> from skxsim.cover import cross_recurrence
     >>> rng = np.random.default_rng(0)
     >>> reference = rng.random((60, 12))
     >>> query = reference[10:50] + 0.01 * rng.random((40, 12))

@@ -28,7 +28,7 @@ from sklearn.utils._param_validation import StrOptions, validate_params
 from .._output_size import check_output_size
 from .._validation import GAP_COST
 
-__all__ = ["alignment_scores", "dmax", "qmax"]
+__all__ = ["dmax", "qmax", "score_matrix"]
 
 METHODS = ("qmax", "dmax")
 # Columns of zeros left of every matrix: the longest move looks this far back.
@@ -241,12 +241,12 @@ def qmax(
 
     See Also
     --------
-    alignment_scores : the whole score matrix.
+    score_matrix : the whole score matrix.
     dmax : Chen 2017's variant.
 
     Notes
     -----
-    ``alignment_scores(S).max()``: the same value as
+    ``score_matrix(S).max()``: the same value as
     ``librosa.sequence.rqa(S, gap_onset=..., gap_extend=...,
     knight_moves=..., backtrack=False).max()``.  essentia's
     ``CoverSongSimilarity`` leaves the first two rows and columns of its
@@ -255,7 +255,7 @@ def qmax(
     Examples
     --------
     >>> import numpy as np
-    >>> from skxsim import qmax
+    >>> from skxsim.cover import qmax
     >>> S = np.eye(6)
     >>> S[3, 3] = 0                     # one missing recurrence on the path
     >>> qmax(S)                         # 3, a gap (-0.5), then 2 more
@@ -311,7 +311,7 @@ def dmax(similarity, *, gap_onset: float = 0.5, gap_extend: float = 0.5) -> floa
     Examples
     --------
     >>> import numpy as np
-    >>> from skxsim import dmax, qmax
+    >>> from skxsim.cover import dmax, qmax
     >>> S = np.zeros((8, 8))
     >>> S[[0, 3, 4, 7], [0, 1, 2, 3]] = 1   # a path stepping 3 rows at a time
     >>> qmax(S), dmax(S)
@@ -336,7 +336,7 @@ def dmax(similarity, *, gap_onset: float = 0.5, gap_extend: float = 0.5) -> floa
     },
     prefer_skip_nested_validation=True,
 )
-def alignment_scores(
+def score_matrix(
     similarity,
     *,
     method: str = "qmax",
@@ -370,8 +370,8 @@ def alignment_scores(
     Examples
     --------
     >>> import numpy as np
-    >>> from skxsim import alignment_scores
-    >>> alignment_scores(np.eye(3))     # the diagonal, and gaps leaving it
+    >>> from skxsim.cover import score_matrix
+    >>> score_matrix(np.eye(3))     # the diagonal, and gaps leaving it
     array([[1. , 0. , 0. ],
            [0. , 2. , 0.5],
            [0. , 0.5, 3. ]])

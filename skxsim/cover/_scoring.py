@@ -20,8 +20,8 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn import get_config
 
 from .._embedding import TimeDelayEmbedding
-from .._output_size import check_output_size
 from .._neighbors import check_metric_params, single_threaded_blas
+from .._output_size import check_output_size
 from .._validation import python_scalar
 from ._catalogue import Catalogue
 from ._cross_recurrence import mutual_knn, pair_keys

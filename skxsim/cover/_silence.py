@@ -4,10 +4,10 @@ A frame is *silent* when every one of its values is 0 (chroma of digital
 silence, a rest in every voice, the zero padding of a time-delay stack whose
 whole window is silent).  It carries no harmony, so it matches nothing:
 
-- OTI-binary (:func:`~skxsim.oti_binary_similarity`): a pair with a silent
+- OTI-binary (:func:`~skxsim.cover.oti_binary_similarity`): a pair with a silent
   frame is not similar (its dot products are 0 under every rotation, which
   essentia reads as "best at rotation 0", a match with everything);
-- mutual k-NN (:func:`~skxsim.cross_recurrence`), under every metric: silent
+- mutual k-NN (:func:`~skxsim.cover.cross_recurrence`), under every metric: silent
   frames are taken out before the k nearest are counted, so they have no
   neighbours, are nobody's neighbour and take no neighbour's place (under
   euclidean a zero frame is near every quiet frame; under cosine it is at

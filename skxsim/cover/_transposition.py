@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils._param_validation import validate_params
 
-from .._output_size import check_output_size
 from .._neighbors import pow2_scale
+from .._output_size import check_output_size
 from .._validation import INT, N_BINS, N_SHIFTS, check_pair, check_recording
 from ._silence import sounding
 
@@ -46,7 +46,7 @@ def global_chroma_profile(chroma) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from skxsim import global_chroma_profile
+    >>> from skxsim.cover import global_chroma_profile
     >>> global_chroma_profile([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
     array([1. , 0.5, 0. ])
     """
@@ -139,7 +139,7 @@ def optimal_transposition_index(query, reference, *, n_shifts: int = 12) -> int:
     Examples
     --------
     >>> import numpy as np
-    >>> from skxsim import optimal_transposition_index, transpose_chroma
+    >>> from skxsim.cover import optimal_transposition_index, transpose_chroma
     >>> rng = np.random.default_rng(0)
     >>> reference = rng.random((40, 12))
     >>> query = np.roll(reference, 3, axis=1)  # three semitones up
@@ -177,7 +177,7 @@ def transpose_chroma(chroma, shift: int, *, n_bins: int | None = None) -> np.nda
 
     Examples
     --------
-    >>> from skxsim import transpose_chroma
+    >>> from skxsim.cover import transpose_chroma
     >>> transpose_chroma([[1.0, 0.0, 0.0, 0.5]], 1)
     array([[0.5, 1. , 0. , 0. ]])
     >>> transpose_chroma([[1.0, 0.0, 0.0, 0.5]], 1, n_bins=2)
@@ -278,7 +278,7 @@ def oti_binary_similarity(
     Examples
     --------
     >>> import numpy as np
-    >>> from skxsim import oti_binary_similarity
+    >>> from skxsim.cover import oti_binary_similarity
     >>> frames = np.eye(12)[[0, 4, 7]]           # C, E and G
     >>> oti_binary_similarity(frames, frames).astype(int)
     array([[1, 0, 0],
