@@ -37,8 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._output_size import check_output_size
 from .._neighbors import fit_index, kneighbors
+from .._output_size import check_output_size
 from ._frames import pool, prepare, pyramid
 from ._multiscale import DTWParams, Multiscale
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._graph import bandwidth_rule, full_graph, neighbor_graph, resolve_bandwidth
-from .._output_size import check_graph_size, entry_kind, ways_out
 from .._neighbors import (
     all_distances,
     full_row_statistics,
     kneighbors,
     n_threads_for,
 )
+from .._output_size import check_graph_size, entry_kind, ways_out
 
 
 def cross_similarity_graph(

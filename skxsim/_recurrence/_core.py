@@ -24,7 +24,6 @@ from .._graph import (
     resolve_bandwidth,
     with_self_links,
 )
-from .._output_size import check_graph_size, entry_kind, ways_out
 from .._neighbors import (
     all_distances,
     fit_index,
@@ -32,6 +31,7 @@ from .._neighbors import (
     kneighbors,
     n_threads_for,
 )
+from .._output_size import check_graph_size, entry_kind, ways_out
 
 # Rows of a full matrix symmetrised at once.
 _SYM_BLOCK = 512
