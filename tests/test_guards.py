@@ -124,3 +124,25 @@ def test_the_output_size_guard_names_n_jobs(monkeypatch):
     xsim = CrossSimilarity(k=4, n_jobs=8).fit(rng.random((80, 5)))
     with pytest.raises(OutputTooLargeError, match="8 threads of n_jobs"):
         xsim.transform(rng.random((50, 5)))
+
+
+def test_n_jobs_none_is_every_core_unless_joblib_says():
+    import joblib
+
+    from skxsim._neighbors import n_threads_for
+    from skxsim._validation import parallel_n_jobs
+
+    assert parallel_n_jobs(None) == n_threads_for(None) >= 1
+    assert parallel_n_jobs(2) == 2
+    with joblib.parallel_config(n_jobs=3):
+        assert parallel_n_jobs(None) is None  # joblib's config decides
+
+
+def test_match_many_gives_the_same_answer_for_any_n_jobs(fitted, archive):
+    queries = [archive[100:200], archive[300:420], archive[50:130]]
+    expected = [fitted.match(q) for q in queries]
+    for n_jobs in (None, 1, 2):
+        got = fitted.match_many(queries, n_jobs=n_jobs)
+        for g, e in zip(got, expected, strict=True):
+            for a, b in zip(g, e, strict=True):
+                np.testing.assert_array_equal(a, b)

@@ -15,6 +15,7 @@ from .._validation import (
     N_STEPS,
     POSITIVE_INT,
     as_items,
+    parallel_n_jobs,
 )
 from ._aligner import DTW_CONSTRAINTS, check_step_weights
 from ._matching import Archive, VoteParams, match_query
@@ -55,10 +56,8 @@ class Matcher(SkxsimEstimator):
         librosa's ``weights_mul``: multipliers of the steps (1, 1), (0, 1),
         (1, 0) in (query, reference) order.  The default favours the
         diagonal: with weaker weights a subsequence path shrinks where the
-        query's last (or first) seconds resemble an earlier passage, folding
-        them onto a few reference frames, and the match ends early (see the
-        Notes; in the benchmark, ``(1, 2, 2)`` ended 1.2-3.4 s early on 4 of
-        20 queries where ``(1, 3, 3)`` found all 20).
+        query's last (or first) seconds resemble an earlier passage, and the
+        match ends early (measured in the user guide's alignment chapter).
     radius : int >= 1, default=8
         Band half-width of the coarse-to-fine DTW (see :class:`Aligner`).
     coarse_frames : int >= 2, default=128
@@ -71,9 +70,9 @@ class Matcher(SkxsimEstimator):
     n_steps : int >= 1, default=4
         Pooled frames stacked into one indexed excerpt.
     n_neighbors : int >= 1, default=100
-        Nearest archive excerpts per query excerpt (votes): the true
-        position of a query in hours of similar music (Bach's chorales) is
-        not always among its excerpts' 10 nearest.
+        Nearest archive excerpts per query excerpt (votes): in hours of
+        similar music the true position of a query is not always among its
+        excerpts' few nearest.
     tempo_range : (float, float), default=(0.7, 1.4)
         Reference frames per query frame considered, low and high, within
         ``[1/16, 16]``: 1.4 finds a query played 1.4 times faster than the
@@ -91,7 +90,9 @@ class Matcher(SkxsimEstimator):
     memory : None, str or joblib.Memory, default=None
         Cache of the index build (keyed on the excerpts and the backend).
     n_jobs : int or None, default=None
-        joblib workers of :meth:`match_many` (``-1``: all cores); inside
+        Cores of :meth:`match_many`, as joblib workers (``-1``: all;
+        ``None``: the cores this process may use, unless a
+        :func:`joblib.parallel_config` sets ``n_jobs``); inside
         ``joblib.parallel_config(backend="dask")`` they run on a Dask
         cluster.
 
@@ -123,14 +124,9 @@ class Matcher(SkxsimEstimator):
     one by more than half of the shorter are dropped, so fewer than
     ``n_matches`` may come back.
 
-    The defaults were chosen with ``benchmarks/bench_alignment.py`` (Bach
-    chorales and other polyphonic scores rendered by FluidSynth, chroma_cqt
-    at 43 frames/s, 15-30 s queries from a performance at +-25% tempo): with
-    librosa's ``(1, 1, 1)`` a subsequence path ends early where the query's
-    last seconds resemble an earlier passage (7 of 20 queries at 5 minutes),
-    with ``(1, 2, 2)`` 4 of 20, with ``(1, 3, 3)`` none; 10 neighbours and 8
-    windows missed the true position of 3-6 of 20 queries in archives of 1
-    to 10 hours, 100 and 48 found 17-20 of 20.
+    The defaults (``step_weights``, ``n_neighbors``, ``n_candidates``)
+    were chosen with ``benchmarks/bench_alignment.py``; the measurements
+    are in the alignment chapter of the user guide.
 
     Examples
     --------
@@ -297,7 +293,7 @@ class Matcher(SkxsimEstimator):
         n_matches : int >= 1, default=1
             Matches per query.
         n_jobs : int or None, default=None
-            joblib workers; ``None``: the estimator's ``n_jobs``.  Inside
+            Cores, as joblib workers; ``None``: the estimator's ``n_jobs``.  Inside
             ``joblib.parallel_config(backend="dask")`` they run on a Dask
             cluster.
 
@@ -318,7 +314,7 @@ class Matcher(SkxsimEstimator):
             for i, q in enumerate(as_items(queries, "queries", "2-d arrays"))
         ]
         search = (*self._search_params(), int(n_matches))
-        n_jobs = self.n_jobs if n_jobs is None else n_jobs
+        n_jobs = parallel_n_jobs(self.n_jobs if n_jobs is None else n_jobs)
         workers = effective_n_jobs(n_jobs)
         n_chunks = max(1, min(len(queries), 1 if workers == 1 else 4 * workers))
         chunks = np.array_split(np.arange(len(queries)), n_chunks)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from joblib import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_n_jobs
+from .._validation import check_n_jobs, parallel_n_jobs
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -54,8 +54,10 @@ def transform_many(
     sequences : iterable of array-like of shape (n_frames_i, n_features)
         Query sequences; their lengths may differ.
     n_jobs : int or None, default=None
-        Number of joblib workers (``-1``: all).  ``None`` means 1 unless the
-        active :func:`joblib.parallel_config` says otherwise.
+        Cores to use, as joblib workers (``-1``: all).  ``None``: the cores
+        this process may use, unless an active
+        :func:`joblib.parallel_config` sets ``n_jobs`` (see the user guide's
+        "One meaning per name").
 
     Returns
     -------
@@ -108,7 +110,7 @@ def transform_many(
     """
     check_n_jobs(n_jobs, "transform_many")
     check_is_fitted(estimator)
-    return Parallel(n_jobs=n_jobs)(
+    return Parallel(n_jobs=parallel_n_jobs(n_jobs))(
         delayed(_transform)(estimator, index, sequence)
         for index, sequence in enumerate(sequences)
     )

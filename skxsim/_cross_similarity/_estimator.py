@@ -95,7 +95,8 @@ class CrossSimilarity(
         checked in ``fit`` before the library sees it; the exact backends
         refuse it.
     n_jobs : int or None, default=None
-        Threads for the search (``-1``: all cores).
+        Cores for the search, as threads (``-1``: all; ``None``: the cores
+        this process may use).
     memory : None, str or joblib.Memory, default=None
         Cache of the index build, keyed on the reference content, ``metric``,
         ``metric_params``, ``algorithm`` and ``algorithm_params`` only, so a

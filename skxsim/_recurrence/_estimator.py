@@ -78,7 +78,8 @@ class RecurrenceMatrix(NeighborGraphMixin, TransformerMixin, SkxsimEstimator):
         Parameters of the approximate backends' indexes, as in
         :class:`CrossSimilarity`.
     n_jobs : int or None, default=None
-        Threads for the search (``-1``: all cores).
+        Cores for the search, as threads (``-1``: all; ``None``: the cores
+        this process may use).
 
     Attributes
     ----------

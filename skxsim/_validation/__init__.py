@@ -50,6 +50,7 @@ from ._params import (
     check_width,
     default_k_cross,
     default_k_recurrence,
+    parallel_n_jobs,
     reject_bandwidth_matrix,
     resolve_k,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "default_k_recurrence",
     "frames_along",
     "naming",
+    "parallel_n_jobs",
     "python_scalar",
     "reject_bandwidth_matrix",
     "resolve_k",

@@ -15,6 +15,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+from joblib.parallel import get_active_backend
 from sklearn.utils._param_validation import (
     HasMethods,
     InvalidParameterError,
@@ -24,7 +25,7 @@ from sklearn.utils._param_validation import (
 
 from .._constraints import N_JOBS, POSITIVE_INT, POSITIVE_REAL, Number
 from .._graph import BANDWIDTH_NAMES, MODES
-from .._neighbors import ALGORITHM, METRIC
+from .._neighbors import ALGORITHM, METRIC, n_threads_for
 
 # ------------------------------------------------------------ declarations
 
@@ -93,6 +94,21 @@ def check_width(width: int, n_frames: int, axis) -> None:
             f"(data.shape[{axis}] - 1) // 2 = {limit} for {n_frames} frames "
             "(librosa's bound)."
         )
+
+
+def parallel_n_jobs(n_jobs):
+    """``n_jobs`` for :class:`joblib.Parallel`, in skxsim's one meaning of it.
+
+    ``n_jobs`` is how many cores a call may use, in joblib's convention
+    (``-1``: all).  ``None`` is the fast default: the cores this process may
+    use (as the engine's threads count them), unless an active
+    :func:`joblib.parallel_config` sets ``n_jobs``, which then decides.
+    """
+    if n_jobs is not None:
+        return n_jobs
+    if get_active_backend()[1] is not None:
+        return None
+    return n_threads_for(None)
 
 
 def check_n_jobs(n_jobs, caller: str = "skxsim") -> None:

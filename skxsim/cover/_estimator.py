@@ -97,9 +97,10 @@ class CoverSongIndex(ClassifierMixin, SkxsimEstimator):
         Gap costs of the alignment (essentia's ``disOnset`` and
         ``disExtension``).
     n_jobs : int or None, default=None
-        joblib workers for the queries (``-1``: all cores).  The work goes
-        through :class:`joblib.Parallel`, so inside
-        ``joblib.parallel_config(backend="dask")`` it runs on a Dask cluster.
+        Cores for the queries, as joblib workers (``-1``: all; ``None``:
+        the cores this process may use, unless a
+        :func:`joblib.parallel_config` sets ``n_jobs``).  Inside
+        ``joblib.parallel_config(backend="dask")`` they run on a Dask cluster.
     Attributes
     ----------
     n_features_in_ : int

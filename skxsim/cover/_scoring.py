@@ -22,7 +22,7 @@ from sklearn import get_config
 from .._embedding import TimeDelayEmbedding
 from .._neighbors import check_metric_params, single_threaded_blas
 from .._output_size import check_output_size
-from .._validation import python_scalar
+from .._validation import parallel_n_jobs, python_scalar
 from ._catalogue import Catalogue
 from ._cross_recurrence import mutual_knn, pair_keys
 from ._qmax import recurrence_column_max
@@ -102,6 +102,7 @@ def dissimilarities(
     """``(n_queries, n_recordings)`` dissimilarities, queries spread over
     ``n_jobs`` joblib workers (a Dask cluster under
     ``joblib.parallel_config(backend="dask")``)."""
+    n_jobs = parallel_n_jobs(n_jobs)
     n_workers = effective_n_jobs(n_jobs)
     n_chunks = min(len(queries), 1 if n_workers == 1 else 4 * n_workers)
     chunks = np.array_split(np.arange(len(queries)), n_chunks)
