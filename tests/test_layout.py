@@ -25,6 +25,7 @@ LAYERS = {
     "skxsim._neighbors": 2,
     "skxsim._graph": 3,
     "skxsim._validation": 4,
+    "skxsim._pipeline": 4,  # the one graph pipeline of cross- and self-similarity
     "skxsim._base": 5,
     "skxsim._embedding": 6,
     "skxsim._cross_similarity": 7,

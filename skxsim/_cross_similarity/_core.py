@@ -14,14 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._graph import bandwidth_rule, full_graph, neighbor_graph, resolve_bandwidth
-from .._neighbors import (
-    all_distances,
-    full_row_statistics,
-    kneighbors,
-    n_threads_for,
-)
+from .._graph import bandwidth_rule, full_graph, resolve_bandwidth
+from .._neighbors import all_distances, full_row_statistics, n_threads_for
 from .._output_size import check_graph_size, entry_kind, ways_out
+from .._pipeline import knn_graph
 
 
 def cross_similarity_graph(
@@ -79,14 +75,15 @@ def cross_similarity_graph(
         return full_graph(
             D, mode=mode, bandwidth=bw, sparse=sparse, transpose=transpose
         )
-    neighbors = kneighbors(index, X, k, n_jobs=n_jobs, values=mode != "connectivity")
-    bw = resolve(lambda: neighbors.row_statistics(dtype))
-    return neighbor_graph(
-        neighbors,
-        n_ref,
+    return knn_graph(
+        index,
+        X,
+        n_cols=n_ref,
+        k=k,
         mode=mode,
-        bandwidth=bw,
+        resolve=resolve,
         dtype=dtype,
         sparse=sparse,
         transpose=transpose,
+        n_jobs=n_jobs,
     )

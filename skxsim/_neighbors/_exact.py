@@ -112,7 +112,18 @@ def merge_rows(counts, cols, dist, todo, sub):
     )
 
 
-class BlasIndex:
+class _TreeTolerance:
+    """How far a tree's distance and the index's key of the same pair may
+    differ: each computation rounds by about ``d + 2`` ulps (a BLAS key and
+    a tree distance alike; for another library's tree, two sums of ``d``
+    terms, each raised to ``p`` and back for minkowski)."""
+
+    @property
+    def tree_tolerance(self) -> float:
+        return 8.0 * (self.n_features_in_ + 4) * 2.0**-53
+
+
+class BlasIndex(_TreeTolerance):
     """Exact search for euclidean, sqeuclidean and cosine on a BLAS product.
 
     The product (``_product.BlasScores``) nominates the candidates of a
@@ -224,13 +235,9 @@ class BlasIndex:
         """Keys (scaled squared distances) as tree distances."""
         return np.sqrt(keys)
 
-    # Each distance computation rounds by ~(d + 2) ulps (tree and key alike).
-    @property
-    def tree_tolerance(self) -> float:
-        return 8.0 * (self.n_features_in_ + 4) * 2.0**-53
 
 
-class BruteIndex:
+class BruteIndex(_TreeTolerance):
     """Exact search for any other metric: all distances, then selection.
 
     Its keys are the distances of the frames divided by a power of two
@@ -321,13 +328,6 @@ class BruteIndex:
 
     def tree_units(self, keys):
         return keys
-
-    # When another library's tree measured the proposals: its distances and
-    # scikit-learn's differ by the rounding of two sums of d terms (each
-    # raised to p and back, for minkowski).
-    @property
-    def tree_tolerance(self) -> float:
-        return 8.0 * (self.n_features_in_ + 4) * 2.0**-53
 
 
 def exact_index(reference, metric, metric_params, *, search=True):

@@ -20,7 +20,6 @@ from .._graph import (
     bandwidth_rule,
     full_graph,
     mutual_neighbors,
-    neighbor_graph,
     resolve_bandwidth,
     with_self_links,
 )
@@ -28,10 +27,10 @@ from .._neighbors import (
     all_distances,
     fit_index,
     full_row_statistics,
-    kneighbors,
     n_threads_for,
 )
 from .._output_size import check_graph_size, entry_kind, ways_out
+from .._pipeline import knn_graph
 
 # Rows of a full matrix symmetrised at once.
 _SYM_BLOCK = 512
@@ -144,23 +143,24 @@ def recurrence(
         np.fill_diagonal(graph, 0)
         return graph
 
-    band = (np.arange(n), width)
-    neighbors = kneighbors(
-        index, X, k, n_jobs=n_jobs, band=band, values=mode != "connectivity"
-    )
-    bw = resolve(lambda: neighbors.row_statistics(dtype))
-    if sym:
-        neighbors = mutual_neighbors(neighbors)
-    if include_self:
-        neighbors = with_self_links(neighbors)
-    return neighbor_graph(
-        neighbors,
-        n,
+    def finish(neighbors):
+        if sym:
+            neighbors = mutual_neighbors(neighbors)
+        return with_self_links(neighbors) if include_self else neighbors
+
+    return knn_graph(
+        index,
+        X,
+        n_cols=n,
+        k=k,
         mode=mode,
-        bandwidth=bw,
+        resolve=resolve,
         dtype=dtype,
         sparse=sparse,
         transpose=transpose,
+        n_jobs=n_jobs,
+        band=(np.arange(n), width),
+        finish=finish,
     )
 
 
