@@ -146,3 +146,14 @@ def test_match_many_gives_the_same_answer_for_any_n_jobs(fitted, archive):
         for g, e in zip(got, expected, strict=True):
             for a, b in zip(g, e, strict=True):
                 np.testing.assert_array_equal(a, b)
+
+
+def test_ckd_tree_answers_a_huge_minkowski_p_as_the_other_backends():
+    # Issue 23: scikit-learn's "Found array with 0 sample(s)" from ckd_tree.
+    rng = np.random.default_rng(0)
+    R, X = rng.random((80, 5)), rng.random((50, 5))
+    params = dict(k=3, metric="minkowski", metric_params={"p": 1e5}, mode="distance")
+    expected = CrossSimilarity(algorithm="brute", **params).fit(R).transform(X)
+    got = CrossSimilarity(algorithm="ckd_tree", **params).fit(R).transform(X)
+    np.testing.assert_array_equal(got.toarray(), expected.toarray())
+    np.testing.assert_array_equal(got.indices, expected.indices)

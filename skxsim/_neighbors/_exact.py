@@ -284,6 +284,8 @@ class BruteIndex(_TreeTolerance):
     def keys(self, X, rows, cols):
         """Ranking keys of the pairs ``(X[rows[i]], reference[cols[i]])``."""
         X = self.tree_points(X)
+        if rows.size == 0:  # scikit-learn's distances refuse an empty batch
+            return np.empty(0)
         if self.metric in DIFFERENCE_METRICS:
             # scikit-learn's value of d(x, y) is computed from x - y alone,
             # so d(x - y, 0) is the same value, bit for bit, for all pairs
