@@ -319,10 +319,12 @@ class CoverSongIndex(ClassifierMixin, SkxsimEstimator):
         neigh_ind : ndarray of shape (n_queries, n_neighbors)
             Catalogue indices, most similar first; ties keep catalogue order.
         """
-        if not isinstance(return_distance, bool | np.bool_):
-            raise ValueError(
-                f"return_distance must be True or False; got {return_distance!r}."
-            )
+        self._check_call_params(
+            "kneighbors",
+            {"n_neighbors": [*POSITIVE_INT, None], "return_distance": ["boolean"]},
+            n_neighbors=n_neighbors,
+            return_distance=return_distance,
+        )
         queries, excluded = self._queries_and_exclusions(X)
         dist, order = self._ranking(queries, excluded)
         available = self.n_samples_fit_ - int(excluded.sum(axis=1).max())

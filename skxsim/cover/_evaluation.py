@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from numbers import Integral
 
 import numpy as np
 
 
-def check_n_neighbors(n_neighbors, available: int, n_catalogue: int) -> None:
-    """Recordings a ranking can return: 1..available (the catalogue, minus
-    the recordings equal to a query)."""
-    if (
-        isinstance(n_neighbors, bool)
-        or not isinstance(n_neighbors, Integral)
-        or not 1 <= n_neighbors <= available
-    ):
+def check_n_neighbors(n_neighbors: int, available: int, n_catalogue: int) -> None:
+    """At most the recordings a ranking can return (the catalogue, minus the
+    recordings equal to a query); ``n_neighbors`` passed its declaration."""
+    if n_neighbors > available:
         but = ", minus the query itself" if available < n_catalogue else ""
         raise ValueError(
             f"n_neighbors={n_neighbors!r} must be an int in [1, {available}] "
