@@ -11,8 +11,20 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._base import VersionedPickleMixin
 from .._validation import POSITIVE_INT
-from ._frames import METRICS, check_sequence, pyramid
-from ._multiscale import DTWParams, multiscale_dtw
+from ._frames import (
+    METRICS,
+    check_sequence,
+    depth,
+    frame_scale,
+    pyramid,
+    scaled_weights,
+    unscaled_cost,
+)
+from ._multiscale import DTWParams
+from ._proof import proven_dtw, warn_unproven
+
+# Cells the exact pruned search may explore by default: 1 byte each.
+DEFAULT_BUDGET = 100_000_000
 
 # Constraints the aligner and the matcher share.
 DTW_CONSTRAINTS: dict = {
@@ -61,13 +73,16 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     Orientation is scikit-learn's: rows are frames, ``(n_frames,
     n_features)``.
 
-    The path is found coarse to fine (multiscale DTW): both sequences are
-    pooled by 2 per level until at most ``coarse_frames`` frames, aligned
-    exactly there, and the path is refined level by level inside a band
-    around the projection of the coarser path and of every coarser path
-    nearly as cheap.  Local costs are computed from the frames on the fly,
-    so time and memory are linear in the lengths: nothing of size
-    ``n x n_ref`` is ever allocated.
+    The path is the optimum, and proven so.  A coarse-to-fine search
+    (multiscale DTW: both sequences pooled by 2 per level, the same number
+    of times, until at most ``coarse_frames`` frames, aligned exactly there
+    and refined level by level inside a band) gives a path whose cost
+    bounds the optimum from above; each frame's nearest neighbour in the
+    other sequence bounds from below what any path must still pay; an exact
+    DTW over only the cells that can still beat the upper bound then finds
+    the optimum.  Local costs are computed from the frames on the fly:
+    nothing of size ``n x n_ref`` is allocated unless the proof needs
+    that many cells (``budget`` bounds them).
 
     Parameters
     ----------
@@ -96,6 +111,13 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     coarse_frames : int >= 2, default=2000
         Sequences are pooled until they have at most this many frames; a
         pair no longer than this is aligned by exact full DTW.
+    budget : int >= 1 or None, default=100_000_000
+        Most cells the exact pruned search that proves the optimum may
+        explore (one byte of memory each); ``None``: no limit (at most
+        ``n * n_ref``).  Where the proof would need more, the coarse-to-fine
+        path is returned with an :class:`~skxsim.exceptions.AlignmentWarning`
+        stating the proven bound ``cost <= (1 + gap) * optimum`` (also in
+        ``align(..., return_info=True)``).
 
     Attributes
     ----------
@@ -152,7 +174,10 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
 
     _stale_state = "its stored reference"
 
-    _parameter_constraints: dict = dict(DTW_CONSTRAINTS)
+    _parameter_constraints: dict = {
+        **DTW_CONSTRAINTS,
+        "budget": [Interval(Integral, 1, None, closed="left"), None],
+    }
 
     def __init__(
         self,
@@ -161,11 +186,13 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         step_weights=(1.0, 1.5, 1.5),
         radius: int = 16,
         coarse_frames: int = 2000,
+        budget: int | None = DEFAULT_BUDGET,
     ) -> None:
         self.metric = metric
         self.step_weights = step_weights
         self.radius = radius
         self.coarse_frames = coarse_frames
+        self.budget = budget
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None) -> Aligner:
@@ -197,17 +224,14 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         reference = check_sequence(X, "the reference X")
         self.n_samples_fit_ = reference.shape[0]
         self.positions_ = positions
-        self._levels = pyramid(reference, self.metric, self.coarse_frames)
+        self._reference = reference
+        self._scale = frame_scale(self.metric, reference)
+        self._levels = pyramid(
+            self._divided(reference, self._scale), self.metric, self.coarse_frames
+        )
         self._fitted = (self.metric, self.coarse_frames)
         self.n_levels_ = len(self._levels)
         return self
-
-    def _params(self) -> DTWParams:
-        return DTWParams(
-            metric=self.metric,
-            step_weights=check_step_weights(self.step_weights),
-            radius=int(self.radius),
-        )
 
     def _query(self, X) -> np.ndarray:
         check_is_fitted(self)
@@ -220,26 +244,68 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return check_sequence(X, "the query X")
 
-    def align(self, X) -> tuple[np.ndarray, float]:
+    @staticmethod
+    def _divided(X: np.ndarray, scale: float) -> np.ndarray:
+        return X if scale == 1.0 else X / scale
+
+    def _solve(self, query: np.ndarray, subseq: bool):
+        """Path, cost (in the data's units) and proof of a validated query."""
+        metric, coarse = self.metric, self.coarse_frames
+        scale = frame_scale(metric, query, self._reference)
+        n_levels = max(depth(len(query), coarse), len(self._levels))
+        reference = self._levels
+        if scale != self._scale or n_levels != len(reference):
+            reference = pyramid(
+                self._divided(self._reference, scale), metric, 0, n_levels=n_levels
+            )
+        levels = pyramid(self._divided(query, scale), metric, 0, n_levels=n_levels)
+        weights, w_scale = scaled_weights(check_step_weights(self.step_weights))
+        params = DTWParams(
+            metric=metric,
+            step_weights=weights,
+            radius=int(self.radius),
+            start_weight=1.0 / w_scale,
+        )
+        path, cost, info = proven_dtw(levels, reference, params, subseq, self.budget)
+        cost = unscaled_cost(cost, metric, scale, w_scale)
+        info["lower_bound"] = unscaled_cost(info["lower_bound"], metric, scale, w_scale)
+        info["cells"] = len(query) * self.n_samples_fit_
+        warn_unproven(info, cost, self.budget)
+        return path, cost, info
+
+    def align(self, X, *, subseq: bool = False, return_info: bool = False):
         """The optimal path of a query through the reference, and its cost.
 
         Parameters
         ----------
         X : array-like of shape (n, n_features)
             Query frames, rows are frames, at least 2.
+        subseq : bool, default=False
+            Subsequence alignment (librosa's ``subseq=True``): the path may
+            start and end at any reference frame (the whole query against
+            the best-matching stretch of the reference).
+        return_info : bool, default=False
+            Also return what was proven about the path (see Returns).
 
         Returns
         -------
         path : ndarray of shape (n_steps, 2), int64
             ``(query frame, reference frame)`` pairs from ``(0, 0)`` to
-            ``(n - 1, n_ref - 1)``.
+            ``(n - 1, n_ref - 1)`` (subsequence: from ``(0, start)`` to
+            ``(n - 1, end)``).
         cost : float
             Accumulated cost of the path.
+        info : dict
+            Only with ``return_info``: ``optimal`` (bool: the cost is
+            proven to be the optimum), ``gap`` (float: proven ``cost <= (1
+            + gap) * optimum``; 0 when optimal), ``lower_bound`` (the
+            proven lower bound on the optimum), ``explored_cells`` (cells
+            of the exact search) and ``cells`` (``n * n_ref``).
         """
-        query = self._query(X)
-        levels = pyramid(query, self.metric, self.coarse_frames)
-        path, cost = multiscale_dtw(levels, self._levels, self._params())
-        return path, cost
+        if not isinstance(subseq, bool | np.bool_):
+            raise ValueError(f"subseq must be a bool, got {subseq!r}.")
+        path, cost, info = self._solve(self._query(X), bool(subseq))
+        return (path, cost, info) if return_info else (path, cost)
 
     def predict(self, X) -> np.ndarray:
         """Where each query frame lands in the reference, in ``y``'s units.
@@ -305,15 +371,18 @@ def align(
     *,
     metric: str = "chord",
     step_weights=(1.0, 1.5, 1.5),
+    subseq: bool = False,
     radius: int = 16,
     coarse_frames: int = 2000,
-) -> tuple[np.ndarray, float]:
+    budget: int | None = DEFAULT_BUDGET,
+    return_info: bool = False,
+):
     """Align a query sequence to a reference sequence by dynamic time warping.
 
     The optimal monotone path from the first frames of both to their last
-    frames (steps (1, 0), (0, 1), (1, 1)), found coarse to fine in time and
-    memory linear in the lengths; see :class:`Aligner`, whose ``align`` this
-    is.  Orientation: scikit-learn, rows are frames.
+    frames (steps (1, 0), (0, 1), (1, 1)), proven optimal (see
+    :class:`Aligner`, whose ``align`` this is).  Orientation: scikit-learn,
+    rows are frames.
 
     Parameters
     ----------
@@ -328,19 +397,33 @@ def align(
     step_weights : array-like of 3 floats > 0, default=(1.0, 1.5, 1.5)
         librosa's ``weights_mul``: multipliers of the steps (1, 1), (0, 1),
         (1, 0) in (query, reference) order.
+    subseq : bool, default=False
+        librosa's ``subseq=True``: free start and end in the reference.
     radius : int >= 1, default=16
         Band half-width around the projected coarser paths, per level.
     coarse_frames : int >= 2, default=2000
         Length below which a sequence is not pooled; pairs this short are
         aligned by exact full DTW.
+    budget : int >= 1 or None, default=100_000_000
+        Most cells the exact search that proves the optimum may explore
+        (one byte each); beyond it, the best path found with an
+        :class:`~skxsim.exceptions.AlignmentWarning` stating the proven
+        bound.  ``None``: no limit.
+    return_info : bool, default=False
+        Also return what was proven (:meth:`Aligner.align`).
 
     Returns
     -------
     path : ndarray of shape (n_steps, 2), int64
         ``(query frame, reference frame)`` pairs from ``(0, 0)`` to
-        ``(n - 1, n_ref - 1)``: librosa's ``wp[::-1]``.
+        ``(n - 1, n_ref - 1)``: librosa's ``wp[::-1]`` (subsequence: from
+        the first query frame to the last, anywhere in the reference).
     cost : float
-        Accumulated cost (librosa's ``D[-1, -1]`` when optimal).
+        Accumulated cost: librosa's ``D[-1, -1]`` (subsequence: the
+        smallest ``D[-1, :]``).
+    info : dict
+        Only with ``return_info``: ``optimal``, ``gap``, ``lower_bound``,
+        ``explored_cells``, ``cells`` (:meth:`Aligner.align`).
 
     See Also
     --------
@@ -357,6 +440,9 @@ def align(
     [[0, 0], [1, 0], [2, 1], [3, 2], [4, 2], [5, 3]]
     >>> cost
     0.0
+    >>> path, cost = align(np.eye(3)[[1, 2]], reference, subseq=True)
+    >>> path.tolist(), cost
+    ([[0, 1], [1, 2]], 0.0)
     """
     query, reference = np.asarray(query), np.asarray(reference)
     if query.ndim == 2 and reference.ndim == 2 and query.shape[1] != reference.shape[1]:
@@ -369,5 +455,6 @@ def align(
         step_weights=step_weights,
         radius=radius,
         coarse_frames=coarse_frames,
+        budget=budget,
     )
-    return aligner.fit(reference).align(query)
+    return aligner.fit(reference).align(query, subseq=subseq, return_info=return_info)
