@@ -6,7 +6,11 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._base import VersionedPickleMixin
@@ -33,6 +37,9 @@ DTW_CONSTRAINTS: dict = {
     "radius": POSITIVE_INT,
     "coarse_frames": [Interval(Integral, 2, None, closed="left")],
 }
+
+# The arguments of ``align`` (the method).
+ALIGN_CONSTRAINTS: dict = {"subseq": ["boolean"], "return_info": ["boolean"]}
 
 
 def check_step_weights(step_weights) -> tuple[float, float, float]:
@@ -176,7 +183,7 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         **DTW_CONSTRAINTS,
-        "budget": [Interval(Integral, 1, None, closed="left"), None],
+        "budget": [*POSITIVE_INT, None],
     }
 
     def __init__(
@@ -302,8 +309,11 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
             proven lower bound on the optimum), ``explored_cells`` (cells
             of the exact search) and ``cells`` (``n * n_ref``).
         """
-        if not isinstance(subseq, bool | np.bool_):
-            raise ValueError(f"subseq must be a bool, got {subseq!r}.")
+        validate_parameter_constraints(
+            ALIGN_CONSTRAINTS,
+            {"subseq": subseq, "return_info": return_info},
+            caller_name="align",
+        )
         path, cost, info = self._solve(self._query(X), bool(subseq))
         return (path, cost, info) if return_info else (path, cost)
 

@@ -407,41 +407,16 @@ def banded_dtw(
         free(F)
         free(thresholds)
     if n_steps < 0:
-        raise RuntimeError("banded DTW: the band does not connect start and end")
+        # The band connects start and end (checked), so only costs beyond
+        # float64's range leave the end unreached.
+        raise ValueError(
+            "DTW: every path's cost leaves float64's range; rescale the "
+            "features or the step weights."
+        )
     path_out = path_arr[:n_steps][::-1].copy()
     if slack is None:
         return path_out, float(cost)
     return path_out, float(cost), lo_arr, hi_arr
-
-
-def prepare_frames(const double[:, ::1] X, int metric):
-    """Frames as the kernel reads them, and which frames are all zeros.
-
-    Cosine and chord: each frame divided by its norm (summed in feature
-    order); a zero frame stays zero and is flagged.  The other metrics: the
-    frames as they are (flags all 0).
-    """
-    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], i, t
-    cdef double norm
-    out_arr = np.array(X, dtype=np.float64, copy=True, order="C")
-    zero_arr = np.zeros(n, dtype=np.uint8)
-    cdef double[:, ::1] out = out_arr
-    cdef unsigned char[::1] zero = zero_arr
-    if metric != COSINE and metric != CHORD:
-        return out_arr, zero_arr
-    with nogil:
-        for i in range(n):
-            norm = 0.0
-            for t in range(d):
-                norm = norm + X[i, t] * X[i, t]
-            norm = sqrt(norm)
-            if norm == 0.0:
-                zero[i] = 1
-                continue
-            for t in range(d):
-                out[i, t] = X[i, t] / norm
-    return out_arr, zero_arr
-
 
 
 # Outcomes of the pruned search.

@@ -109,9 +109,11 @@ def frame_scale(metric: str, *sequences: np.ndarray) -> float:
 
 
 def scaled_weights(step_weights) -> tuple[tuple[float, float, float], float]:
-    """The step weights divided by a power of two to below 1 (exact), and
-    that power: no sum of local costs overflows for the weights' sake."""
-    w_scale = pow2_peak(np.asarray(step_weights, dtype=np.float64))
+    """The step weights divided by a power of two to below 1 (exact) when
+    any is above 1, and that power (else 1): no sum of local costs overflows
+    for the weights' sake.  The start cell's cost is then weighted by its
+    inverse (``DTWParams.start_weight``)."""
+    w_scale = max(pow2_peak(np.asarray(step_weights, dtype=np.float64)), 1.0)
     return tuple(float(w) / w_scale for w in step_weights), w_scale
 
 

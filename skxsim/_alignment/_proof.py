@@ -30,7 +30,8 @@ import warnings
 
 import numpy as np
 
-from .._neighbors import fit_index, kneighbors
+from .._neighbors import fit_index, kneighbors, row_norms
+from ..exceptions import AlignmentWarning
 from ._dtw import pruned_dtw
 from ._frames import METRIC_CODES, Level
 from ._multiscale import DTWParams, Multiscale
@@ -39,11 +40,6 @@ from ._multiscale import DTWParams, Multiscale
 # shrunk, the threshold raised, by this much (float64 sums of up to ~1e6
 # terms round by less).
 ROUNDING = 1e-9
-
-
-class AlignmentWarning(UserWarning):
-    """An alignment's optimum was not proven within its ``budget``; the
-    message states the proven bound ``cost <= (1 + gap) * optimum``."""
 
 
 def nearest_costs(A: Level, B: Level, metric: str) -> np.ndarray:
@@ -64,18 +60,41 @@ def nearest_costs(A: Level, B: Level, metric: str) -> np.ndarray:
             out[~a_zero] = silent_cost
     a_rows, b_rows = np.flatnonzero(~a_zero), np.flatnonzero(~b_zero)
     if a_rows.size and b_rows.size:
-        reference = np.ascontiguousarray(B.frames[b_rows])
-        _, index = fit_index(reference, metric="euclidean", metric_params=None, k=1)
-        found = kneighbors(index, np.ascontiguousarray(A.frames[a_rows]), 1)
-        norms = np.linalg.norm(A.frames[a_rows], axis=1)
-        margin = 2.0**-20 * (norms + np.linalg.norm(reference, axis=1).max())
-        distance = np.maximum(found.distances - margin, 0.0)
+        query, reference = A.frames[a_rows], B.frames[b_rows]
+        norms, ref_norms = row_norms(query), row_norms(reference)
+        margin = 2.0**-20 * (norms + ref_norms.max())
+        distance = np.maximum(nearest_distances(query, reference) - margin, 0.0)
         if metric == "sqeuclidean":
             distance = distance * distance
         elif metric == "cosine":
             distance = 0.5 * distance * distance
         out[a_rows] = np.minimum(out[a_rows], distance)
     return out * (1 - ROUNDING)
+
+
+def nearest_distances(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Per query frame, the euclidean distance to its nearest reference
+    frame (the engine's exact search); where the engine refuses the pair
+    (frames of wildly different scales, whose products overflow), the
+    distance between norms, ``| |q| - |r| |``, which bounds it from below."""
+    try:
+        _, index = fit_index(
+            np.ascontiguousarray(reference), metric="euclidean", metric_params=None, k=1
+        )
+        return kneighbors(index, np.ascontiguousarray(query), 1).distances
+    except (ValueError, IndexError):
+        # IndexError: the engine at 0.1.x on frames near 1 against frames
+        # near 1e-200 (reported); the bound below holds whatever the scales.
+        ref_norms = np.sort(row_norms(reference))
+        norms = row_norms(query)
+        at = np.searchsorted(ref_norms, norms).clip(1, len(ref_norms) - 1)
+        below = np.abs(norms - ref_norms[at - 1])
+        above = np.abs(norms - ref_norms[np.minimum(at, len(ref_norms) - 1)])
+        return (
+            np.minimum(below, above)
+            if len(ref_norms) > 1
+            else np.abs(norms - ref_norms[0])
+        )
 
 
 def suffix_bound(nearest: np.ndarray, weight: float) -> np.ndarray:
