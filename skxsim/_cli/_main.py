@@ -1,4 +1,4 @@
-"""The ``skxsim`` command line: demo, compute, fit, transform.
+"""The ``skxsim`` command line: demo, compute, fit, transform, align.
 
 Matrices are written in the scikit-learn orientation, ``(n_queries, n_ref)``:
 row ``i`` holds the similarities of query frame ``i`` to every reference
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from ._align import cmd_align
 from ._files import (
     FEATURE_EXTENSIONS,
     CLIError,
@@ -223,6 +224,7 @@ _COMMANDS = {
     "compute": _cmd_compute,
     "fit": _cmd_fit,
     "transform": _cmd_transform,
+    "align": cmd_align,
 }
 
 
