@@ -191,3 +191,21 @@ def test_bad_budget(bad):
 def test_bad_subseq():
     with pytest.raises(ValueError, match="subseq"):
         align(np.ones((3, 2)), np.ones((4, 2)), subseq="yes")
+
+
+def test_the_guides_grid_search_example_runs_as_written():
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).parents[1] / "docs" / "alignment.rst").read_text()
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", text)
+    (block,) = [b for b in blocks if "ReferenceQuerySplit(" in b]
+    namespace: dict = {}
+    exec(
+        compile("\n".join(line[3:] for line in block.splitlines()), "doc", "exec"),
+        namespace,
+    )
+    search, aligner = namespace["search"], namespace["aligner"]
+    assert set(search.best_params_) == {"metric", "step_weights"}
+    assert search.best_score_ > -0.05  # seconds: each pair is a plain warp
+    assert aligner.n_samples_fit_ == 120
