@@ -92,6 +92,31 @@ cdef struct Problem:
     bint subsequence
 
 
+cdef Problem make_problem(
+    const double[:, ::1] Q, const double[:, ::1] R,
+    const unsigned char[::1] q_zero, const unsigned char[::1] r_zero, int metric,
+    double w_diag, double w_ref, double w_query, double w_start, bint subsequence,
+):
+    """The problem of checked frames (:func:`check_problem`); no band yet."""
+    cdef Problem p
+    p.Q = &Q[0, 0]
+    p.R = &R[0, 0]
+    p.n = Q.shape[0]
+    p.m = R.shape[0]
+    p.d = Q.shape[1]
+    p.lo = NULL
+    p.hi = NULL
+    p.q_zero = &q_zero[0]
+    p.r_zero = &r_zero[0]
+    p.metric = metric
+    p.w_diag = w_diag
+    p.w_ref = w_ref
+    p.w_query = w_query
+    p.w_start = w_start
+    p.subsequence = subsequence
+    return p
+
+
 cdef inline double cell_cost(const Problem* p, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
     return local_cost(
         p.Q + i * p.d, p.R + j * p.d, p.d, p.metric, p.q_zero[i], p.r_zero[j]
@@ -342,21 +367,11 @@ def banded_dtw(
     cdef Py_ssize_t[:, ::1] region_lo
     cdef Py_ssize_t[:, ::1] region_hi
 
-    p.Q = &Q[0, 0]
-    p.R = &R[0, 0]
-    p.n = n
-    p.m = R.shape[0]
-    p.d = Q.shape[1]
+    p = make_problem(
+        Q, R, q_zero, r_zero, metric, w_diag, w_ref, w_query, w_start, subsequence
+    )
     p.lo = &lo[0]
     p.hi = &hi[0]
-    p.q_zero = &q_zero[0]
-    p.r_zero = &r_zero[0]
-    p.metric = metric
-    p.w_diag = w_diag
-    p.w_ref = w_ref
-    p.w_query = w_query
-    p.w_start = w_start
-    p.subsequence = subsequence
     for i in range(n):
         width = hi[i] - lo[i] + 1
         total += width
@@ -575,21 +590,9 @@ def pruned_dtw(
     if threshold != threshold or budget < 1:
         raise ValueError("pruned DTW: the threshold is NaN or the budget < 1.")
     cdef Problem p
-    p.Q = &Q[0, 0]
-    p.R = &R[0, 0]
-    p.n = n
-    p.m = m
-    p.d = Q.shape[1]
-    p.lo = NULL
-    p.hi = NULL
-    p.q_zero = &q_zero[0]
-    p.r_zero = &r_zero[0]
-    p.metric = metric
-    p.w_diag = w_diag
-    p.w_ref = w_ref
-    p.w_query = w_query
-    p.w_start = w_start
-    p.subsequence = subsequence
+    p = make_problem(
+        Q, R, q_zero, r_zero, metric, w_diag, w_ref, w_query, w_start, subsequence
+    )
     cdef Py_ssize_t capacity = min(budget, max(n + m, 1 << 16))
     cdef Py_ssize_t* starts = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
     cdef Py_ssize_t* offsets = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from ._files import CLIError, check_writable, load, log
+from ._files import CLIError, check_same_features, check_writable, load, log
 
 # The frame rate of the chroma ``read_features`` computes from audio.
 AUDIO_FRAME_RATE = 22050 / 512
@@ -112,11 +112,7 @@ def cmd_align(args) -> int:
     check_writable(args.output)
     query = load(args.query, "QUERY", args.quiet)
     reference = load(args.ref, "REF", args.quiet)
-    if query.shape[1] != reference.shape[1]:
-        raise CLIError(
-            f"feature count mismatch: QUERY has {query.shape[1]} features per "
-            f"frame, REF has {reference.shape[1]}"
-        )
+    check_same_features(query, reference)
     start = time.perf_counter()
     with warnings.catch_warnings():
         # Reported below, in the summary line.

@@ -24,6 +24,7 @@ from ._files import (
     check_directory_writable,
     check_matrix_path,
     check_plot_path,
+    check_same_features,
     check_writable,
     final_step,
     load,
@@ -143,11 +144,7 @@ def _cmd_compute(args) -> int:
     check_plot_path(args.plot)
     query = load(args.query, "QUERY", args.quiet)
     reference = load(args.ref, "REF", args.quiet)
-    if query.shape[1] != reference.shape[1]:
-        raise CLIError(
-            f"feature count mismatch: QUERY has {query.shape[1]} features per "
-            f"frame, REF has {reference.shape[1]}"
-        )
+    check_same_features(query, reference)
     stacks = None
     if args.embed is not None:
         n_values = query.shape[1] * args.embed[0]
