@@ -123,6 +123,33 @@ cdef inline double cell_cost(const Problem* p, Py_ssize_t i, Py_ssize_t j) noexc
     )
 
 
+cdef inline double relax(
+    const Problem* p, Py_ssize_t i, Py_ssize_t j, unsigned char* step,
+    double diag, double left, double up,
+) noexcept nogil:
+    """The recurrence at cell (i, j) from the accumulated costs of its
+    predecessors (+inf where there is none): the cell's cost, and its step
+    into ``step``, ties to the earlier step in librosa's order."""
+    cdef double c = cell_cost(p, i, j), best = INFINITY, cand
+    step[0] = UNREACHED
+    if i == 0 and (p.subsequence or j == 0):
+        best = p.w_start * c
+        step[0] = START
+    cand = diag + p.w_diag * c
+    if cand < best:
+        best = cand
+        step[0] = FROM_DIAG
+    cand = left + p.w_ref * c
+    if cand < best:
+        best = cand
+        step[0] = FROM_REF
+    cand = up + p.w_query * c
+    if cand < best:
+        best = cand
+        step[0] = FROM_QUERY
+    return best
+
+
 cdef double forward(
     const Problem* p, const Py_ssize_t* offsets, unsigned char* back,
     double* F, double* prev, double* cur, Py_ssize_t* end_j,
@@ -138,27 +165,12 @@ cdef double forward(
         l = p.lo[i]
         h = p.hi[i]
         for j in range(l, h + 1):
-            c = cell_cost(p, i, j)
-            best = INFINITY
-            step = UNREACHED
-            if i == 0 and (p.subsequence or j == 0):
-                best = p.w_start * c
-                step = START
-            if i > 0 and j - 1 >= pl and j - 1 <= ph:
-                cand = prev[j - 1 - pl] + p.w_diag * c
-                if cand < best:
-                    best = cand
-                    step = FROM_DIAG
-            if j > l:
-                cand = cur[j - 1 - l] + p.w_ref * c
-                if cand < best:
-                    best = cand
-                    step = FROM_REF
-            if i > 0 and j >= pl and j <= ph:
-                cand = prev[j - pl] + p.w_query * c
-                if cand < best:
-                    best = cand
-                    step = FROM_QUERY
+            best = relax(
+                p, i, j, &step,
+                prev[j - 1 - pl] if i > 0 and pl <= j - 1 <= ph else INFINITY,
+                cur[j - 1 - l] if j > l else INFINITY,
+                prev[j - pl] if i > 0 and pl <= j <= ph else INFINITY,
+            )
             cur[j - l] = best
             back[offsets[i] + j - l] = step
             if F != NULL:
@@ -490,27 +502,12 @@ cdef int pruned_forward(
                     return OUT_OF_BUDGET
                 back_ptr[0] = grown
                 capacity[0] = min(2 * capacity[0], budget)
-            c = cell_cost(p, i, j)
-            best = INFINITY
-            step = UNREACHED
-            if i == 0 and (p.subsequence or j == 0):
-                best = p.w_start * c
-                step = START
-            if i > 0 and j - 1 >= ps and j - 1 <= pe:
-                cand = prev[j - 1] + p.w_diag * c
-                if cand < best:
-                    best = cand
-                    step = FROM_DIAG
-            if j > s:
-                cand = cur[j - 1] + p.w_ref * c
-                if cand < best:
-                    best = cand
-                    step = FROM_REF
-            if i > 0 and j >= ps and j <= pe:
-                cand = prev[j] + p.w_query * c
-                if cand < best:
-                    best = cand
-                    step = FROM_QUERY
+            best = relax(
+                p, i, j, &step,
+                prev[j - 1] if i > 0 and ps <= j - 1 <= pe else INFINITY,
+                cur[j - 1] if j > s else INFINITY,
+                prev[j] if i > 0 and ps <= j <= pe else INFINITY,
+            )
             lb = lb_rows[i]
             if lb_cols[j] > lb:
                 lb = lb_cols[j]
