@@ -154,9 +154,10 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     ``librosa.sequence.dtw(X=query.T, Y=reference.T, metric=metric,
     weights_mul=step_weights)`` (for chord: ``metric="euclidean"`` on
     frames scaled to unit length) returns the same pairs as ``wp``,
-    end to start: ``wp[::-1]`` is our path, and its ``D[-1, -1]`` is our
-    cost when the multiscale search finds the optimum (always when the pair
-    is no longer than ``coarse_frames``).
+    end to start: ``wp[::-1]`` is our path (up to ties between equally
+    cheap paths once the search is pruned), and its ``D[-1, -1]`` our cost,
+    whenever the optimum is proven (``return_info=True``: ``optimal``;
+    otherwise an :class:`~skxsim.exceptions.AlignmentWarning` says so).
 
     Costs are computed in float64 from the frames in a fixed order, so
     float32 input gives exactly the result of its float64 cast, whatever
