@@ -186,5 +186,5 @@ def warn_unproven(info: dict, cost: float, budget) -> None:
         f"pair over {NN_RATIO} x budget cells). Raise budget (None: no limit) "
         "to prove it.",
         AlignmentWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
