@@ -18,7 +18,12 @@ import sys
 
 from sklearn.utils._param_validation import InvalidParameterError
 
-__all__ = ["CacheWarning", "OutputTooLargeError", "SkxsimVersionWarning"]
+__all__ = [
+    "AlignmentWarning",
+    "CacheWarning",
+    "OutputTooLargeError",
+    "SkxsimVersionWarning",
+]
 
 
 class OutputTooLargeError(MemoryError):
@@ -27,6 +32,14 @@ class OutputTooLargeError(MemoryError):
     Raised before anything is allocated; the message names the size, the
     memory available and the ways out (sparse output, a smaller ``k``,
     blocks of rows).
+    """
+
+
+class AlignmentWarning(UserWarning):
+    """An alignment's optimum was not proven within its ``budget``.
+
+    The message, and ``align(..., return_info=True)``, state the proven
+    bound ``cost <= (1 + gap) * optimum``.
     """
 
 

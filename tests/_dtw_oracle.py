@@ -14,7 +14,16 @@ def local_costs(query, reference, metric):
     query = np.asarray(query, dtype=np.float64)
     reference = np.asarray(reference, dtype=np.float64)
     if metric == "chord":
-        return np.sqrt(2 * local_costs(query, reference, "cosine"))
+        # The euclidean distance of unit vectors (sqrt(2 - 2 cos) cancels
+        # near equal directions); zero frames at sqrt(2) from everything.
+        q_norm = np.linalg.norm(query, axis=1, keepdims=True)
+        r_norm = np.linalg.norm(reference, axis=1, keepdims=True)
+        C = cdist(
+            query / np.where(q_norm == 0, 1, q_norm),
+            reference / np.where(r_norm == 0, 1, r_norm),
+        )
+        C[(q_norm == 0)[:, 0][:, None] | (r_norm == 0)[:, 0][None, :]] = np.sqrt(2)
+        return C
     if metric != "cosine":
         return cdist(query, reference, metric)
     q_norm = np.linalg.norm(query, axis=1)

@@ -285,11 +285,19 @@ ENTRIES = {
     ),
     "align": Entry(
         lambda **p: skxsim.align(X, R, **p),
-        {"radius": INT_POS, "coarse_frames": Number("int", 8, zero_ok=False)},
+        {
+            "radius": INT_POS,
+            "coarse_frames": Number("int", 8, zero_ok=False),
+            "budget": Number("int", 100, zero_ok=False),
+        },
     ),
     "Aligner": Entry(
         _estimator(skxsim.Aligner, R, method="predict"),
-        {"radius": INT_POS, "coarse_frames": Number("int", 8, zero_ok=False)},
+        {
+            "radius": INT_POS,
+            "coarse_frames": Number("int", 8, zero_ok=False),
+            "budget": Number("int", 100, zero_ok=False),
+        },
     ),
     "Matcher": Entry(
         _matcher,

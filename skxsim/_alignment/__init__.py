@@ -10,7 +10,8 @@ Orientation: scikit-learn, rows are frames; a path holds ``(query frame,
 reference frame)`` pairs.
 """
 
-from ._aligner import Aligner, align
+from ._aligner import Aligner
+from ._function import align
 from ._matcher import Matcher
 from ._split import ReferenceQuerySplit
 

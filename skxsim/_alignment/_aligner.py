@@ -6,13 +6,29 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._base import VersionedPickleMixin
 from .._validation import POSITIVE_INT
-from ._frames import METRICS, check_sequence, pyramid
-from ._multiscale import DTWParams, multiscale_dtw
+from ._frames import (
+    METRICS,
+    check_sequence,
+    depth,
+    frame_scale,
+    pyramid,
+    scaled_weights,
+    unscaled_cost,
+)
+from ._multiscale import DTWParams
+from ._proof import proven_dtw, warn_unproven
+
+# Cells the exact pruned search may explore by default: 1 byte each.
+DEFAULT_BUDGET = 100_000_000
 
 # Constraints the aligner and the matcher share.
 DTW_CONSTRAINTS: dict = {
@@ -21,6 +37,9 @@ DTW_CONSTRAINTS: dict = {
     "radius": POSITIVE_INT,
     "coarse_frames": [Interval(Integral, 2, None, closed="left")],
 }
+
+# The arguments of ``align`` (the method).
+ALIGN_CONSTRAINTS: dict = {"subseq": ["boolean"], "return_info": ["boolean"]}
 
 
 def check_step_weights(step_weights) -> tuple[float, float, float]:
@@ -61,13 +80,16 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     Orientation is scikit-learn's: rows are frames, ``(n_frames,
     n_features)``.
 
-    The path is found coarse to fine (multiscale DTW): both sequences are
-    pooled by 2 per level until at most ``coarse_frames`` frames, aligned
-    exactly there, and the path is refined level by level inside a band
-    around the projection of the coarser path and of every coarser path
-    nearly as cheap.  Local costs are computed from the frames on the fly,
-    so time and memory are linear in the lengths: nothing of size
-    ``n x n_ref`` is ever allocated.
+    The path is the optimum, and proven so.  A coarse-to-fine search
+    (multiscale DTW: both sequences pooled by 2 per level, the same number
+    of times, until at most ``coarse_frames`` frames, aligned exactly there
+    and refined level by level inside a band) gives a path whose cost
+    bounds the optimum from above; each frame's nearest neighbour in the
+    other sequence bounds from below what any path must still pay; an exact
+    DTW over only the cells that can still beat the upper bound then finds
+    the optimum.  Local costs are computed from the frames on the fly:
+    nothing of size ``n x n_ref`` is allocated unless the proof needs
+    that many cells (``budget`` bounds them).
 
     Parameters
     ----------
@@ -96,6 +118,13 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     coarse_frames : int >= 2, default=2000
         Sequences are pooled until they have at most this many frames; a
         pair no longer than this is aligned by exact full DTW.
+    budget : int >= 1 or None, default=100_000_000
+        Most cells the exact pruned search that proves the optimum may
+        explore (one byte of memory each); ``None``: no limit (at most
+        ``n * n_ref``).  Where the proof would need more, the coarse-to-fine
+        path is returned with an :class:`~skxsim.exceptions.AlignmentWarning`
+        stating the proven bound ``cost <= (1 + gap) * optimum`` (also in
+        ``align(..., return_info=True)``).
 
     Attributes
     ----------
@@ -125,9 +154,10 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     ``librosa.sequence.dtw(X=query.T, Y=reference.T, metric=metric,
     weights_mul=step_weights)`` (for chord: ``metric="euclidean"`` on
     frames scaled to unit length) returns the same pairs as ``wp``,
-    end to start: ``wp[::-1]`` is our path, and its ``D[-1, -1]`` is our
-    cost when the multiscale search finds the optimum (always when the pair
-    is no longer than ``coarse_frames``).
+    end to start: ``wp[::-1]`` is our path (up to ties between equally
+    cheap paths once the search is pruned), and its ``D[-1, -1]`` our cost,
+    whenever the optimum is proven (``return_info=True``: ``optimal``;
+    otherwise an :class:`~skxsim.exceptions.AlignmentWarning` says so).
 
     Costs are computed in float64 from the frames in a fixed order, so
     float32 input gives exactly the result of its float64 cast, whatever
@@ -152,7 +182,10 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
 
     _stale_state = "its stored reference"
 
-    _parameter_constraints: dict = dict(DTW_CONSTRAINTS)
+    _parameter_constraints: dict = {
+        **DTW_CONSTRAINTS,
+        "budget": [*POSITIVE_INT, None],
+    }
 
     def __init__(
         self,
@@ -161,11 +194,13 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         step_weights=(1.0, 1.5, 1.5),
         radius: int = 16,
         coarse_frames: int = 2000,
+        budget: int | None = DEFAULT_BUDGET,
     ) -> None:
         self.metric = metric
         self.step_weights = step_weights
         self.radius = radius
         self.coarse_frames = coarse_frames
+        self.budget = budget
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None) -> Aligner:
@@ -197,17 +232,14 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         reference = check_sequence(X, "the reference X")
         self.n_samples_fit_ = reference.shape[0]
         self.positions_ = positions
-        self._levels = pyramid(reference, self.metric, self.coarse_frames)
+        self._reference = reference
+        self._scale = frame_scale(self.metric, reference)
+        self._levels = pyramid(
+            self._divided(reference, self._scale), self.metric, self.coarse_frames
+        )
         self._fitted = (self.metric, self.coarse_frames)
         self.n_levels_ = len(self._levels)
         return self
-
-    def _params(self) -> DTWParams:
-        return DTWParams(
-            metric=self.metric,
-            step_weights=check_step_weights(self.step_weights),
-            radius=int(self.radius),
-        )
 
     def _query(self, X) -> np.ndarray:
         check_is_fitted(self)
@@ -220,26 +252,71 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return check_sequence(X, "the query X")
 
-    def align(self, X) -> tuple[np.ndarray, float]:
+    @staticmethod
+    def _divided(X: np.ndarray, scale: float) -> np.ndarray:
+        return X if scale == 1.0 else X / scale
+
+    def _solve(self, query: np.ndarray, subseq: bool):
+        """Path, cost (in the data's units) and proof of a validated query."""
+        metric, coarse = self.metric, self.coarse_frames
+        scale = frame_scale(metric, query, self._reference)
+        n_levels = max(depth(len(query), coarse), len(self._levels))
+        reference = self._levels
+        if scale != self._scale or n_levels != len(reference):
+            reference = pyramid(
+                self._divided(self._reference, scale), metric, 0, n_levels=n_levels
+            )
+        levels = pyramid(self._divided(query, scale), metric, 0, n_levels=n_levels)
+        weights, w_scale = scaled_weights(check_step_weights(self.step_weights))
+        params = DTWParams(
+            metric=metric,
+            step_weights=weights,
+            radius=int(self.radius),
+            start_weight=1.0 / w_scale,
+        )
+        path, cost, info = proven_dtw(levels, reference, params, subseq, self.budget)
+        cost = unscaled_cost(cost, metric, scale, w_scale)
+        info["lower_bound"] = unscaled_cost(info["lower_bound"], metric, scale, w_scale)
+        info["cells"] = len(query) * self.n_samples_fit_
+        warn_unproven(info, cost, self.budget)
+        return path, cost, info
+
+    def align(self, X, *, subseq: bool = False, return_info: bool = False):
         """The optimal path of a query through the reference, and its cost.
 
         Parameters
         ----------
         X : array-like of shape (n, n_features)
             Query frames, rows are frames, at least 2.
+        subseq : bool, default=False
+            Subsequence alignment (librosa's ``subseq=True``): the path may
+            start and end at any reference frame (the whole query against
+            the best-matching stretch of the reference).
+        return_info : bool, default=False
+            Also return what was proven about the path (see Returns).
 
         Returns
         -------
         path : ndarray of shape (n_steps, 2), int64
             ``(query frame, reference frame)`` pairs from ``(0, 0)`` to
-            ``(n - 1, n_ref - 1)``.
+            ``(n - 1, n_ref - 1)`` (subsequence: from ``(0, start)`` to
+            ``(n - 1, end)``).
         cost : float
             Accumulated cost of the path.
+        info : dict
+            Only with ``return_info``: ``optimal`` (bool: the cost is
+            proven to be the optimum), ``gap`` (float: proven ``cost <= (1
+            + gap) * optimum``; 0 when optimal), ``lower_bound`` (the
+            proven lower bound on the optimum), ``explored_cells`` (cells
+            of the exact search) and ``cells`` (``n * n_ref``).
         """
-        query = self._query(X)
-        levels = pyramid(query, self.metric, self.coarse_frames)
-        path, cost = multiscale_dtw(levels, self._levels, self._params())
-        return path, cost
+        validate_parameter_constraints(
+            ALIGN_CONSTRAINTS,
+            {"subseq": subseq, "return_info": return_info},
+            caller_name="align",
+        )
+        path, cost, info = self._solve(self._query(X), bool(subseq))
+        return (path, cost, info) if return_info else (path, cost)
 
     def predict(self, X) -> np.ndarray:
         """Where each query frame lands in the reference, in ``y``'s units.
@@ -297,77 +374,3 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         tags.regressor_tags.poor_score = True
         tags.target_tags.required = False
         return tags
-
-
-def align(
-    query,
-    reference,
-    *,
-    metric: str = "chord",
-    step_weights=(1.0, 1.5, 1.5),
-    radius: int = 16,
-    coarse_frames: int = 2000,
-) -> tuple[np.ndarray, float]:
-    """Align a query sequence to a reference sequence by dynamic time warping.
-
-    The optimal monotone path from the first frames of both to their last
-    frames (steps (1, 0), (0, 1), (1, 1)), found coarse to fine in time and
-    memory linear in the lengths; see :class:`Aligner`, whose ``align`` this
-    is.  Orientation: scikit-learn, rows are frames.
-
-    Parameters
-    ----------
-    query : array-like of shape (n, n_features)
-        Query frames (librosa's ``X`` transposed), at least 2.
-    reference : array-like of shape (n_ref, n_features)
-        Reference frames (librosa's ``Y`` transposed), at least 2.
-    metric : {"chord", "cosine", "euclidean", "sqeuclidean"}, default="chord"
-        Local cost (see :class:`Aligner`); chord is the euclidean distance
-        between unit vectors, a zero frame at cosine distance 1 from every
-        frame.
-    step_weights : array-like of 3 floats > 0, default=(1.0, 1.5, 1.5)
-        librosa's ``weights_mul``: multipliers of the steps (1, 1), (0, 1),
-        (1, 0) in (query, reference) order.
-    radius : int >= 1, default=16
-        Band half-width around the projected coarser paths, per level.
-    coarse_frames : int >= 2, default=2000
-        Length below which a sequence is not pooled; pairs this short are
-        aligned by exact full DTW.
-
-    Returns
-    -------
-    path : ndarray of shape (n_steps, 2), int64
-        ``(query frame, reference frame)`` pairs from ``(0, 0)`` to
-        ``(n - 1, n_ref - 1)``: librosa's ``wp[::-1]``.
-    cost : float
-        Accumulated cost (librosa's ``D[-1, -1]`` when optimal).
-
-    See Also
-    --------
-    Aligner : the estimator: fit a reference once, align many queries.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skxsim import align
-    >>> reference = np.eye(3)[[0, 1, 2, 0]]      # 4 frames
-    >>> query = np.eye(3)[[0, 0, 1, 2, 2, 0]]    # the same, with holds
-    >>> path, cost = align(query, reference)
-    >>> path.tolist()
-    [[0, 0], [1, 0], [2, 1], [3, 2], [4, 2], [5, 3]]
-    >>> cost
-    0.0
-    """
-    query, reference = np.asarray(query), np.asarray(reference)
-    if query.ndim == 2 and reference.ndim == 2 and query.shape[1] != reference.shape[1]:
-        raise ValueError(
-            f"query has {query.shape[1]} features per frame and reference "
-            f"{reference.shape[1]}; they must have the same features."
-        )
-    aligner = Aligner(
-        metric=metric,
-        step_weights=step_weights,
-        radius=radius,
-        coarse_frames=coarse_frames,
-    )
-    return aligner.fit(reference).align(query)

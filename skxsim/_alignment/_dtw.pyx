@@ -26,7 +26,9 @@ import numpy as np
 
 from libc.math cimport INFINITY, sqrt
 # The raw allocator: callable without the GIL, and seen by tracemalloc.
-from cpython.mem cimport PyMem_RawFree as free, PyMem_RawMalloc as malloc
+from cpython.mem cimport (
+    PyMem_RawFree as free, PyMem_RawMalloc as malloc, PyMem_RawRealloc as realloc,
+)
 
 # Metric codes (``_frames.METRIC_CODES`` maps the names).
 cdef enum:
@@ -86,7 +88,33 @@ cdef struct Problem:
     double w_diag
     double w_ref
     double w_query
+    double w_start
     bint subsequence
+
+
+cdef Problem make_problem(
+    const double[:, ::1] Q, const double[:, ::1] R,
+    const unsigned char[::1] q_zero, const unsigned char[::1] r_zero, int metric,
+    double w_diag, double w_ref, double w_query, double w_start, bint subsequence,
+):
+    """The problem of checked frames (:func:`check_problem`); no band yet."""
+    cdef Problem p
+    p.Q = &Q[0, 0]
+    p.R = &R[0, 0]
+    p.n = Q.shape[0]
+    p.m = R.shape[0]
+    p.d = Q.shape[1]
+    p.lo = NULL
+    p.hi = NULL
+    p.q_zero = &q_zero[0]
+    p.r_zero = &r_zero[0]
+    p.metric = metric
+    p.w_diag = w_diag
+    p.w_ref = w_ref
+    p.w_query = w_query
+    p.w_start = w_start
+    p.subsequence = subsequence
+    return p
 
 
 cdef inline double cell_cost(const Problem* p, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
@@ -95,9 +123,36 @@ cdef inline double cell_cost(const Problem* p, Py_ssize_t i, Py_ssize_t j) noexc
     )
 
 
+cdef inline double relax(
+    const Problem* p, Py_ssize_t i, Py_ssize_t j, unsigned char* step,
+    double diag, double left, double up,
+) noexcept nogil:
+    """The recurrence at cell (i, j) from the accumulated costs of its
+    predecessors (+inf where there is none): the cell's cost, and its step
+    into ``step``, ties to the earlier step in librosa's order."""
+    cdef double c = cell_cost(p, i, j), best = INFINITY, cand
+    step[0] = UNREACHED
+    if i == 0 and (p.subsequence or j == 0):
+        best = p.w_start * c
+        step[0] = START
+    cand = diag + p.w_diag * c
+    if cand < best:
+        best = cand
+        step[0] = FROM_DIAG
+    cand = left + p.w_ref * c
+    if cand < best:
+        best = cand
+        step[0] = FROM_REF
+    cand = up + p.w_query * c
+    if cand < best:
+        best = cand
+        step[0] = FROM_QUERY
+    return best
+
+
 cdef double forward(
     const Problem* p, const Py_ssize_t* offsets, unsigned char* back,
-    float* F, double* prev, double* cur, Py_ssize_t* end_j,
+    double* F, double* prev, double* cur, Py_ssize_t* end_j,
 ) noexcept nogil:
     """Accumulated costs row by row; backpointers into ``back``, and every
     cell's accumulated cost into ``F`` unless it is NULL.  Returns the cost at
@@ -110,31 +165,16 @@ cdef double forward(
         l = p.lo[i]
         h = p.hi[i]
         for j in range(l, h + 1):
-            c = cell_cost(p, i, j)
-            best = INFINITY
-            step = UNREACHED
-            if i == 0 and (p.subsequence or j == 0):
-                best = c
-                step = START
-            if i > 0 and j - 1 >= pl and j - 1 <= ph:
-                cand = prev[j - 1 - pl] + p.w_diag * c
-                if cand < best:
-                    best = cand
-                    step = FROM_DIAG
-            if j > l:
-                cand = cur[j - 1 - l] + p.w_ref * c
-                if cand < best:
-                    best = cand
-                    step = FROM_REF
-            if i > 0 and j >= pl and j <= ph:
-                cand = prev[j - pl] + p.w_query * c
-                if cand < best:
-                    best = cand
-                    step = FROM_QUERY
+            best = relax(
+                p, i, j, &step,
+                prev[j - 1 - pl] if i > 0 and pl <= j - 1 <= ph else INFINITY,
+                cur[j - 1 - l] if j > l else INFINITY,
+                prev[j - pl] if i > 0 and pl <= j <= ph else INFINITY,
+            )
             cur[j - l] = best
             back[offsets[i] + j - l] = step
             if F != NULL:
-                F[offsets[i] + j - l] = <float> best
+                F[offsets[i] + j - l] = best
         swap = prev
         prev = cur
         cur = swap
@@ -180,7 +220,7 @@ cdef Py_ssize_t backtrack(
 
 
 cdef void near_optimal(
-    const Problem* p, const Py_ssize_t* offsets, const float* F,
+    const Problem* p, const Py_ssize_t* offsets, const double* F,
     const double* thresholds, Py_ssize_t n_thresholds,
     Py_ssize_t* region_lo, Py_ssize_t* region_hi,
     double* b_next, double* b_cur, double* c_next, double* c_cur,
@@ -221,7 +261,7 @@ cdef void near_optimal(
                 if cand < best:
                     best = cand
             b_cur[j - l] = best
-            through = <double> F[offsets[i] + j - l] + best
+            through = F[offsets[i] + j - l] + best
             for t in range(n_thresholds):
                 if through <= thresholds[t]:
                     at = t * p.n + i
@@ -238,6 +278,50 @@ cdef void near_optimal(
         nh = h
 
 
+def check_problem(
+    Q, R, q_zero, r_zero, double w_diag, double w_ref, double w_query, double w_start
+):
+    """``ValueError`` unless the frames and weights are a problem the kernels
+    can read: at least one frame each, the same features, one zero flag per
+    frame, finite weights > 0."""
+    n, m = Q.shape[0], R.shape[0]
+    if n < 1 or m < 1 or Q.shape[1] != R.shape[1] or Q.shape[1] < 1:
+        raise ValueError(
+            f"DTW kernel: frames of shapes {tuple(Q.shape[:2])} and "
+            f"{tuple(R.shape[:2])}; both need >= 1 frame of the same features."
+        )
+    if q_zero.shape[0] != n or r_zero.shape[0] != m:
+        raise ValueError("DTW kernel: one zero flag per frame is needed.")
+    for w in (w_diag, w_ref, w_query, w_start):
+        if not (0 < w < INFINITY):
+            raise ValueError(f"DTW kernel: step weights must be finite and > 0, got {w}.")
+
+
+def check_band(const Py_ssize_t[::1] lo, const Py_ssize_t[::1] hi, Py_ssize_t n,
+               Py_ssize_t m, bint subsequence):
+    """``ValueError`` unless ``[lo[i], hi[i]]`` (per row) is a band the kernel
+    may read: one interval per row inside the ``n x m`` matrix, both ends
+    non-decreasing, each row overlapping or touching the previous one
+    (``lo[i] <= hi[i - 1] + 1``: connected), from column 0 and to column
+    ``m - 1`` unless ``subsequence``."""
+    cdef Py_ssize_t i
+    if lo.shape[0] != n or hi.shape[0] != n:
+        raise ValueError(f"DTW band: {lo.shape[0]} and {hi.shape[0]} bounds for {n} rows.")
+    for i in range(n):
+        if not (0 <= lo[i] <= hi[i] < m):
+            raise ValueError(
+                f"DTW band: row {i} spans columns [{lo[i]}, {hi[i]}], not inside "
+                f"0..{m - 1}."
+            )
+        if i > 0 and (lo[i] < lo[i - 1] or hi[i] < hi[i - 1] or lo[i] > hi[i - 1] + 1):
+            raise ValueError(
+                f"DTW band: row {i} [{lo[i]}, {hi[i]}] after [{lo[i - 1]}, "
+                f"{hi[i - 1]}] is not monotone and connected."
+            )
+    if not subsequence and (lo[0] != 0 or hi[n - 1] != m - 1):
+        raise ValueError("DTW band: a global alignment's band holds (0, 0) and (n-1, m-1).")
+
+
 def banded_dtw(
     const double[:, ::1] Q,
     const double[:, ::1] R,
@@ -251,18 +335,24 @@ def banded_dtw(
     double w_query,
     bint subsequence,
     const double[::1] slack=None,
+    double w_start=1.0,
 ):
     """Optimal monotone path of ``Q`` (rows) through ``R`` (columns) in a band.
 
-    The band must be valid (``_multiscale.check_band``): ``lo`` and ``hi``
-    non-decreasing, ``lo[i] <= hi[i - 1] + 1``, and for a global alignment
-    ``lo[0] == 0`` and ``hi[n - 1] == m - 1``.
+    The band is checked first (:func:`check_problem`; a ``ValueError``
+    otherwise): inside the matrix, ``lo`` and ``hi`` non-decreasing,
+    ``lo[i] <= hi[i - 1] + 1`` (connected), and for a global alignment
+    ``lo[0] == 0`` and ``hi[n - 1] == m - 1``.  Every read and write of the
+    kernel lies inside such a band, so no input reaches memory outside it.
 
     With ``slack`` (relative, each >= 0), also the near-optimal region: per
     value ``s`` of ``slack`` and per row, the first and last columns of the
     cells lying on some path in the band that costs at most
     ``cost * (1 + s)`` (up to a relative 1e-6: the forward costs are kept in
-    float32 for this).
+    float64; sums in another order may differ by a relative 1e-12).
+
+    ``w_start`` multiplies the start cell's cost (1: librosa's recurrence;
+    the driver scales every weight by one power of two).
 
     Returns
     -------
@@ -273,32 +363,27 @@ def banded_dtw(
     region_lo, region_hi : ndarray of shape (len(slack), n), intp
         Only with ``slack``.
     """
+    check_problem(Q, R, q_zero, r_zero, w_diag, w_ref, w_query, w_start)
+    check_band(lo, hi, Q.shape[0], R.shape[0], subsequence)
+    if slack is not None and not all(s >= 0 for s in slack):
+        raise ValueError("slack values must be >= 0")
     cdef Problem p
     cdef Py_ssize_t n = Q.shape[0], i, width, max_width = 0, total = 0
     cdef Py_ssize_t end_j = 0, n_steps = -1, n_slack = 0
     cdef double cost = INFINITY
     cdef Py_ssize_t* offsets = NULL
     cdef unsigned char* back = NULL
-    cdef float* F = NULL
+    cdef double* F = NULL
     cdef double* rows = NULL
     cdef double* thresholds = NULL
     cdef Py_ssize_t[:, ::1] region_lo
     cdef Py_ssize_t[:, ::1] region_hi
 
-    p.Q = &Q[0, 0]
-    p.R = &R[0, 0]
-    p.n = n
-    p.m = R.shape[0]
-    p.d = Q.shape[1]
+    p = make_problem(
+        Q, R, q_zero, r_zero, metric, w_diag, w_ref, w_query, w_start, subsequence
+    )
     p.lo = &lo[0]
     p.hi = &hi[0]
-    p.q_zero = &q_zero[0]
-    p.r_zero = &r_zero[0]
-    p.metric = metric
-    p.w_diag = w_diag
-    p.w_ref = w_ref
-    p.w_query = w_query
-    p.subsequence = subsequence
     for i in range(n):
         width = hi[i] - lo[i] + 1
         total += width
@@ -317,7 +402,7 @@ def banded_dtw(
         back = <unsigned char*> malloc(total * sizeof(unsigned char))
         rows = <double*> malloc(4 * max_width * sizeof(double))
         if slack is not None:
-            F = <float*> malloc(total * sizeof(float))
+            F = <double*> malloc(total * sizeof(double))
             thresholds = <double*> malloc((n_slack + 1) * sizeof(double))
         if (
             offsets == NULL or back == NULL or rows == NULL
@@ -334,8 +419,8 @@ def banded_dtw(
             n_steps = backtrack(&p, offsets, back, end_j, path)
             if F != NULL and n_steps > 0:
                 for i in range(n_slack):
-                    # The margin covers the float32 rounding of F.
-                    thresholds[i] = cost * (1.0 + slack[i] + 1e-6)
+                    # The margin covers the rounding of sums in another order.
+                    thresholds[i] = cost * (1.0 + slack[i] + 1e-12)
                 near_optimal(
                     &p, offsets, F, thresholds, n_slack,
                     &region_lo[0, 0], &region_hi[0, 0],
@@ -349,38 +434,204 @@ def banded_dtw(
         free(F)
         free(thresholds)
     if n_steps < 0:
-        raise RuntimeError("banded DTW: the band does not connect start and end")
+        # The band connects start and end (checked), so only costs beyond
+        # float64's range leave the end unreached.
+        raise ValueError(
+            "DTW: every path's cost leaves float64's range; rescale the "
+            "features or the step weights."
+        )
     path_out = path_arr[:n_steps][::-1].copy()
     if slack is None:
         return path_out, float(cost)
     return path_out, float(cost), lo_arr, hi_arr
 
 
-def prepare_frames(const double[:, ::1] X, int metric):
-    """Frames as the kernel reads them, and which frames are all zeros.
+# Outcomes of the pruned search.
+cdef enum:
+    DONE = 0
+    OUT_OF_BUDGET = 1
+    NO_PATH = 2       # no path under the threshold (the bound was too low)
 
-    Cosine and chord: each frame divided by its norm (summed in feature
-    order); a zero frame stays zero and is flagged.  The other metrics: the
-    frames as they are (flags all 0).
+
+cdef int pruned_forward(
+    const Problem* p, const double* lb_rows, const double* lb_cols,
+    double threshold, Py_ssize_t budget, Py_ssize_t* starts, Py_ssize_t* offsets,
+    unsigned char** back_ptr, Py_ssize_t* capacity, double* prev, double* cur,
+    double* row_bound, Py_ssize_t* last_row, Py_ssize_t* explored,
+) noexcept nogil:
+    """Rows of DTW over the cells that can still lie on a path of cost <=
+    ``threshold``: a cell whose accumulated cost plus the lower bound of the
+    rest (``max(lb_rows[i], lb_cols[j])``) exceeds it is dead (cost +inf).
+    Row ``i`` spans columns ``starts[i]`` to ``starts[i] + offsets[i + 1] -
+    offsets[i] - 1``: from the previous row's first live cell to its last
+    computed one (plus one), and on to the right while cells live.
+    ``prev`` and ``cur`` are indexed by column (``m`` each).  Writes the last
+    finished row and the smallest ``cost + bound`` over its live cells."""
+    cdef Py_ssize_t i, j, s, ps = 0, pe = -1, first, total = 0
+    cdef double c, best, cand, lb, low
+    cdef unsigned char step
+    cdef unsigned char* grown
+    cdef double* swap
+    offsets[0] = 0
+    for i in range(p.n):
+        s = 0
+        if i > 0:
+            s = -1
+            for j in range(ps, pe + 1):
+                if prev[j] < INFINITY:
+                    s = j
+                    break
+            if s < 0:
+                return NO_PATH
+        starts[i] = s
+        low = INFINITY
+        first = -1
+        j = s
+        while j < p.m:
+            if j > s and cur[j - 1] == INFINITY and (i == 0 or j > pe + 1):
+                # Only the dead cell on the left reaches this one.
+                if not (i == 0 and p.subsequence):
+                    break
+            if total >= budget:
+                return OUT_OF_BUDGET
+            if total >= capacity[0]:
+                grown = <unsigned char*> realloc(
+                    back_ptr[0], min(2 * capacity[0], budget)
+                )
+                if grown == NULL:
+                    return OUT_OF_BUDGET
+                back_ptr[0] = grown
+                capacity[0] = min(2 * capacity[0], budget)
+            best = relax(
+                p, i, j, &step,
+                prev[j - 1] if i > 0 and ps <= j - 1 <= pe else INFINITY,
+                cur[j - 1] if j > s else INFINITY,
+                prev[j] if i > 0 and ps <= j <= pe else INFINITY,
+            )
+            lb = lb_rows[i]
+            if lb_cols[j] > lb:
+                lb = lb_cols[j]
+            if best + lb > threshold:
+                best = INFINITY
+            elif best + lb < low:
+                low = best + lb
+            cur[j] = best
+            back_ptr[0][total] = step
+            total += 1
+            explored[0] = total
+            j += 1
+        offsets[i + 1] = total
+        if low == INFINITY:
+            return NO_PATH
+        row_bound[0] = low
+        last_row[0] = i
+        swap = prev
+        prev = cur
+        cur = swap
+        ps = s
+        pe = j - 1
+    return DONE
+
+
+def pruned_dtw(
+    const double[:, ::1] Q,
+    const double[:, ::1] R,
+    const unsigned char[::1] q_zero,
+    const unsigned char[::1] r_zero,
+    int metric,
+    double w_diag,
+    double w_ref,
+    double w_query,
+    bint subsequence,
+    const double[::1] lb_rows,
+    const double[::1] lb_cols,
+    double threshold,
+    Py_ssize_t budget,
+    double w_start=1.0,
+):
+    """Exact DTW over the cells that can still beat ``threshold``.
+
+    ``lb_rows[i]`` and ``lb_cols[j]`` are lower bounds on what any path
+    must still pay after cell (i, j) (>= 0, non-increasing; the caller's
+    proof rests on them), so a cell with accumulated cost + bound above
+    ``threshold`` lies on no path that costs at most ``threshold``; every
+    path of cost <= ``threshold`` survives, so the path found is the optimum
+    whenever the optimum is <= ``threshold``.  At most ``budget`` cells are
+    computed (one byte each is kept for the path).
+
+    Returns
+    -------
+    status : int
+        0 done, 1 out of budget, 2 no path of cost <= ``threshold``.
+    path : ndarray of shape (n_steps, 2), int64, or None
+        Only when done.
+    cost : float
+        The path's cost (inf unless done).
+    explored : int
+        Cells computed.
+    bound : float
+        When out of budget: a lower bound on every path's cost above
+        ``threshold`` or not (the smallest cost + bound over the live
+        cells of the last finished row; -inf before one).
     """
-    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], i, t
-    cdef double norm
-    out_arr = np.array(X, dtype=np.float64, copy=True, order="C")
-    zero_arr = np.zeros(n, dtype=np.uint8)
-    cdef double[:, ::1] out = out_arr
-    cdef unsigned char[::1] zero = zero_arr
-    if metric != COSINE and metric != CHORD:
-        return out_arr, zero_arr
-    with nogil:
-        for i in range(n):
-            norm = 0.0
-            for t in range(d):
-                norm = norm + X[i, t] * X[i, t]
-            norm = sqrt(norm)
-            if norm == 0.0:
-                zero[i] = 1
-                continue
-            for t in range(d):
-                out[i, t] = X[i, t] / norm
-    return out_arr, zero_arr
-
+    check_problem(Q, R, q_zero, r_zero, w_diag, w_ref, w_query, w_start)
+    cdef Py_ssize_t n = Q.shape[0], m = R.shape[0], i, j, end_j = 0, n_steps = -1
+    if lb_rows.shape[0] != n or lb_cols.shape[0] != m:
+        raise ValueError("pruned DTW: one lower bound per row and per column.")
+    for i in range(n):
+        if not (0 <= lb_rows[i] < INFINITY) or (i and lb_rows[i] > lb_rows[i - 1]):
+            raise ValueError("pruned DTW: row bounds must be finite, >= 0, non-increasing.")
+    for j in range(m):
+        if not (0 <= lb_cols[j] < INFINITY) or (j and lb_cols[j] > lb_cols[j - 1]):
+            raise ValueError("pruned DTW: column bounds must be finite, >= 0, non-increasing.")
+    if threshold != threshold or budget < 1:
+        raise ValueError("pruned DTW: the threshold is NaN or the budget < 1.")
+    cdef Problem p
+    p = make_problem(
+        Q, R, q_zero, r_zero, metric, w_diag, w_ref, w_query, w_start, subsequence
+    )
+    cdef Py_ssize_t capacity = min(budget, max(n + m, 1 << 16))
+    cdef Py_ssize_t* starts = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* offsets = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
+    cdef unsigned char* back = <unsigned char*> malloc(capacity)
+    cdef double* rows = <double*> malloc(2 * m * sizeof(double))
+    cdef double bound = -INFINITY, cost = INFINITY
+    cdef Py_ssize_t last_row = -1, explored = 0
+    cdef int status = NO_PATH
+    cdef double* last
+    path_arr = np.empty((n + m, 2), dtype=np.int64)
+    cdef long long[:, ::1] path = path_arr
+    try:
+        if starts == NULL or offsets == NULL or back == NULL or rows == NULL:
+            raise MemoryError("pruned DTW: cannot allocate its rows")
+        with nogil:
+            status = pruned_forward(
+                &p, &lb_rows[0], &lb_cols[0], threshold, budget, starts, offsets,
+                &back, &capacity, rows, rows + m, &bound, &last_row, &explored,
+            )
+            if status == DONE:
+                # The last row is in prev: rows if n is even, rows + m if odd.
+                # Row i was written to rows + m when i is even.
+                last = rows if n % 2 == 0 else rows + m
+                end_j = m - 1
+                if subsequence:
+                    end_j = starts[n - 1]
+                    for j in range(starts[n - 1], starts[n - 1] + offsets[n] - offsets[n - 1]):
+                        if last[j] < last[end_j]:
+                            end_j = j
+                if end_j >= starts[n - 1] + offsets[n] - offsets[n - 1] or last[end_j] == INFINITY:
+                    status = NO_PATH
+                else:
+                    cost = last[end_j]
+                    p.lo = starts
+                    n_steps = backtrack(&p, offsets, back, end_j, path)
+                    if n_steps < 0:
+                        status = NO_PATH
+    finally:
+        free(starts)
+        free(offsets)
+        free(back)
+        free(rows)
+    if status != DONE:
+        return status, None, INFINITY, explored, (bound if status == OUT_OF_BUDGET else -INFINITY)
+    return status, path_arr[:n_steps][::-1].copy(), float(cost), explored, float(cost)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_array
 
-from ._dtw import prepare_frames
+from .._neighbors import pow2_peak, pow2_scale, unit_factors
 
 # The metrics the kernel computes, and their codes there.
 METRIC_CODES = {"sqeuclidean": 0, "euclidean": 1, "cosine": 2, "chord": 3}
@@ -56,8 +56,9 @@ def pool_pairs(X: np.ndarray) -> np.ndarray:
     n = X.shape[0]
     half = n // 2
     out = np.empty(((n + 1) // 2, X.shape[1]))
-    np.add(X[0 : 2 * half : 2], X[1 : 2 * half : 2], out=out[:half])
-    out[:half] *= 0.5
+    # Halves first (exact): no overflow for frames near float64's maximum.
+    np.multiply(X[0 : 2 * half : 2], 0.5, out=out[:half])
+    out[:half] += 0.5 * X[1 : 2 * half : 2]
     if n % 2:
         out[half] = X[-1]
     return out
@@ -80,9 +81,67 @@ def pool(X: np.ndarray, factor: int) -> np.ndarray:
 
 
 def prepare(X: np.ndarray, metric: str) -> Level:
-    """One level from float64 frames."""
-    frames, zero = prepare_frames(np.ascontiguousarray(X), METRIC_CODES[metric])
-    return Level(frames, zero)
+    """One level from float64 frames.
+
+    Cosine and chord: each frame divided by its norm, computed without
+    overflow or underflow at any scale (the engine's ``unit_factors``), so
+    a frame of zeros, and only that, is flagged as silence.  The other
+    metrics: the frames as they are (divided by :func:`frame_scale`).
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    if metric not in ("cosine", "chord"):
+        return Level(X, np.zeros(X.shape[0], dtype=np.uint8))
+    scale, norm = unit_factors(X)
+    frames = X / scale[:, None]
+    frames /= np.where(norm == 0, 1.0, norm)[:, None]
+    return Level(np.ascontiguousarray(frames), (norm == 0).astype(np.uint8))
+
+
+def frame_scale(metric: str, *sequences: np.ndarray) -> float:
+    """The power of two the frames are divided by before the kernel: 1 for
+    cosine and chord (scale-free: :func:`prepare` makes unit vectors), the
+    engine's :func:`pow2_scale` of all the frames for the euclidean metrics
+    (1 for ordinary data)."""
+    if metric in ("cosine", "chord"):
+        return 1.0
+    return pow2_scale(*sequences)
+
+
+def scaled_weights(step_weights) -> tuple[tuple[float, float, float], float]:
+    """The step weights divided by a power of two to below 1 (exact) when
+    any is above 1, and that power (else 1): no sum of local costs overflows
+    for the weights' sake.  The start cell's cost is then weighted by its
+    inverse (``DTWParams.start_weight``)."""
+    w_scale = max(pow2_peak(np.asarray(step_weights, dtype=np.float64)), 1.0)
+    return tuple(float(w) / w_scale for w in step_weights), w_scale
+
+
+def unscaled_cost(cost: float, metric: str, scale: float, w_scale: float) -> float:
+    """A cost of the scaled problem in the units of the data (times the
+    weights' power of two, and the frames' for the euclidean metrics), or a
+    ``ValueError`` where float64 cannot hold it."""
+    powers = {"euclidean": 1, "sqeuclidean": 2}.get(metric, 0)
+    out = float(cost) * w_scale
+    with np.errstate(over="ignore", under="ignore"):
+        for _ in range(powers):
+            out *= scale
+    if not np.isfinite(out) or (cost > 0 and out < np.finfo(np.float64).tiny):
+        raise ValueError(
+            f"the {metric} cost of this alignment ({cost!r} for the frames "
+            f"divided by {scale!r}) leaves float64's range; rescale the features"
+            + (" or use metric='euclidean'." if metric == "sqeuclidean" else ".")
+        )
+    return float(out)
+
+
+def depth(n: int, coarse_frames: int) -> int:
+    """Levels of a sequence of ``n`` frames pooled by 2 until at most
+    ``coarse_frames`` (or 2) frames."""
+    levels = 1
+    while n > coarse_frames and n > 2:
+        n = (n + 1) // 2
+        levels += 1
+    return levels
 
 
 def pyramid(

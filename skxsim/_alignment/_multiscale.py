@@ -53,6 +53,9 @@ class DTWParams:
     # found it (40 pairs, radius 8).
     slack: float = 0.05
     growth: float = 2.0
+    # Multiplier of the start cell's cost: 1 (librosa), or the power of two
+    # the step weights were divided by, inverted (``_frames.scaled_weights``).
+    start_weight: float = 1.0
 
     def kernel_args(self):
         w_diag, w_ref, w_query = (float(w) for w in self.step_weights)
@@ -141,6 +144,7 @@ def run_kernel(Q: Level, R: Level, lo, hi, params: DTWParams, subsequence, slack
         w_query,
         subsequence,
         slack,
+        params.start_weight,
     )
 
 

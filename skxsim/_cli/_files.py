@@ -150,6 +150,14 @@ def load(path: str, role: str, quiet: bool) -> np.ndarray:
     return features
 
 
+def check_same_features(query: np.ndarray, reference: np.ndarray) -> None:
+    if query.shape[1] != reference.shape[1]:
+        raise CLIError(
+            f"feature count mismatch: QUERY has {query.shape[1]} features per "
+            f"frame, REF has {reference.shape[1]}"
+        )
+
+
 def save_matrix(result, path: str) -> None:
     try:
         # An open file, so that numpy and scipy write this very path.

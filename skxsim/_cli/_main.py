@@ -1,4 +1,4 @@
-"""The ``skxsim`` command line: demo, compute, fit, transform.
+"""The ``skxsim`` command line: demo, compute, fit, transform, align.
 
 Matrices are written in the scikit-learn orientation, ``(n_queries, n_ref)``:
 row ``i`` holds the similarities of query frame ``i`` to every reference
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from ._align import cmd_align
 from ._files import (
     FEATURE_EXTENSIONS,
     CLIError,
@@ -23,6 +24,7 @@ from ._files import (
     check_directory_writable,
     check_matrix_path,
     check_plot_path,
+    check_same_features,
     check_writable,
     final_step,
     load,
@@ -142,11 +144,7 @@ def _cmd_compute(args) -> int:
     check_plot_path(args.plot)
     query = load(args.query, "QUERY", args.quiet)
     reference = load(args.ref, "REF", args.quiet)
-    if query.shape[1] != reference.shape[1]:
-        raise CLIError(
-            f"feature count mismatch: QUERY has {query.shape[1]} features per "
-            f"frame, REF has {reference.shape[1]}"
-        )
+    check_same_features(query, reference)
     stacks = None
     if args.embed is not None:
         n_values = query.shape[1] * args.embed[0]
@@ -223,6 +221,7 @@ _COMMANDS = {
     "compute": _cmd_compute,
     "fit": _cmd_fit,
     "transform": _cmd_transform,
+    "align": cmd_align,
 }
 
 

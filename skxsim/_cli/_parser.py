@@ -19,6 +19,7 @@ from .._validation import (
     check_bandwidth_value,
     check_n_jobs,
 )
+from ._align import add_align_parser
 
 
 def _version() -> str:
@@ -34,9 +35,12 @@ def _version() -> str:
     )
 
 
-def _declared(name: str, parse):
+def _declared(name: str, parse, constraints=None, caller="CrossSimilarity"):
     """An argparse type: ``parse`` the text, then check the value against
-    the parameter's one declaration."""
+    the parameter's one declaration (in ``constraints``, default: the
+    cross-similarity's)."""
+    if constraints is None:
+        constraints = NEIGHBOR_GRAPH_CONSTRAINTS
 
     def convert(text: str):
         try:
@@ -45,9 +49,9 @@ def _declared(name: str, parse):
             raise argparse.ArgumentTypeError(f"cannot read {text!r}") from None
         try:
             validate_parameter_constraints(
-                {name: NEIGHBOR_GRAPH_CONSTRAINTS[name]},
+                {name: constraints[name]},
                 {name: value},
-                caller_name="CrossSimilarity",
+                caller_name=caller,
             )
             if name == "bandwidth":
                 check_bandwidth_value(value)
@@ -226,4 +230,5 @@ def build_parser() -> argparse.ArgumentParser:
     transform.add_argument("model", metavar="MODEL.joblib", help="model file")
     transform.add_argument("query", metavar="QUERY", help="query feature file")
     _add_output_options(transform, required=True)
+    add_align_parser(commands, _declared)
     return parser

@@ -35,6 +35,7 @@ from ._scaling import (
     pow2_scale,
     row_norms,
     scaled_apply,
+    unit_factors,
     unit_rows,
 )
 from ._search import (
@@ -71,6 +72,7 @@ __all__ = [
     "reference_statistics",
     "pow2_peak",
     "pow2_scale",
+    "unit_factors",
     "row_norms",
     "scaled_apply",
     "single_threaded_blas",
