@@ -1,0 +1,185 @@
+"""Multi-angle path enhancement: the drop-in for ``librosa.segment.path_enhance``.
+
+librosa convolves the dense matrix with each rotated diagonal kernel
+(``scipy.ndimage.convolve``) and keeps the element-wise maximum.  Here the
+same kernels (:mod:`._kernels`) are applied by tiled FFTs
+(:mod:`._convolve`) with scipy.ndimage's boundary extension, so the values
+are librosa's to rounding, at a cost that does not grow with the width, in
+memory the output plus a few tiles, and from sparse input without
+densifying it.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._neighbors import n_threads_for
+from ..exceptions import librosa_errors
+from ._convolve import MODES, MaxConvolver
+from ._kernels import diagonal_kernels
+
+_CONVOLVE_KEYWORDS = {"mode", "cval", "origin"}
+
+
+def _per_axis(value, ndim: int, name: str) -> list:
+    """scipy.ndimage's scalar-or-sequence-per-axis argument, last two axes."""
+    if isinstance(value, (str, Integral)) or np.ndim(value) == 0:
+        return [value, value]
+    value = list(value)
+    if len(value) != ndim:
+        raise ValueError(
+            f"{name}={value!r} must be one value or one per axis of R ({ndim})."
+        )
+    return value[-2:]
+
+
+def convolve_options(kwargs: dict, ndim: int) -> tuple[list, list, float]:
+    """``mode``, ``origin`` (each per axis) and ``cval`` from librosa's
+    ``**kwargs`` for ``scipy.ndimage.convolve``."""
+    unknown = set(kwargs) - _CONVOLVE_KEYWORDS
+    if unknown:
+        raise ValueError(
+            f"path_enhance passes only {sorted(_CONVOLVE_KEYWORDS)} on to the "
+            f"convolution; got {sorted(unknown)}."
+        )
+    modes = _per_axis(kwargs.get("mode", "reflect"), ndim, "mode")
+    for mode in modes:
+        if not isinstance(mode, str) or mode not in MODES:
+            raise ValueError(f"mode={mode!r} must be one of {sorted(MODES)}.")
+    origins = _per_axis(kwargs.get("origin", 0), ndim, "origin")
+    for origin in origins:
+        if isinstance(origin, bool) or not isinstance(origin, Integral):
+            raise ValueError(f"origin={origin!r} must be an int.")
+    cval = kwargs.get("cval", 0.0)
+    if isinstance(cval, bool) or not isinstance(cval, Real) or not np.isfinite(cval):
+        raise ValueError(f"cval={cval!r} must be a finite real number.")
+    return [MODES[m] for m in modes], [int(o) for o in origins], float(cval)
+
+
+def check_similarity(R, name: str = "R"):
+    """A real, finite similarity matrix (dense ``(..., a, b)`` or 2-D sparse)
+    and the dtype its enhancement is computed and returned in."""
+    if sp.issparse(R):
+        if R.ndim != 2:
+            raise ValueError(f"{name} must be a 2-D sparse matrix.")
+        R = R.tocsr()
+        values = R.data
+    else:
+        try:
+            R = np.asarray(R)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{name} is not a rectangular array: {exc}") from None
+        if R.ndim < 2:
+            raise ValueError(f"{name} must have at least 2 dimensions, not {R.ndim}.")
+        values = R
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers, not {values.dtype}.")
+    if 0 in R.shape:
+        raise ValueError(f"{name} of shape {R.shape} is empty.")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} holds NaN or infinite values.")
+    dtype = np.dtype(np.float32 if values.dtype == np.float32 else np.float64)
+    return R, dtype
+
+
+def enhance(R, kernels, kwargs: dict, clip: bool, n_jobs=None) -> np.ndarray:
+    """The clipped maximum over ``kernels`` of scipy's convolution of ``R``
+    (validated by :func:`check_similarity`), leading axes one at a time."""
+    R, dtype = check_similarity(R)
+    modes, origins, cval = convolve_options(kwargs, R.ndim)
+    out = np.empty(R.shape, dtype=dtype)
+    convolver = MaxConvolver(
+        kernels, R.shape[-2:], modes, origins, cval, dtype, n_threads_for(n_jobs)
+    )
+    if sp.issparse(R):
+        convolver.run(R, out, clip)
+        return out
+    for index in np.ndindex(R.shape[:-2]):
+        convolver.run(R[index], out[index], clip)
+    return out
+
+
+@librosa_errors
+def path_enhance(
+    R,
+    n: int,
+    *,
+    window="hann",
+    max_ratio: float = 2.0,
+    min_ratio: float | None = None,
+    n_filters: int = 7,
+    zero_mean: bool = False,
+    clip: bool = True,
+    **kwargs,
+) -> np.ndarray:
+    """Multi-angle path enhancement of a self- or cross-similarity matrix.
+
+    A drop-in for ``librosa.segment.path_enhance`` (librosa 0.11): the
+    element-wise maximum over ``n_filters`` diagonal smoothing filters, at
+    tempo ratios (slopes) log-spaced from ``min_ratio`` to ``max_ratio``, of
+    the 2-D convolution of ``R`` with each (``scipy.ndimage.convolve``'s
+    values, boundaries and origin), so that paths stand out even where the
+    tempo differs.  The filters are librosa's own (its
+    ``filters.diagonal_filter``), applied by tiled FFTs: the cost does not
+    depend on ``n``, working memory is a few tiles beside the output, and a
+    sparse ``R`` is read a band of rows at a time, never densified whole.
+
+    Orientation: any; the result of ``R.T`` is the transpose of the result
+    of ``R`` with the ratios inverted (the default ratios, ``min_ratio =
+    1 / max_ratio``, are their own inverses).  Ratio ``r`` follows a path
+    that advances ``r`` rows per column.
+
+    Parameters
+    ----------
+    R : ndarray of shape (..., a, b), or scipy.sparse matrix / array (a, b)
+        The similarity matrix; leading axes are enhanced independently.
+        Sparse input is what :func:`cross_similarity` and
+        :func:`recurrence_matrix` give with ``sparse=True``.
+    n : int >= 1
+        The length of the smoothing filters.
+    window : str, tuple, float, callable or array of length n, default="hann"
+        The smoothing window (``scipy.signal.get_window``, symmetric).
+    max_ratio : float > 0, default=2.0
+        The largest tempo ratio.
+    min_ratio : float > 0 or None, default=None
+        The smallest tempo ratio, at most ``max_ratio``; ``None`` means
+        ``1 / max_ratio``.
+    n_filters : int >= 1, default=7
+        The number of filters (an odd number includes ratio 1 by default).
+    zero_mean : bool, default=False
+        Subtract each filter's mean, so that blocks are suppressed while
+        paths are enhanced.
+    clip : bool, default=True
+        Set negative results to 0.
+    **kwargs
+        ``mode`` (``"reflect"``, ``"constant"``, ``"nearest"``, ``"mirror"``,
+        ``"wrap"``; one or one per axis), ``cval`` and ``origin``, as
+        librosa passes them to ``scipy.ndimage.convolve``.
+
+    Returns
+    -------
+    R_smooth : ndarray of R's shape
+        float32 for float32 input, float64 otherwise (librosa keeps an
+        integer or bool dtype and truncates into it).
+
+    See Also
+    --------
+    PathEnhance : the same as a scikit-learn transformer.
+    recurrence_matrix, cross_similarity : matrices to enhance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxsim import path_enhance
+    >>> R = np.eye(8)
+    >>> R_smooth = path_enhance(R, 3, n_filters=1, max_ratio=1, min_ratio=1)
+    >>> R_smooth.shape
+    (8, 8)
+    >>> bool(R_smooth[3, 3] > R_smooth[3, 4] >= 0)
+    True
+    """
+    kernels = diagonal_kernels(window, n, max_ratio, min_ratio, n_filters, zero_mean)
+    return enhance(R, kernels, kwargs, bool(clip))
