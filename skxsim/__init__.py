@@ -22,6 +22,10 @@ Four workflows over one neighbour engine, in scikit-learn's orientation
   :class:`Matcher` (where short queries sit in a long reference, through
   the fitted neighbour index) and :class:`ReferenceQuerySplit` (grid search
   on annotated alignments).
+- **Structure**: :func:`path_enhance` and :class:`PathEnhance`
+  (multi-angle smoothing that makes repeated paths stand out),
+  :func:`agglomerative` and :func:`subsegment` (drop-ins for
+  ``librosa.segment``'s temporal clustering).
 - Preprocessing: :class:`TimeDelayEmbedding`.  Data: :mod:`skxsim.datasets`;
   pictures: :mod:`skxsim.plot`; exceptions: :mod:`skxsim.exceptions`.
 """
@@ -35,6 +39,7 @@ from ._recurrence import (
     recurrence_matrix,
     recurrence_to_lag,
 )
+from ._structure import PathEnhance, agglomerative, path_enhance, subsegment
 from ._version import __version__
 from .cover import (
     CoverSongIndex,
@@ -57,12 +62,14 @@ __all__ = [
     "CrossSimilarity",
     "Matcher",
     "OutputTooLargeError",
+    "PathEnhance",
     "RecurrenceMatrix",
     "ReferenceQuerySplit",
     "SkxsimVersionWarning",
     "TimeDelayEmbedding",
     "__version__",
     "align",
+    "agglomerative",
     "alignment_scores",
     "cover_song_distance",
     "cross_recurrence",
@@ -72,9 +79,11 @@ __all__ = [
     "lag_to_recurrence",
     "optimal_transposition_index",
     "oti_binary_similarity",
+    "path_enhance",
     "qmax",
     "recurrence_matrix",
     "recurrence_to_lag",
+    "subsegment",
     "transform_many",
     "transpose_chroma",
 ]

@@ -28,6 +28,7 @@ LAYERS = {
     "skxsim._embedding": 5,
     "skxsim._cross_similarity": 6,
     "skxsim._recurrence": 6,
+    "skxsim._structure": 6,
     "skxsim._alignment": 6,
     "skxsim.cover": 6,
     "skxsim.datasets": 6,

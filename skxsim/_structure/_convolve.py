@@ -69,7 +69,7 @@ def _frame(kernels, axis: int, origin: int):
     """
     sizes = [k.shape[axis] for k in kernels]
     shifts = [(m - 1) // 2 - origin for m in sizes]
-    for m, s in zip(sizes, shifts):
+    for m, s in zip(sizes, shifts, strict=True):
         if not 0 <= s <= m - 1:
             raise ValueError(
                 f"origin={origin} puts the filter's centre outside a "
@@ -77,7 +77,7 @@ def _frame(kernels, axis: int, origin: int):
                 f"{(m - 1) // 2}]."
             )
     start = max(shifts)
-    length = max(start - s + m for s, m in zip(shifts, sizes))
+    length = max(start - s + m for s, m in zip(shifts, sizes, strict=True))
     return shifts, start, length
 
 
@@ -110,17 +110,21 @@ class MaxConvolver:
         (sh0, st0, len0), (sh1, st1, len1) = frames
         self.frame = (len0, len1)
         self.spectra = []
-        for kernel, s0, s1 in zip(kernels, sh0, sh1):
+        for kernel, s0, s1 in zip(kernels, sh0, sh1, strict=True):
             # correlation with the flipped kernel, placed in the common frame
             placed = np.zeros((len0, len1))
             a, b = st0 - s0, st1 - s1
-            placed[a : a + kernel.shape[0], b : b + kernel.shape[1]] = kernel[::-1, ::-1]
+            placed[a : a + kernel.shape[0], b : b + kernel.shape[1]] = kernel[
+                ::-1, ::-1
+            ]
             spectrum = np.conj(scipy.fft.rfft2(placed, s=self.fft_shape))
             self.spectra.append(spectrum.astype(_complex(dtype)))
 
     def _indices(self, axis: int, first: int, n_out: int) -> np.ndarray:
-        ext = np.arange(first - self.starts[axis], first + n_out - self.starts[axis]
-                        + self.frame[axis] - 1)
+        ext = np.arange(
+            first - self.starts[axis],
+            first + n_out - self.starts[axis] + self.frame[axis] - 1,
+        )
         return source_index(ext, self.shape[axis], self.modes[axis])
 
     def _band(self, matrix, rows: np.ndarray) -> np.ndarray:

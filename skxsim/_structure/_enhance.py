@@ -15,11 +15,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import validate_parameter_constraints
 
 from .._neighbors import n_threads_for
 from ..exceptions import librosa_errors
 from ._convolve import MODES, MaxConvolver
-from ._kernels import diagonal_kernels
+from ._kernels import ENHANCE_CONSTRAINTS, diagonal_kernels
 
 _CONVOLVE_KEYWORDS = {"mode", "cval", "origin"}
 
@@ -85,11 +86,22 @@ def check_similarity(R, name: str = "R"):
     return R, dtype
 
 
-def enhance(R, kernels, kwargs: dict, clip: bool, n_jobs=None) -> np.ndarray:
+def enhance(
+    R, kernels, kwargs: dict, clip: bool, n_jobs=None, transposed: bool = False
+) -> np.ndarray:
     """The clipped maximum over ``kernels`` of scipy's convolution of ``R``
-    (validated by :func:`check_similarity`), leading axes one at a time."""
+    (validated by :func:`check_similarity`), leading axes one at a time.
+
+    ``transposed``: ``R`` is the transpose of the matrix the kernels and
+    ``kwargs`` are meant for, and the result is the transpose of theirs
+    (the convolution of ``R.T`` with ``K``, transposed, is that of ``R``
+    with ``K.T``).
+    """
     R, dtype = check_similarity(R)
     modes, origins, cval = convolve_options(kwargs, R.ndim)
+    if transposed:
+        kernels = [kernel.T for kernel in kernels]
+        modes, origins = modes[::-1], origins[::-1]
     out = np.empty(R.shape, dtype=dtype)
     convolver = MaxConvolver(
         kernels, R.shape[-2:], modes, origins, cval, dtype, n_threads_for(n_jobs)
@@ -181,5 +193,17 @@ def path_enhance(
     >>> bool(R_smooth[3, 3] > R_smooth[3, 4] >= 0)
     True
     """
+    params = {
+        "n": n,
+        "window": window,
+        "max_ratio": max_ratio,
+        "min_ratio": min_ratio,
+        "n_filters": n_filters,
+        "zero_mean": zero_mean,
+        "clip": clip,
+    }
+    validate_parameter_constraints(
+        ENHANCE_CONSTRAINTS, params, caller_name="path_enhance"
+    )
     kernels = diagonal_kernels(window, n, max_ratio, min_ratio, n_filters, zero_mean)
     return enhance(R, kernels, kwargs, bool(clip))

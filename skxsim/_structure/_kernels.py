@@ -10,11 +10,13 @@ the work is in applying them) rather than approximated by 1-pixel lines.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.ndimage
 import scipy.signal
+
+from .._validation import POSITIVE_INT, POSITIVE_REAL, Number
 
 
 def get_window(window, n: int) -> np.ndarray:
@@ -65,27 +67,34 @@ def diagonal_kernel(values: np.ndarray, slope: float, zero_mean: bool) -> np.nda
     return kernel
 
 
+# One declaration per parameter, for the function and the transformer alike.
+ENHANCE_CONSTRAINTS = {
+    "n": POSITIVE_INT,
+    "window": [
+        str,
+        tuple,
+        callable,
+        "array-like",
+        Number(Real, None, None, closed="neither"),
+    ],
+    "max_ratio": POSITIVE_REAL,
+    "min_ratio": [*POSITIVE_REAL, None],
+    "n_filters": POSITIVE_INT,
+    "zero_mean": ["boolean"],
+    "clip": ["boolean"],
+}
+
+
 def check_ratios(max_ratio, min_ratio, n_filters) -> np.ndarray:
-    """The filters' tempo ratios (slopes), librosa's log-spaced grid."""
+    """The filters' tempo ratios (slopes), librosa's log-spaced grid; the
+    checks a constraint cannot express."""
     for name, value in (("max_ratio", max_ratio), ("min_ratio", min_ratio)):
-        if name == "min_ratio" and value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, Real):
-            raise ValueError(f"{name}={value!r} must be a positive real number.")
-        if not (np.isfinite(value) and value > 0):
-            raise ValueError(f"{name}={value!r} must be a positive real number.")
-    if (
-        isinstance(n_filters, bool)
-        or not isinstance(n_filters, Integral)
-        or n_filters < 1
-    ):
-        raise ValueError(f"n_filters={n_filters!r} must be an int >= 1.")
+        if value is not None and not np.isfinite(value):
+            raise ValueError(f"{name}={value!r} must be finite.")
     if min_ratio is None:
         min_ratio = 1.0 / max_ratio
     elif min_ratio > max_ratio:
-        raise ValueError(
-            f"min_ratio={min_ratio} cannot exceed max_ratio={max_ratio}."
-        )
+        raise ValueError(f"min_ratio={min_ratio} cannot exceed max_ratio={max_ratio}.")
     return np.logspace(
         np.log2(min_ratio), np.log2(max_ratio), num=int(n_filters), base=2
     )
@@ -94,9 +103,8 @@ def check_ratios(max_ratio, min_ratio, n_filters) -> np.ndarray:
 def diagonal_kernels(
     window, n, max_ratio, min_ratio, n_filters, zero_mean
 ) -> list[np.ndarray]:
-    """The kernels ``path_enhance`` convolves with, one per tempo ratio."""
-    if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
-        raise ValueError(f"n={n!r} must be an int >= 1 (the filter length).")
+    """The kernels ``path_enhance`` convolves with, one per tempo ratio
+    (librosa's orientation)."""
     ratios = check_ratios(max_ratio, min_ratio, n_filters)
     values = get_window(window, int(n))
     return [diagonal_kernel(values, ratio, bool(zero_mean)) for ratio in ratios]
