@@ -27,7 +27,7 @@ _CONVOLVE_KEYWORDS = {"mode", "cval", "origin"}
 
 def _per_axis(value, ndim: int, name: str) -> list:
     """scipy.ndimage's scalar-or-sequence-per-axis argument, last two axes."""
-    if isinstance(value, (str, Integral)) or np.ndim(value) == 0:
+    if isinstance(value, Integral) or np.ndim(value) == 0:
         return [value, value]
     value = list(value)
     if len(value) != ndim:
@@ -38,18 +38,17 @@ def _per_axis(value, ndim: int, name: str) -> list:
 
 
 def convolve_options(kwargs: dict, ndim: int) -> tuple[list, list, float]:
-    """``mode``, ``origin`` (each per axis) and ``cval`` from librosa's
-    ``**kwargs`` for ``scipy.ndimage.convolve``."""
+    """``mode`` and ``origin`` (per axis) and ``cval`` from librosa's
+    ``**kwargs`` for ``scipy.ndimage.convolve`` (which takes one mode)."""
     unknown = set(kwargs) - _CONVOLVE_KEYWORDS
     if unknown:
         raise ValueError(
             f"path_enhance passes only {sorted(_CONVOLVE_KEYWORDS)} on to the "
             f"convolution; got {sorted(unknown)}."
         )
-    modes = _per_axis(kwargs.get("mode", "reflect"), ndim, "mode")
-    for mode in modes:
-        if not isinstance(mode, str) or mode not in MODES:
-            raise ValueError(f"mode={mode!r} must be one of {sorted(MODES)}.")
+    mode = kwargs.get("mode", "reflect")
+    if not isinstance(mode, str) or mode not in MODES:
+        raise ValueError(f"mode={mode!r} must be one of {sorted(MODES)}.")
     origins = _per_axis(kwargs.get("origin", 0), ndim, "origin")
     for origin in origins:
         if isinstance(origin, bool) or not isinstance(origin, Integral):
@@ -57,7 +56,7 @@ def convolve_options(kwargs: dict, ndim: int) -> tuple[list, list, float]:
     cval = kwargs.get("cval", 0.0)
     if isinstance(cval, bool) or not isinstance(cval, Real) or not np.isfinite(cval):
         raise ValueError(f"cval={cval!r} must be a finite real number.")
-    return [MODES[m] for m in modes], [int(o) for o in origins], float(cval)
+    return [MODES[mode]] * 2, [int(o) for o in origins], float(cval)
 
 
 def check_similarity(R, name: str = "R"):
@@ -168,7 +167,7 @@ def path_enhance(
         Set negative results to 0.
     **kwargs
         ``mode`` (``"reflect"``, ``"constant"``, ``"nearest"``, ``"mirror"``,
-        ``"wrap"``; one or one per axis), ``cval`` and ``origin``, as
+        ``"wrap"``), ``cval`` and ``origin`` (one, or one per axis), as
         librosa passes them to ``scipy.ndimage.convolve``.
 
     Returns
