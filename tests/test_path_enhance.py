@@ -151,10 +151,35 @@ def test_sparse_input_is_not_densified(rng, mode, face, monkeypatch):
     _close(path_enhance(S, 21), expected)
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(),
+        dict(mode="constant", cval=0.2, zero_mean=True, clip=False),
+        dict(mode="wrap", n_filters=4, max_ratio=3.0),
+        dict(min_ratio=1.0),  # no transposed twins: every filter is applied
+        dict(origin=1, mode="nearest"),
+        dict(origin=(0, 1)),
+    ],
+)
+@pytest.mark.parametrize("n_frames", [40, 300])
+def test_symmetric_matrices(rng, kwargs, n_frames):
+    """A symmetric matrix shares each tile's transforms with its mirror."""
+    X = rng.standard_normal((5, n_frames))
+    S = skxsim.recurrence_matrix(X, mode="affinity", sym=True, self=True, sparse=True)
+    expected = librosa.segment.path_enhance(S.toarray(), 15, **kwargs)
+    _close(path_enhance(S, 15, **kwargs), expected)
+    _close(path_enhance(S.toarray(), 15, **kwargs), expected)
+
+
 def test_large_matrix_in_several_tiles(rng):
     R = (rng.random((700, 1300)) > 0.97).astype(float)
     expected = librosa.segment.path_enhance(R, 31, mode="wrap")
     _close(path_enhance(R, 31, mode="wrap"), expected)
+    symmetric = np.maximum(R[:, :700], R[:, :700].T)
+    expected = librosa.segment.path_enhance(symmetric, 31)
+    _close(path_enhance(symmetric, 31), expected)
+    _close(path_enhance(sp.csr_matrix(symmetric), 31), expected)
 
 
 def test_bool_input_is_enhanced_as_numbers(rng):

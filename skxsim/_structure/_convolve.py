@@ -18,6 +18,8 @@ extension scipy would, whatever the kernel size.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.fft
 import scipy.sparse as sp
@@ -36,7 +38,7 @@ MODES = {
 
 # FFT length of a tile along each axis: long enough that the kernel's
 # overlap is a small share, short enough to stay in cache.
-_TILE = 512
+_TILE = 384
 
 
 def source_index(ext: np.ndarray, size: int, mode: str) -> np.ndarray:
@@ -127,47 +129,115 @@ class MaxConvolver:
         )
         return source_index(ext, self.shape[axis], self.modes[axis])
 
-    def _band(self, matrix, rows: np.ndarray) -> np.ndarray:
-        """The extended rows ``rows`` of ``matrix``, dense, in the compute dtype."""
-        valid = np.maximum(rows, 0)
+    def _tile(self, matrix, a: int, b: int) -> np.ndarray:
+        """Tile ``(a, b)`` of the extended matrix, dense, in the compute dtype:
+        what the outputs ``[a * step0 : ..., b * step1 : ...]`` read."""
+        rows = self._indices(0, a * self.steps[0], self._count(0, a))
+        cols = self._indices(1, b * self.steps[1], self._count(1, b))
+        r, c = np.maximum(rows, 0), np.maximum(cols, 0)
         if sp.issparse(matrix):
-            band = matrix[valid].toarray().astype(self.dtype, copy=False)
+            tile = matrix[r][:, c].toarray().astype(self.dtype, copy=False)
         else:
-            band = np.asarray(matrix[valid], dtype=self.dtype)
-        band[rows < 0] = self.cval
-        return band
+            tile = np.asarray(matrix[np.ix_(r, c)], dtype=self.dtype)
+        tile[rows < 0] = self.cval
+        tile[:, cols < 0] = self.cval
+        return tile
 
-    def run(self, matrix, out: np.ndarray, clip: bool) -> None:
-        """Fill ``out`` (the matrix's shape) with the clipped maximum."""
-        n0, n1 = self.shape
-        zero_outside = self.cval == 0 or "constant" not in self.modes
-        for i0 in range(0, n0, self.steps[0]):
-            t0 = min(self.steps[0], n0 - i0)
-            band = self._band(matrix, self._indices(0, i0, t0))
-            for j0 in range(0, n1, self.steps[1]):
-                t1 = min(self.steps[1], n1 - j0)
-                cols = self._indices(1, j0, t1)
-                tile = band[:, np.maximum(cols, 0)]
-                tile[:, cols < 0] = self.cval
-                target = out[i0 : i0 + t0, j0 : j0 + t1]
-                if zero_outside and not tile.any():
-                    target[...] = 0  # every kernel maps zeros to zeros
-                    continue
-                target[...] = self._tile_max(tile, t0, t1, clip)
+    def _count(self, axis: int, index: int) -> int:
+        return min(self.steps[axis], self.shape[axis] - index * self.steps[axis])
 
-    def _tile_max(self, tile, t0, t1, clip) -> np.ndarray:
-        spectrum = scipy.fft.rfft2(tile, s=self.fft_shape, workers=self.workers)
-        product = np.empty_like(spectrum)
-        best = None
-        for kernel in self.spectra:
-            np.multiply(spectrum, kernel, out=product)
-            smooth = scipy.fft.irfft2(
-                product, s=self.fft_shape, workers=self.workers, overwrite_x=True
-            )[:t0, :t1]
-            best = smooth.copy() if best is None else np.maximum(best, smooth, out=best)
-        if clip:
-            np.maximum(best, 0, out=best)
-        return best
+    def _target(self, out, a: int, b: int) -> np.ndarray:
+        i0, j0 = a * self.steps[0], b * self.steps[1]
+        return out[i0 : i0 + self._count(0, a), j0 : j0 + self._count(1, b)]
+
+    def run(self, matrix, out: np.ndarray, clip: bool, pairs=None) -> None:
+        """Fill ``out`` (the matrix's shape) with the (clipped) maximum.
+
+        ``pairs``: for a symmetric matrix, ``pairs[k]`` is the kernel that is
+        kernel k transposed; the convolution with it is then the transpose
+        of kernel k's, so one tile and its mirror share their transforms
+        and half of the kernels.
+        """
+        n_tiles = [-(-self.shape[axis] // self.steps[axis]) for axis in (0, 1)]
+        if pairs is None:
+            tasks = [(a, b) for a in range(n_tiles[0]) for b in range(n_tiles[1])]
+        else:
+            tasks = [(a, b) for a in range(n_tiles[0]) for b in range(a, n_tiles[1])]
+
+        def task(ab):
+            a, b = ab
+            if pairs is None:
+                self._target(out, a, b)[...] = self._tile_max(
+                    [self._tile(matrix, a, b)], range(len(self.spectra)), clip
+                )[0]
+            else:
+                self._mirrored(matrix, out, a, b, pairs, clip)
+
+        if self.workers <= 1 or len(tasks) == 1:
+            for ab in tasks:
+                task(ab)
+            return
+        with ThreadPoolExecutor(self.workers) as pool:
+            for _ in pool.map(task, tasks):
+                pass
+
+    def _mirrored(self, matrix, out, a, b, pairs, clip) -> None:
+        half = [k for k, partner in enumerate(pairs) if k <= partner]
+        mirrored = [k for k in half if pairs[k] != k]
+        tiles = [self._tile(matrix, a, b)]
+        if a != b:
+            tiles.append(self._tile(matrix, b, a))
+        smooth = self._tile_max(tiles, half, clip=False, keep=True)
+        if a == b:
+            smooth.append(smooth[0])
+        # the convolution of tile (a, b) with kernel pairs[k] is that of
+        # tile (b, a) with kernel k, transposed
+        for (x, y), own, other in (
+            ((a, b), smooth[0], smooth[1]),
+            ((b, a), smooth[1], smooth[0]),
+        ):
+            best = own[0].copy()
+            for layer in own[1:]:
+                np.maximum(best, layer, out=best)
+            for k in mirrored:
+                np.maximum(best, other[half.index(k)].T, out=best)
+            if clip:
+                np.maximum(best, 0, out=best)
+            self._target(out, x, y)[...] = best
+            if a == b:
+                break
+
+    def _tile_max(self, tiles, which, clip, keep=False) -> list:
+        """Per tile, the maximum over kernels ``which`` (or, ``keep``, the
+        list of each kernel's convolution)."""
+        results = []
+        for tile in tiles:
+            t0, t1 = (
+                tile.shape[0] - self.frame[0] + 1,
+                tile.shape[1] - self.frame[1] + 1,
+            )
+            if not tile.any():  # every kernel maps zeros to zeros
+                zero = np.zeros((t0, t1), dtype=self.dtype)
+                results.append([zero] * len(which) if keep else zero)
+                continue
+            spectrum = scipy.fft.rfft2(tile, s=self.fft_shape, workers=1)
+            product = np.empty_like(spectrum)
+            layers, best = [], None
+            for k in which:
+                np.multiply(spectrum, self.spectra[k], out=product)
+                smooth = scipy.fft.irfft2(
+                    product, s=self.fft_shape, workers=1, overwrite_x=True
+                )[:t0, :t1]
+                if keep:
+                    layers.append(smooth.copy())
+                elif best is None:
+                    best = smooth.copy()
+                else:
+                    np.maximum(best, smooth, out=best)
+            if not keep and clip:
+                np.maximum(best, 0, out=best)
+            results.append(layers if keep else best)
+        return results
 
 
 def _complex(dtype) -> np.dtype:

@@ -105,12 +105,44 @@ def enhance(
     convolver = MaxConvolver(
         kernels, R.shape[-2:], modes, origins, cval, dtype, n_threads_for(n_jobs)
     )
+    pairs = transpose_pairs(kernels) if origins[0] == origins[1] else None
     if sp.issparse(R):
-        convolver.run(R, out, clip)
+        convolver.run(R, out, clip, pairs if _symmetric(R) else None)
         return out
     for index in np.ndindex(R.shape[:-2]):
-        convolver.run(R[index], out[index], clip)
+        matrix = R[index]
+        convolver.run(matrix, out[index], clip, pairs if _symmetric(matrix) else None)
     return out
+
+
+def transpose_pairs(kernels) -> list | None:
+    """``pairs[k]``: the kernel that is kernel ``k`` transposed (to rounding:
+    ratios ``r`` and ``1 / r``), or None if some kernel has no such twin."""
+    pairs = []
+    for k, kernel in enumerate(kernels):
+        twin = kernels[len(kernels) - 1 - k]
+        scale = np.abs(kernel).max()
+        if twin.shape != kernel.T.shape or not np.allclose(
+            twin, kernel.T, rtol=0, atol=1e-12 * scale
+        ):
+            return None
+        pairs.append(len(kernels) - 1 - k)
+    return pairs
+
+
+def _symmetric(matrix) -> bool:
+    """Exactly symmetric (a self-similarity), checked a block of rows at a
+    time so that no second matrix is allocated."""
+    n = matrix.shape[0]
+    if matrix.shape[1] != n:
+        return False
+    if sp.issparse(matrix):
+        return (matrix != matrix.T).nnz == 0
+    step = max(1, 2**22 // n)
+    return all(
+        np.array_equal(matrix[i : i + step], matrix[:, i : i + step].T)
+        for i in range(0, n, step)
+    )
 
 
 @librosa_errors
