@@ -207,6 +207,15 @@ class MaxConvolver:
             if a == b:
                 break
 
+    def _inverse(self, product, t0: int, t1: int) -> np.ndarray:
+        """The first ``t0 x t1`` values of the inverse transform; the rows
+        past ``t0`` (the overlap) are never transformed along the last axis."""
+        columns = scipy.fft.ifft(product, axis=0, overwrite_x=True, workers=1)
+        rows = scipy.fft.irfft(
+            columns[:t0], n=self.fft_shape[1], axis=1, overwrite_x=True, workers=1
+        )
+        return rows[:, :t1]
+
     def _tile_max(self, tiles, which, clip, keep=False) -> list:
         """Per tile, the maximum over kernels ``which`` (or, ``keep``, the
         list of each kernel's convolution)."""
@@ -225,9 +234,7 @@ class MaxConvolver:
             layers, best = [], None
             for k in which:
                 np.multiply(spectrum, self.spectra[k], out=product)
-                smooth = scipy.fft.irfft2(
-                    product, s=self.fft_shape, workers=1, overwrite_x=True
-                )[:t0, :t1]
+                smooth = self._inverse(product, t0, t1)
                 if keep:
                     layers.append(smooth.copy())
                 elif best is None:
