@@ -89,7 +89,7 @@ default="reflect"
     """
 
     _parameter_constraints: dict = {
-        **{k: v for k, v in ENHANCE_CONSTRAINTS.items()},
+        **ENHANCE_CONSTRAINTS,
         "mode": [StrOptions(set(MODES))],
         "cval": [Number(Real, None, None, closed="neither")],
         "n_jobs": N_JOBS,
