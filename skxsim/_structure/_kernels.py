@@ -91,6 +91,9 @@ def check_ratios(max_ratio, min_ratio, n_filters) -> np.ndarray:
     for name, value in (("max_ratio", max_ratio), ("min_ratio", min_ratio)):
         if value is not None and not np.isfinite(value):
             raise ValueError(f"{name}={value!r} must be finite.")
+    # a numpy scalar gives the bits the equal Python float gives
+    max_ratio = float(max_ratio)
+    min_ratio = None if min_ratio is None else float(min_ratio)
     if min_ratio is None:
         min_ratio = 1.0 / max_ratio
     elif min_ratio > max_ratio:
