@@ -84,10 +84,12 @@ def _frame(kernels, axis: int, origin: int):
 
 
 def _fft_length(size: int, frame: int) -> int:
+    """One tile when the extended axis is not much longer than a tile would
+    be (a filter longer than the matrix included), else tiles of ``_TILE``
+    points or four filter lengths."""
     whole = scipy.fft.next_fast_len(size + frame - 1, real=True)
-    if whole <= _TILE * 5 // 4:
-        return whole
-    return scipy.fft.next_fast_len(max(_TILE, 4 * frame), real=True)
+    tiled = scipy.fft.next_fast_len(max(_TILE, 4 * frame), real=True)
+    return whole if whole <= tiled * 5 // 4 else tiled
 
 
 class MaxConvolver:
