@@ -182,6 +182,25 @@ def test_large_matrix_in_several_tiles(rng):
     _close(path_enhance(sp.csr_matrix(symmetric), 31), expected)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_memory_is_the_output_and_a_few_tiles(sparse):
+    """No second matrix-sized array: on one thread the peak beyond the output
+    is a tile's buffers and the filters' spectra, below the output's 32 MB."""
+    import tracemalloc
+
+    n = 2000
+    R = sp.random(n, n, density=0.01, format="csr", random_state=0)
+    R = R if sparse else R.toarray()
+    enhancer = PathEnhance(n=51, n_jobs=1).fit(R)
+    tracemalloc.start()
+    try:
+        out = enhancer.transform(R)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < out.nbytes + 24 * 2**20, (peak, out.nbytes)
+
+
 def test_bool_input_is_enhanced_as_numbers(rng):
     """librosa truncates into the input's dtype (bool: any positive is True);
     the enhancement of a connectivity matrix is computed in float64."""
