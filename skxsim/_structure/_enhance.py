@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import validate_parameter_constraints
 from .._neighbors import n_threads_for
 from ..exceptions import librosa_errors
 from ._convolve import MODES, MaxConvolver
-from ._kernels import ENHANCE_CONSTRAINTS, diagonal_kernels
+from ._kernels import ENHANCE_CONSTRAINTS, diagonal_kernels, filter_parameters_doc
 
 _CONVOLVE_KEYWORDS = {"mode", "cval", "origin"}
 
@@ -148,6 +148,7 @@ def _symmetric(matrix) -> bool:
     )
 
 
+@filter_parameters_doc
 @librosa_errors
 def path_enhance(
     R,
@@ -186,20 +187,7 @@ def path_enhance(
         :func:`recurrence_matrix` give with ``sparse=True``.
     n : int >= 1
         The length of the smoothing filters.
-    window : str, tuple, float, callable or array of length n, default="hann"
-        The smoothing window (``scipy.signal.get_window``, symmetric).
-    max_ratio : float > 0, default=2.0
-        The largest tempo ratio.
-    min_ratio : float > 0 or None, default=None
-        The smallest tempo ratio, at most ``max_ratio``; ``None`` means
-        ``1 / max_ratio``.
-    n_filters : int >= 1, default=7
-        The number of filters (an odd number includes ratio 1 by default).
-    zero_mean : bool, default=False
-        Subtract each filter's mean, so that blocks are suppressed while
-        paths are enhanced.
-    clip : bool, default=True
-        Set negative results to 0.
+    <filter parameters>
     **kwargs
         ``mode`` (``"reflect"``, ``"constant"``, ``"nearest"``, ``"mirror"``,
         ``"wrap"``), ``cval`` and ``origin`` (one, or one per axis), as

@@ -67,6 +67,37 @@ def diagonal_kernel(values: np.ndarray, slope: float, zero_mean: bool) -> np.nda
     return kernel
 
 
+# The filters' parameters, documented once for the function and the
+# transformer (numpydoc, indented for a docstring's body).
+_FILTER_PARAMETERS = """\
+    window : str, tuple, float, callable or array of length n, default="hann"
+        The smoothing window (``scipy.signal.get_window``, symmetric).
+    max_ratio : float > 0, default=2.0
+        The largest tempo ratio.
+    min_ratio : float > 0 or None, default=None
+        The smallest tempo ratio, at most ``max_ratio``; ``None`` means
+        ``1 / max_ratio``.
+    n_filters : int >= 1, default=7
+        The number of filters (an odd number includes ratio 1 by default),
+        log-spaced from ``min_ratio`` to ``max_ratio``.
+    zero_mean : bool, default=False
+        Subtract each filter's mean, so that blocks are suppressed while
+        paths are enhanced.
+    clip : bool, default=True
+        Set negative results to 0.
+"""
+
+
+def filter_parameters_doc(obj):
+    """Put the filters' parameters in ``obj``'s docstring, at its
+    ``<filter parameters>`` line."""
+    if obj.__doc__:  # None under python -OO
+        obj.__doc__ = obj.__doc__.replace(
+            "    <filter parameters>\n", _FILTER_PARAMETERS
+        )
+    return obj
+
+
 # One declaration per parameter, for the function and the transformer alike.
 ENHANCE_CONSTRAINTS = {
     "n": POSITIVE_INT,

@@ -13,9 +13,10 @@ from .._base import VersionedPickleMixin
 from .._validation import N_JOBS, Number
 from ._convolve import MODES
 from ._enhance import enhance
-from ._kernels import ENHANCE_CONSTRAINTS, diagonal_kernels
+from ._kernels import ENHANCE_CONSTRAINTS, diagonal_kernels, filter_parameters_doc
 
 
+@filter_parameters_doc
 class PathEnhance(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Multi-angle path enhancement of similarity matrices, in a pipeline.
 
@@ -35,20 +36,7 @@ class PathEnhance(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     ----------
     n : int >= 1, default=51
         The length of the smoothing filters, in frames.
-    window : str, tuple, float, callable or array of length n, default="hann"
-        The smoothing window (``scipy.signal.get_window``, symmetric).
-    max_ratio : float > 0, default=2.0
-        The largest tempo ratio.
-    min_ratio : float > 0 or None, default=None
-        The smallest tempo ratio, at most ``max_ratio``; ``None`` means
-        ``1 / max_ratio``.
-    n_filters : int >= 1, default=7
-        The number of filters, log-spaced from ``min_ratio`` to
-        ``max_ratio``.
-    zero_mean : bool, default=False
-        Zero-mean filters: suppress blocks while enhancing paths.
-    clip : bool, default=True
-        Set negative results to 0.
+    <filter parameters>
     mode : {"reflect", "constant", "nearest", "mirror", "wrap"}, \
 default="reflect"
         How the matrix is extended beyond its edges (``scipy.ndimage``'s).
