@@ -1,6 +1,6 @@
 """skxsim: k-nearest-neighbour cross-similarity as a scikit-learn estimator.
 
-Four workflows over one neighbour engine, in scikit-learn's orientation
+Five workflows over one neighbour engine, in scikit-learn's orientation
 (rows are frames) with librosa-compatible drop-ins:
 
 - **Cross-similarity**: :class:`CrossSimilarity` (``fit`` indexes a
@@ -22,14 +22,22 @@ Four workflows over one neighbour engine, in scikit-learn's orientation
   in the lengths), :class:`Matcher` (where short queries sit in a long
   reference, through the fitted neighbour index) and
   :class:`ReferenceQuerySplit` (grid search on annotated alignments).
+- **Structure** (:mod:`skxsim.structure`): :func:`path_enhance` and
+  :class:`PathEnhance` (multi-angle smoothing that makes repeated paths
+  stand out), :func:`agglomerative` and :func:`subsegment` (drop-ins for
+  ``librosa.segment``'s temporal clustering).
 - Preprocessing: :class:`TimeDelayEmbedding`.  Data: :mod:`skxsim.datasets`;
   pictures: :mod:`skxsim.plot`; exceptions: :mod:`skxsim.exceptions`.
 """
 
+from . import alignment as alignment  # the namespaces, as attributes
+from . import recurrence as recurrence
+from . import structure as structure
 from ._alignment import Aligner, Matcher, ReferenceQuerySplit, align
 from ._cross_similarity import CrossSimilarity, cross_similarity, transform_many
 from ._embedding import TimeDelayEmbedding
 from ._recurrence import RecurrenceMatrix, recurrence_matrix
+from ._structure import PathEnhance, agglomerative, path_enhance, subsegment
 from ._version import __version__
 from .cover import CoverSongIndex, cover_song_distance
 from .exceptions import CacheWarning, OutputTooLargeError, SkxsimVersionWarning
@@ -41,14 +49,18 @@ __all__ = [
     "CrossSimilarity",
     "Matcher",
     "OutputTooLargeError",
+    "PathEnhance",
     "RecurrenceMatrix",
     "ReferenceQuerySplit",
     "SkxsimVersionWarning",
     "TimeDelayEmbedding",
     "__version__",
+    "agglomerative",
     "align",
     "cover_song_distance",
     "cross_similarity",
+    "path_enhance",
     "recurrence_matrix",
+    "subsegment",
     "transform_many",
 ]

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skxsim import Aligner, CrossSimilarity, Matcher
+from skxsim import Aligner, CrossSimilarity, Matcher, PathEnhance
 
 ESTIMATORS = [
     CrossSimilarity(),
@@ -43,4 +43,29 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 @parametrize_with_checks(ALIGNERS, expected_failed_checks=lambda est: _SEQUENCE_CHECKS)
 def test_sklearn_compatible_aligner(estimator, check):
+    check(estimator)
+
+
+# A similarity matrix's rows are frames of one sequence: a filter along its
+# diagonals reads the neighbouring rows, so a row's output depends on them.
+_MATRIX_CHECKS = {
+    "check_methods_sample_order_invariance": (
+        "transform smooths along paths through neighbouring rows (frames): "
+        "shuffled rows are another matrix"
+    ),
+    "check_methods_subset_invariance": (
+        "transform smooths along paths through neighbouring rows (frames): "
+        "a subset of the rows is another matrix"
+    ),
+}
+
+
+@parametrize_with_checks(
+    [
+        PathEnhance(),
+        PathEnhance(n=5, zero_mean=True, clip=False, mode="constant", cval=0.5),
+    ],
+    expected_failed_checks=lambda est: _MATRIX_CHECKS,
+)
+def test_sklearn_compatible_path_enhance(estimator, check):
     check(estimator)

@@ -34,11 +34,13 @@ LAYERS = {
     "skxsim.cover": 7,
     "skxsim.datasets": 7,
     "skxsim.plot": 7,
-    "skxsim.alignment": 8,  # public namespaces over the workflows
-    "skxsim.recurrence": 8,
-    "skxsim._cli": 8,
-    "skxsim.__main__": 9,
-    "skxsim": 9,
+    "skxsim._structure": 8,  # builds on the recurrence workflow
+    "skxsim.alignment": 9,  # public namespaces over the workflows
+    "skxsim.recurrence": 9,
+    "skxsim.structure": 9,
+    "skxsim._cli": 9,
+    "skxsim.__main__": 10,
+    "skxsim": 10,
 }
 MAX_LINES = 400
 

@@ -312,6 +312,34 @@ ENTRIES = {
         },
     ),
     "Matcher.match": Entry(_match, {"n_matches": Number("int", 2, zero_ok=False)}),
+    "path_enhance": Entry(
+        lambda **p: skxsim.path_enhance(REC, **{"n": 3, **p}),
+        {
+            "n": INT_POS,
+            "max_ratio": Number("real", 1.5, zero_ok=False),
+            "min_ratio": Number("real", 0.5, zero_ok=False),
+            "n_filters": INT_POS,
+        },
+    ),
+    "PathEnhance": Entry(
+        _estimator(skxsim.PathEnhance, REC, mode="constant"),
+        {
+            "n": INT_POS,
+            "max_ratio": Number("real", 1.5, zero_ok=False),
+            "min_ratio": Number("real", 0.5, zero_ok=False),
+            "n_filters": INT_POS,
+            "cval": Number("real", 0.5, zero_ok=True),
+            "n_jobs": N_JOBS,
+        },
+    ),
+    "agglomerative": Entry(
+        lambda **p: skxsim.agglomerative(X.T, **{"k": 3, **p}),
+        {"k": INT_POS, "axis": AXIS},
+    ),
+    "subsegment": Entry(
+        lambda **p: skxsim.subsegment(X.T, [7, 12], **p),
+        {"n_segments": INT_POS, "axis": AXIS},
+    ),
     "show_cross_similarity": Entry(
         lambda **p: _plot(**{"sr": 100.0, **p}),
         {
