@@ -35,6 +35,7 @@ from ._recurrence import (
     recurrence_matrix,
     recurrence_to_lag,
 )
+from ._structure import timelag_filter
 from ._version import __version__
 from .cover import (
     CoverSongIndex,
@@ -75,6 +76,7 @@ __all__ = [
     "qmax",
     "recurrence_matrix",
     "recurrence_to_lag",
+    "timelag_filter",
     "transform_many",
     "transpose_chroma",
 ]

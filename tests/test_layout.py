@@ -32,9 +32,11 @@ LAYERS = {
     "skxsim.cover": 6,
     "skxsim.datasets": 6,
     "skxsim.plot": 6,
-    "skxsim._cli": 7,
-    "skxsim.__main__": 8,
-    "skxsim": 8,
+    # structure builds on the recurrence matrix and its lag views
+    "skxsim._structure": 7,
+    "skxsim._cli": 8,
+    "skxsim.__main__": 9,
+    "skxsim": 9,
 }
 MAX_LINES = 400
 
