@@ -35,7 +35,14 @@ from ._recurrence import (
     recurrence_matrix,
     recurrence_to_lag,
 )
-from ._structure import timelag_filter
+from ._structure import (
+    LaplacianSegmentation,
+    boundary_scores,
+    entropy_scores,
+    pairwise_scores,
+    segmentation_scores,
+    timelag_filter,
+)
 from ._version import __version__
 from .cover import (
     CoverSongIndex,
@@ -56,6 +63,7 @@ __all__ = [
     "CacheWarning",
     "CoverSongIndex",
     "CrossSimilarity",
+    "LaplacianSegmentation",
     "Matcher",
     "OutputTooLargeError",
     "RecurrenceMatrix",
@@ -65,17 +73,21 @@ __all__ = [
     "__version__",
     "align",
     "alignment_scores",
+    "boundary_scores",
     "cover_song_distance",
     "cross_recurrence",
     "cross_similarity",
     "dmax",
+    "entropy_scores",
     "global_chroma_profile",
     "lag_to_recurrence",
     "optimal_transposition_index",
     "oti_binary_similarity",
+    "pairwise_scores",
     "qmax",
     "recurrence_matrix",
     "recurrence_to_lag",
+    "segmentation_scores",
     "timelag_filter",
     "transform_many",
     "transpose_chroma",
