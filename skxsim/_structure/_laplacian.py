@@ -163,17 +163,20 @@ def cumulative_norm_features(vectors: np.ndarray, n_clusters: int) -> np.ndarray
 
 
 def eigengap_clusters(values: np.ndarray, max_clusters: int) -> int:
-    """The number of clusters at the largest gap of the Laplacian spectrum.
+    """The number of clusters at the largest relative gap of the spectrum.
 
-    ``argmax_k (lambda_k - lambda_{k-1})`` over ``2 <= k <= max_clusters``
-    (``lambda_0 = 0`` first): ``k`` nearly disconnected groups of frames
-    give ``k`` eigenvalues near 0, then a jump.
+    ``argmax_k lambda_k / lambda_{k-1}`` over ``2 <= k <= max_clusters``:
+    ``k`` nearly disconnected groups of frames give ``k`` eigenvalues near
+    0, then a jump.  The ratio, not the difference, because the path graph
+    keeps every eigenvalue of a long sequence small, and the differences
+    grow with the index on any graph.
     """
     top = min(max_clusters, len(values) - 1)
     if top < 2:
         return 1
-    gaps = np.diff(values[: top + 1])  # gaps[k - 1] = lambda_k - lambda_{k-1}
-    return int(np.argmax(gaps[1:top]) + 2)
+    values = np.maximum(values[: top + 1], np.finfo(np.float64).tiny)
+    ratios = values[2:] / values[1:-1]  # ratios[k - 2] = lambda_k / lambda_{k-1}
+    return int(np.argmax(ratios) + 2)
 
 
 def segment_starts(labels: np.ndarray) -> np.ndarray:
