@@ -77,7 +77,7 @@ def dense_recipe(X, rec, n_components, size=7, smooth=9):
 def test_spectrum_matches_the_dense_recipe(rng, n_sections):
     order = list(rng.integers(0, 3, n_sections))
     X, _ = song(rng, order)
-    seg = LaplacianSegmentation(n_clusters=4, random_state=0).fit(X)
+    seg = LaplacianSegmentation(n_clusters=4, median_size=7, random_state=0).fit(X)
     rec = RecurrenceMatrix(width=3, mode="affinity", sym=True).fit_transform(X)
     mu, evals, _ = dense_recipe(X, rec.toarray(), 4)
     assert seg.mu_ == pytest.approx(mu, rel=1e-12)
@@ -101,7 +101,7 @@ def test_recovers_known_structure(rng, order):
 
 def test_auto_finds_the_number_of_section_types(rng):
     X, y = song(rng, [0, 1, 2, 0, 1, 2, 0], noise=0.05)
-    seg = LaplacianSegmentation(random_state=0).fit(X)
+    seg = LaplacianSegmentation(n_clusters="auto", random_state=0).fit(X)
     assert seg.n_clusters_ == 3
     assert pairwise_scores(y, seg.labels_)[2] > 0.95
 

@@ -1,4 +1,4 @@
-"""The ``skxsim`` command line: demo, compute, fit, transform.
+"""The ``skxsim`` command line: demo, compute, fit, transform, segment.
 
 Matrices are written in the scikit-learn orientation, ``(n_queries, n_ref)``:
 row ``i`` holds the similarities of query frame ``i`` to every reference
@@ -33,6 +33,7 @@ from ._files import (
     save_plot,
 )
 from ._parser import build_parser
+from ._segment import cmd_segment
 
 # Queries longer than this are transformed in blocks with a progress line.
 _PROGRESS_MIN_ROWS = 4000
@@ -223,6 +224,7 @@ _COMMANDS = {
     "compute": _cmd_compute,
     "fit": _cmd_fit,
     "transform": _cmd_transform,
+    "segment": cmd_segment,
 }
 
 
