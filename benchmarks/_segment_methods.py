@@ -86,7 +86,7 @@ def msaf_scluster(item: dict) -> np.ndarray:
     from msaf.algorithms.scluster.config import config
 
     config = {**config, "hier": False}
-    np.random.seed(0)
+    np.random.seed(0)  # noqa: NPY002 (MSAF's KMeans has no random_state: the global seed)
     bounds, labels, _ = scluster.do_segmentation(
         item["chroma"].T, item["mfcc"].T, config
     )

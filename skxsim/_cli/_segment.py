@@ -26,8 +26,8 @@ def add_segment_parser(commands, declared) -> None:
     segment.add_argument(
         "--n-clusters",
         type=_clusters,
-        default="auto",
-        help="number of section types, or 'auto' (default: auto)",
+        default=5,
+        help="number of section types, or 'auto' (default: 5)",
     )
     segment.add_argument(
         "--frame-duration",
