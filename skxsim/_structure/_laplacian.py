@@ -106,6 +106,7 @@ def combined_graph(rec, path: np.ndarray, mu):
         total = deg_path + deg_rec
         denominator = total @ total
         mu = float(deg_path @ total / denominator) if denominator > 0 else 0.5
+    mu = float(mu)
     graph = (mu * rec + (1 - mu) * path_graph).tocsr()
     return graph, float(mu)
 

@@ -17,8 +17,9 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import maximum_bipartite_matching
 from scipy.stats import entropy
 from sklearn.metrics.cluster import contingency_matrix, mutual_info_score
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 
+from .._validation import Number
 from ._laplacian import segment_starts
 
 
@@ -58,15 +59,15 @@ def labels_to_intervals(labels, frame_duration: float = 1.0):
     return np.column_stack([edges[:-1], edges[1:]]), labels[starts]
 
 
-_BETA = [Interval(Real, 0, None, closed="neither")]
+_BETA = [Number(Real, 0, None, closed="neither")]
 
 
 @validate_params(
     {
         "labels_true": ["array-like"],
         "labels_pred": ["array-like"],
-        "frame_duration": [Interval(Real, 0, None, closed="neither")],
-        "window": [Interval(Real, 0, None, closed="left")],
+        "frame_duration": [Number(Real, 0, None, closed="neither")],
+        "window": [Number(Real, 0, None, closed="left")],
         "trim": ["boolean"],
         "beta": _BETA,
     },
@@ -229,6 +230,14 @@ def entropy_scores(labels_true, labels_pred, *, beta: float = 1.0):
     return over, under, _f_measure(over, under, float(beta))
 
 
+@validate_params(
+    {
+        "labels_true": ["array-like"],
+        "labels_pred": ["array-like"],
+        "frame_duration": _BETA,
+    },
+    prefer_skip_nested_validation=True,
+)
 def segmentation_scores(labels_true, labels_pred, *, frame_duration: float = 1.0):
     """The usual report: boundary F at 0.5 s and 3 s, pairwise and entropy F.
 

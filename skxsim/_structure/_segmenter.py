@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._base import VersionedPickleMixin
@@ -154,7 +154,7 @@ class LaplacianSegmentation(VersionedPickleMixin, ClusterMixin, BaseEstimator):
         "width": WIDTH,
         "metric": METRIC,
         "bandwidth": BANDWIDTH,
-        "mu": [Interval(Real, 0, 1, closed="both"), StrOptions({"balanced"})],
+        "mu": [Number(Real, 0, 1, closed="both"), StrOptions({"balanced"})],
         "median_size": _ODD_SIZE,
         "smooth_size": POSITIVE_INT,
         "n_init": POSITIVE_INT,
@@ -231,21 +231,25 @@ class LaplacianSegmentation(VersionedPickleMixin, ClusterMixin, BaseEstimator):
                 sym=True,
                 n_jobs=self.n_jobs,
             ).fit_transform(X)
-        rec = diagonal_median(rec.astype(np.float64), self.median_size)
+        rec = diagonal_median(rec.astype(np.float64), int(self.median_size))
         graph, self.mu_ = combined_graph(rec, path_affinity(X), self.mu)
-        fixed = self.n_clusters != "auto"
-        n_components = self.n_clusters if fixed else self.max_clusters + 1
+        fixed = not isinstance(self.n_clusters, str)
+        n_components = int(self.n_clusters if fixed else self.max_clusters + 1)
         values, vectors = spectral_embedding(
-            graph, n_components, self.smooth_size, random_state
+            graph, n_components, int(self.smooth_size), random_state
         )
         n_clusters = (
-            self.n_clusters if fixed else eigengap_clusters(values, self.max_clusters)
+            self.n_clusters
+            if fixed
+            else eigengap_clusters(values, int(self.max_clusters))
         )
         self.n_clusters_ = int(min(n_clusters, n))
         self.eigenvalues_ = values
         self.embedding_ = cumulative_norm_features(vectors, self.n_clusters_)
         kmeans = KMeans(
-            n_clusters=self.n_clusters_, n_init=self.n_init, random_state=random_state
+            n_clusters=self.n_clusters_,
+            n_init=int(self.n_init),
+            random_state=random_state,
         )
         self.labels_ = kmeans.fit_predict(self.embedding_).astype(np.intp)
         self.boundaries_ = segment_starts(self.labels_)
