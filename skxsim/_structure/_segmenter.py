@@ -113,7 +113,7 @@ class LaplacianSegmentation(VersionedPickleMixin, ClusterMixin, BaseEstimator):
         Weight of the recurrence graph used.
     eigenvalues_ : ndarray of shape (n_components,)
         The smallest eigenvalues of the normalised Laplacian, ascending.
-    embedding_ : ndarray of shape (n_frames, n_clusters_)
+    embedding_ : ndarray of shape (n_frames, `n_clusters_`)
         The normalised spectral features clustered by k-means.
     n_features_in_ : int
         Features per frame.
