@@ -22,6 +22,10 @@ Four workflows over one neighbour engine, in scikit-learn's orientation
   :class:`Matcher` (where short queries sit in a long reference, through
   the fitted neighbour index) and :class:`ReferenceQuerySplit` (grid search
   on annotated alignments).
+- **Structure**: :class:`LaplacianSegmentation` (sections of one recording:
+  labels per frame, boundaries), :func:`timelag_filter` (librosa's
+  drop-in) and mir_eval's segmentation scores (:func:`boundary_scores`,
+  :func:`pairwise_scores`, :func:`entropy_scores`).
 - Preprocessing: :class:`TimeDelayEmbedding`.  Data: :mod:`skxsim.datasets`;
   pictures: :mod:`skxsim.plot`; exceptions: :mod:`skxsim.exceptions`.
 """
