@@ -25,7 +25,9 @@ Five workflows over one neighbour engine, in scikit-learn's orientation
 - **Structure** (:mod:`skxsim.structure`): :func:`path_enhance` and
   :class:`PathEnhance` (multi-angle smoothing that makes repeated paths
   stand out), :func:`agglomerative` and :func:`subsegment` (drop-ins for
-  ``librosa.segment``'s temporal clustering).
+  ``librosa.segment``'s temporal clustering), :class:`LaplacianSegmentation`
+  (sections of one recording: labels per frame, boundaries),
+  :func:`timelag_filter`; mir_eval's segmentation scores there.
 - Preprocessing: :class:`TimeDelayEmbedding`.  Data: :mod:`skxsim.datasets`;
   pictures: :mod:`skxsim.plot`; exceptions: :mod:`skxsim.exceptions`.
 """
@@ -37,7 +39,14 @@ from ._alignment import Aligner, Matcher, ReferenceQuerySplit, align
 from ._cross_similarity import CrossSimilarity, cross_similarity, transform_many
 from ._embedding import TimeDelayEmbedding
 from ._recurrence import RecurrenceMatrix, recurrence_matrix
-from ._structure import PathEnhance, agglomerative, path_enhance, subsegment
+from ._structure import (
+    LaplacianSegmentation,
+    PathEnhance,
+    agglomerative,
+    path_enhance,
+    subsegment,
+    timelag_filter,
+)
 from ._version import __version__
 from .cover import CoverSongIndex, cover_song_distance
 from .exceptions import CacheWarning, OutputTooLargeError, SkxsimVersionWarning
@@ -47,6 +56,7 @@ __all__ = [
     "CacheWarning",
     "CoverSongIndex",
     "CrossSimilarity",
+    "LaplacianSegmentation",
     "Matcher",
     "OutputTooLargeError",
     "PathEnhance",
@@ -62,5 +72,6 @@ __all__ = [
     "path_enhance",
     "recurrence_matrix",
     "subsegment",
+    "timelag_filter",
     "transform_many",
 ]

@@ -1,14 +1,33 @@
-"""Structure: path enhancement, time-lag filtering, temporal clustering and
-segmentation, the rest of ``librosa.segment`` on skxsim's engine.
+"""Structure: path enhancement, time-lag filtering, temporal clustering,
+Laplacian segmentation and the segmentation scores MIR papers report, the
+rest of ``librosa.segment`` on skxsim's engine.
 
-Every name here is also importable from :mod:`skxsim`.
+The estimators and librosa drop-ins are also importable from :mod:`skxsim`;
+the scores live here.
 """
 
-from ._structure import PathEnhance, agglomerative, path_enhance, subsegment
+from ._structure import (
+    LaplacianSegmentation,
+    PathEnhance,
+    agglomerative,
+    boundary_scores,
+    entropy_scores,
+    pairwise_scores,
+    path_enhance,
+    segmentation_scores,
+    subsegment,
+    timelag_filter,
+)
 
 __all__ = [
+    "LaplacianSegmentation",
     "PathEnhance",
     "agglomerative",
+    "boundary_scores",
+    "entropy_scores",
+    "pairwise_scores",
     "path_enhance",
+    "segmentation_scores",
     "subsegment",
+    "timelag_filter",
 ]

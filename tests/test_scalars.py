@@ -70,6 +70,9 @@ CHROMA = [p.reference for p in _PAIRS]
 COVERS = [p.cover for p in _PAIRS]
 BINARY = (_RNG.random((12, 15)) < 0.3).astype(float)
 REC = (_RNG.random((9, 9)) < 0.3).astype(float)
+SONG = np.repeat(_RNG.standard_normal((3, 4)), 10, axis=0)[[*range(30), *range(10)]]
+SONG = SONG + 0.1 * _RNG.standard_normal(SONG.shape)  # A B C A, 10 frames each
+LABELS = np.repeat([0, 1, 0, 2, 1], [3, 5, 2, 6, 4])
 
 
 def _estimator(cls, fit_data, method="transform", **fixed):
@@ -340,6 +343,47 @@ ENTRIES = {
         lambda **p: skxsim.subsegment(X.T, [7, 12], **p),
         {"n_segments": INT_POS, "axis": AXIS},
     ),
+    "LaplacianSegmentation": Entry(
+        _estimator(
+            skxsim.LaplacianSegmentation, SONG, method="fit_predict", random_state=0
+        ),
+        {
+            "n_clusters": Number("int", 2, zero_ok=False),
+            "max_clusters": Number("int", 3, zero_ok=False),
+            "k": INT_POS,
+            "width": Number("int", 2, zero_ok=False),
+            "bandwidth": BANDWIDTH,
+            "mu": Number("real", 0.5, zero_ok=True),
+            "median_size": Number("int", 5, zero_ok=False),
+            "smooth_size": Number("int", 5, zero_ok=False),
+            "n_init": Number("int", 2, zero_ok=False),
+            "n_jobs": N_JOBS,
+        },
+    ),
+    "timelag_filter": Entry(
+        lambda **p: skxsim.timelag_filter(lambda *a: a[-1], **p)(REC, REC),
+        {"index": Number("int", 1, zero_ok=True)},
+    ),
+    "boundary_scores": Entry(
+        lambda **p: skxsim.structure.boundary_scores(LABELS, LABELS[::-1], **p),
+        {
+            "frame_duration": Number("real", 0.5, zero_ok=False),
+            "window": Number("real", 0.5, zero_ok=True),
+            "beta": Number("real", 0.5, zero_ok=False),
+        },
+    ),
+    "pairwise_scores": Entry(
+        lambda **p: skxsim.structure.pairwise_scores(LABELS, LABELS[::-1], **p),
+        {"beta": Number("real", 0.5, zero_ok=False)},
+    ),
+    "entropy_scores": Entry(
+        lambda **p: skxsim.structure.entropy_scores(LABELS, LABELS[::-1], **p),
+        {"beta": Number("real", 0.5, zero_ok=False)},
+    ),
+    "segmentation_scores": Entry(
+        lambda **p: skxsim.structure.segmentation_scores(LABELS, LABELS[::-1], **p),
+        {"frame_duration": Number("real", 0.5, zero_ok=False)},
+    ),
     "show_cross_similarity": Entry(
         lambda **p: _plot(**{"sr": 100.0, **p}),
         {
@@ -355,6 +399,7 @@ def _public_callables():
     import skxsim.alignment
     import skxsim.cover
     import skxsim.recurrence
+    import skxsim.structure
 
     found = {}
     for module in (
@@ -362,6 +407,7 @@ def _public_callables():
         skxsim.cover,
         skxsim.alignment,
         skxsim.recurrence,
+        skxsim.structure,
         skxsim.datasets,
     ):
         for name in module.__all__:

@@ -1,4 +1,4 @@
-"""The ``skxsim`` command line: demo, compute, fit, transform, align.
+"""The ``skxsim`` command line: demo, compute, fit, transform, align, segment.
 
 Matrices are written in the scikit-learn orientation, ``(n_queries, n_ref)``:
 row ``i`` holds the similarities of query frame ``i`` to every reference
@@ -35,6 +35,7 @@ from ._files import (
     save_plot,
 )
 from ._parser import build_parser
+from ._segment import cmd_segment
 
 # Queries longer than this are transformed in blocks with a progress line.
 _PROGRESS_MIN_ROWS = 4000
@@ -222,6 +223,7 @@ _COMMANDS = {
     "fit": _cmd_fit,
     "transform": _cmd_transform,
     "align": cmd_align,
+    "segment": cmd_segment,
 }
 
 

@@ -231,4 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     transform.add_argument("query", metavar="QUERY", help="query feature file")
     _add_output_options(transform, required=True)
     add_align_parser(commands, _declared)
+
+    from ._segment import add_segment_parser
+
+    add_segment_parser(commands, _declared)
     return parser
