@@ -188,6 +188,6 @@ def test_callable_metric_with_memory(tmp_path, rng, index_builds):
         return l1(u, v)
 
     with pytest.raises(ValueError, match="cannot be pickled: use a function"):
-        CrossSimilarity(
-            metric=nested, algorithm="ball_tree", memory=str(tmp_path)
-        ).fit(R)
+        CrossSimilarity(metric=nested, algorithm="ball_tree", memory=str(tmp_path)).fit(
+            R
+        )

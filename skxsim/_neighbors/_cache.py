@@ -30,7 +30,6 @@ from .._version import __version__
 from ..exceptions import CacheWarning
 from ._backends import build_index
 
-
 # Backends whose index is cheaper to build than to load and verify (the
 # BLAS engine prepares its reference in a few passes over it, SciPy's
 # cKDTree builds 200000 frames in about 0.05 s, brute force keeps the frames
