@@ -9,14 +9,18 @@ exact k-th smallest score ``t`` and every column whose score is at most
 ``_select.nominate`` followed by the k-th statistic and the margin test
 gives, from one read of the row instead of several passes over the block.
 
-A row is read once, in chunks: a chunk none of whose scores is within the
-running threshold (the k-th smallest of the kept scores so far, plus the
-margin) is skipped after one vectorised comparison; the others append their
-qualifying columns to a buffer that is compacted (its k-th smallest
-recomputed, the columns beyond the new threshold dropped, order kept) when
-it fills.  The threshold only falls, so every column within the margin of
-the row's final k-th score is kept.  Excluded columns (+inf) never qualify.
-The GIL is released: the blocks of the search run on threads.
+A row (in cache after its first read) is read twice: once for the minima
+of 2k strided column groups, whose k-th smallest bounds the row's k-th
+score from above, then in chunks: a chunk none of whose scores is within
+the threshold (that bound, or the k-th smallest of the kept scores, plus
+the margin) is skipped after one vectorised comparison; the others append
+their qualifying columns (without a branch) to a buffer that is compacted
+(its k-th smallest recomputed, the columns beyond the new threshold
+dropped, order kept) when it fills.  The threshold only falls, so every
+column within the margin of the row's final k-th score is kept.  Excluded
+columns (+inf) never qualify.  The GIL is released: the blocks of the
+search run on threads.  Measured on the 512-d and walk cells (issue 25): 2-3x
+faster than numpy's passes, 0.7-1.6 ns a score.
 """
 
 import numpy as np
@@ -35,7 +39,8 @@ ctypedef fused score_t:
     double
 
 # Columns tested together before any is looked at one by one.
-DEF CHUNK = 32
+cdef enum:
+    CHUNK = 32
 
 
 cdef inline float _float_at_most(double value) noexcept nogil:
@@ -85,7 +90,7 @@ cdef score_t _group_bound(
     const score_t* row, Py_ssize_t m, Py_ssize_t k, score_t* mins,
 ) noexcept nogil:
     """An upper bound on the row's k-th smallest score: the k-th smallest of
-    the minima of ``4k`` strided column groups (column c in group c % 4k),
+    the minima of ``2k`` strided column groups (column c in group c % 2k),
     each minimum being a distinct entry.  Strided because the near frames of
     a sequence are neighbours in time: each lands in another group."""
     cdef Py_ssize_t groups = 2 * k, base, j, width
