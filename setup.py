@@ -1,4 +1,5 @@
-"""Build of skxsim's one compiled extension, the alignment's DTW kernel.
+"""Build of skxsim's compiled extensions: the alignment's DTW kernel and the
+neighbour engine's nomination of candidates (C++, for ``std::nth_element``).
 
 Everything else is in pyproject.toml.  FMA contraction is turned off so that
 a DTW path's bits do not depend on the CPU the wheel runs on.
@@ -22,7 +23,14 @@ class BuildExt(build_ext):
 
 setup(
     ext_modules=cythonize(
-        [Extension("skxsim._alignment._dtw", ["skxsim/_alignment/_dtw.pyx"])],
+        [
+            Extension("skxsim._alignment._dtw", ["skxsim/_alignment/_dtw.pyx"]),
+            Extension(
+                "skxsim._neighbors._nominate",
+                ["skxsim/_neighbors/_nominate.pyx"],
+                language="c++",
+            ),
+        ],
         compiler_directives={"language_level": "3"},
     ),
     cmdclass={"build_ext": BuildExt},

@@ -38,8 +38,20 @@ librosa returns, ``(d, n)``:
   ``cross_similarity``.
 
 The ``walk`` source is issue 3's data: a d-dimensional random walk
-(reference) and a time-warped noisy copy (query), float64, returned as the
-transpose of row-major frames.
+(reference) and a time-warped noisy copy (query), float64 (float32 with
+``"dtype": "float32"`` in the dict), returned as the transpose of row-major
+frames.
+
+The ``vectors`` source is embeddings as users have them, float32, returned
+the same way::
+
+    {"source": "vectors", "part": "query", "n": 10000, "n_ref": 10000,
+     "d": 512, "clusters": 300, "seed": 0}
+
+Gaussian frames (``"clusters": 0``), or a mixture of that many clusters
+(an embedding model's classes): unit Gaussian centres and frames scattered
+around them with standard deviation 0.35 per coordinate, query and
+reference drawn from the same centres.
 """
 
 from __future__ import annotations
@@ -65,6 +77,8 @@ FEATURE_DIMS = {
 # A catalogue's song lengths, in frames (in beats for beat-synchronous data).
 SONG_FRAMES = (5000, 10000)
 SONG_BEATS = (250, 450)
+# Sources generated here rather than from audio (no librosa in their key).
+SYNTHETIC = ("walk", "vectors")
 
 
 def _code_version() -> str:
@@ -78,7 +92,7 @@ def _code_version() -> str:
 def dataset_key(spec: dict) -> str:
     """A short hash of the dataset, the generator code and librosa's version."""
     versions = {"code": _code_version()}
-    if spec["source"] != "walk":
+    if spec["source"] not in SYNTHETIC:
         import librosa
 
         versions["librosa"] = librosa.__version__
@@ -88,7 +102,11 @@ def dataset_key(spec: dict) -> str:
 
 def dataset_name(spec: dict) -> str:
     if spec["source"] == "walk":
-        return f"walk-{spec['part']}-{spec['n']}x{spec['n_ref']}-d{spec['d']}"
+        suffix = "-f32" if spec.get("dtype") == "float32" else ""
+        return f"walk-{spec['part']}-{spec['n']}x{spec['n_ref']}-d{spec['d']}{suffix}"
+    if spec["source"] == "vectors":
+        kind = f"c{spec['clusters']}" if spec["clusters"] else "gauss"
+        return f"vectors-{kind}-{spec['part']}-{spec['n']}x{spec['n_ref']}-d{spec['d']}"
     return f"{spec['feature']}-{spec['source']}{spec['seed']}-{spec['n_frames']}"
 
 
@@ -125,6 +143,12 @@ def compute(spec: dict, audio_memo: dict | None = None) -> np.ndarray:
     source = spec["source"]
     if source == "walk":
         query, ref = walk(spec["n"], spec["n_ref"], spec["d"], spec["seed"])
+        frames = query if spec["part"] == "query" else ref
+        return frames.astype(spec.get("dtype", "float64")).T
+    if source == "vectors":
+        query, ref = vectors(
+            spec["n"], spec["n_ref"], spec["d"], spec["clusters"], spec["seed"]
+        )
         return (query if spec["part"] == "query" else ref).T
     if source == "catalogue":
         pieces = []
@@ -245,3 +269,23 @@ def walk(n: int, n_ref: int, d: int, seed: int):
     query += ref[i1] * frac
     query += 0.05 * rng.standard_normal((n, d))
     return query, ref
+
+
+def vectors(n: int, n_ref: int, d: int, clusters: int, seed: int):
+    """Embeddings: Gaussian frames, or a mixture of ``clusters`` clusters
+    (unit Gaussian centres, spread 0.35 per coordinate); ``(n, d)`` and
+    ``(n_ref, d)`` float32 rows."""
+    rng = np.random.default_rng(seed)
+    if not clusters:
+        ref = rng.standard_normal((n_ref, d), dtype=np.float32)
+        return rng.standard_normal((n, d), dtype=np.float32), ref
+    centres = rng.standard_normal((clusters, d), dtype=np.float32)
+
+    def draw(count):
+        frames = rng.standard_normal((count, d), dtype=np.float32)
+        frames *= np.float32(0.35)
+        frames += centres[rng.integers(0, clusters, count)]
+        return frames
+
+    ref = draw(n_ref)
+    return draw(n), ref

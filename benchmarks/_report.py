@@ -80,6 +80,11 @@ def targets(case, face, res, machine):
         if PEER_MIN <= q < PEER_AIM:
             label += f" (aim {PEER_AIM:g}x)"
         out.append((label, q >= PEER_MIN))
+    faiss = res.get(case.name, "faiss")
+    if case.faiss_min is not None and faiss is not None:
+        aim = case.faiss_min[face != "skxsim"]
+        q = faiss["total_s"] / t
+        out.append((f"faiss {fmt(q, 2)}x (aim {aim:g}x)", q >= aim))
     if face == "skxsim":
         item = auto_target(case, res)
         if item is not None:
@@ -91,7 +96,8 @@ def targets(case, face, res, machine):
     floor = res.get(case.name, "floor")
     if floor is not None and case.d >= FLOOR_MIN_D:
         q = t / floor["total_s"]
-        out.append((f"floor {fmt(q, 2)}x", q <= FLOOR_MAX))
+        most = FLOOR_MAX if case.floor_max is None else case.floor_max
+        out.append((f"floor {fmt(q, 2)}x", q <= most))
     mem, limit = peak_mb(r), memory_limit_mb(r, machine)
     out.append((f"mem {mem:.0f}/{limit:.0f} MB", mem <= limit))
     return out

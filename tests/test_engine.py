@@ -357,7 +357,8 @@ def test_peak_memory_is_the_output_plus_a_block(rng, face, params):
 
 def test_same_bits_on_every_blas_kernel():
     # OpenBLAS picks its kernel at run time; OPENBLAS_CORETYPE forces one.
-    # The products round differently on each, the output must not.
+    # The products round differently on each, the output must not (d = 70:
+    # the compiled nomination).
     import os
     import subprocess
     import sys
@@ -367,10 +368,10 @@ def test_same_bits_on_every_blas_kernel():
         "from skxsim import CrossSimilarity, cross_similarity\n"
         "rng = np.random.default_rng(7)\n"
         "h = hashlib.sha256()\n"
-        "for dtype in (np.float64, np.float32):\n"
-        "    R = (3 + rng.standard_normal((700, 37))).astype(dtype)\n"
-        "    X = np.vstack([R[:50] + 1e-4 * rng.standard_normal((50, 37)),\n"
-        "                   rng.standard_normal((150, 37)) + 3]).astype(dtype)\n"
+        "for dtype, d in [(t, d) for t in (np.float64, np.float32) for d in (37, 70)]:\n"
+        "    R = (3 + rng.standard_normal((700, d))).astype(dtype)\n"
+        "    X = np.vstack([R[:50] + 1e-4 * rng.standard_normal((50, d)),\n"
+        "                   rng.standard_normal((150, d)) + 3]).astype(dtype)\n"
         "    for metric in ('euclidean', 'cosine'):\n"
         "        out = CrossSimilarity(k=9, metric=metric, mode='distance')\n"
         "        out = out.fit(R).transform(X)\n"

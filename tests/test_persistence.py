@@ -107,11 +107,12 @@ def test_index_cache_is_keyed_on_reference_and_index_parameters(
     tmp_path, rng, index_builds
 ):
     builds = index_builds
-    # 30 features: "auto" builds one BLAS index (no KD-tree to compare with).
+    # A ball tree: the backends cheaper to build than to load are not cached.
+    tree = dict(algorithm="ball_tree")
     X_ref = rng.standard_normal((200, 30))
     X = rng.standard_normal((20, 30))
     memory = str(tmp_path / "cache")
-    first = CrossSimilarity(k=3, memory=memory).fit(X_ref)
+    first = CrossSimilarity(k=3, memory=memory, **tree).fit(X_ref)
     assert len(builds) == 1
     # Another k, mode or bandwidth reuses the index.
     for params in [
@@ -119,17 +120,17 @@ def test_index_cache_is_keyed_on_reference_and_index_parameters(
         dict(k=4, mode="affinity"),
         dict(mode="distance", bandwidth=2.0),
     ]:
-        est = CrossSimilarity(memory=memory, **params).fit(X_ref)
-        reference = CrossSimilarity(**params).fit(X_ref)
+        est = CrossSimilarity(memory=memory, **tree, **params).fit(X_ref)
+        reference = CrossSimilarity(**tree, **params).fit(X_ref)
         assert (est.transform(X) != reference.transform(X)).nnz == 0
     assert len(builds) == 1 + 3  # the 3 uncached references
     # A new reference, metric or algorithm builds.
-    CrossSimilarity(memory=memory).fit(X_ref + 1)
-    CrossSimilarity(memory=memory, metric="cosine").fit(X_ref)
-    CrossSimilarity(memory=memory, algorithm="ball_tree").fit(X_ref)
+    CrossSimilarity(memory=memory, **tree).fit(X_ref + 1)
+    CrossSimilarity(memory=memory, metric="cosine", **tree).fit(X_ref)
+    CrossSimilarity(memory=memory, algorithm="kd_tree").fit(X_ref)
     assert len(builds) == 1 + 3 + 3
     # joblib.Memory objects work too, and another process reuses the cache.
-    CrossSimilarity(memory=joblib.Memory(memory, verbose=0), k=9).fit(X_ref)
+    CrossSimilarity(memory=joblib.Memory(memory, verbose=0), k=9, **tree).fit(X_ref)
     assert len(builds) == 7
     np.save(tmp_path / "ref.npy", X_ref)
     np.save(tmp_path / "query.npy", X)
@@ -139,7 +140,7 @@ def test_index_cache_is_keyed_on_reference_and_index_parameters(
 import numpy as np
 from skxsim import CrossSimilarity
 X_ref = np.load({str(tmp_path / "ref.npy")!r})
-est = CrossSimilarity(k=3, memory={memory!r}).fit(X_ref)
+est = CrossSimilarity(k=3, memory={memory!r}, algorithm="ball_tree").fit(X_ref)
 np.save({str(tmp_path / "out.npy")!r}, est.transform(np.load({str(tmp_path / "query.npy")!r})).toarray())
 print(len(BUILDS))
 """
@@ -162,7 +163,7 @@ import sys, numpy as np
 from skxsim import CrossSimilarity
 X_ref = np.load({str(tmp_path / "ref.npy")!r})
 for location in sys.argv[1:]:
-    CrossSimilarity(memory=location).fit(X_ref)
+    CrossSimilarity(memory=location, algorithm="ball_tree").fit(X_ref)
 print(len(BUILDS))
 """
     )

@@ -101,7 +101,10 @@ class CrossSimilarity(
         Cache of the index build, keyed on the reference content, ``metric``,
         ``metric_params``, ``algorithm`` and ``algorithm_params`` only, so a
         refit with another ``k``, ``mode`` or ``bandwidth`` or in another
-        process reuses it.
+        process reuses it.  The trees of scikit-learn (``"kd_tree"``,
+        ``"ball_tree"``) and the approximate indexes are cached; the BLAS
+        engine, ``"brute"`` and ``"ckd_tree"`` build faster than an index
+        loads, and are built every time.
 
     Attributes
     ----------

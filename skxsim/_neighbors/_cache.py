@@ -6,6 +6,13 @@ and other processes reuse a persisted index.  skxsim's version is part of the
 key.  A stored index comes back with the checksum taken when it was built;
 one that does not match (a damaged file), or that cannot be read at all, is
 rebuilt with a one-line warning.
+
+A reload must cost well under the build it replaces.  The reference enters
+the key as one SHA-1 of its bytes (joblib would hash the array itself, with
+MD5, at each of the two lookups a load needs), and the checksum is a CRC-32
+of the index's content: it catches damage, which is all it is for, at
+several times the speed of a cryptographic digest.  Backends whose build
+costs less than such a reload (:data:`UNCACHED`) are built every time.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import hashlib
 import pickle
 import types
 import warnings
+import zlib
 
 import numpy as np
 from sklearn.utils.validation import check_memory
@@ -22,16 +30,50 @@ from .._version import __version__
 from ..exceptions import CacheWarning
 from ._backends import build_index
 
+# Backends whose index is cheaper to build than to load and verify (the
+# BLAS engine prepares its reference in a few passes over it, SciPy's
+# cKDTree builds 200000 frames in about 0.05 s, brute force keeps the frames
+# only): ``memory=`` builds them every time.  Measured by
+# ``benchmarks/bench_cache.py``; the others load at least 2x faster than
+# they build.
+UNCACHED = frozenset({"blas", "brute", "ckd_tree"})
+
+
+class _Crc32:
+    """zlib's CRC-32 with hashlib's ``update`` / ``hexdigest``."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def hexdigest(self) -> str:
+        return f"{self.value:08x}"
+
 
 def checksum(obj) -> str:
-    """A digest of ``obj``'s content: its arrays' bytes and its other state.
+    """A CRC-32 of ``obj``'s content: its arrays' bytes and its other state.
 
     Walked through the pickling protocol (``__reduce_ex__``) in a canonical
     order, so an index and its copy loaded from disk (where arrays that were
-    shared may come back as separate copies) have the same digest.
+    shared may come back as separate copies) have the same checksum.  Every
+    array's dtype and shape enter it, so a truncated array is caught, and a
+    CRC catches any burst of damage up to 32 bits and other damage but for
+    one chance in 2**32.
     """
-    digest = hashlib.blake2b(digest_size=16)
+    digest = _Crc32()
     _feed(digest, obj, depth=0)
+    return digest.hexdigest()
+
+
+def reference_key(reference: np.ndarray) -> str:
+    """The cache key of a reference's content: its dtype, shape and a SHA-1
+    of its values (in C order, whatever its layout)."""
+    frames = np.ascontiguousarray(reference)
+    digest = hashlib.sha1(usedforsecurity=False)
+    digest.update(f"{frames.dtype.str} {frames.shape}".encode())
+    digest.update(frames.reshape(-1).view(np.uint8).data)
     return digest.hexdigest()
 
 
@@ -68,12 +110,19 @@ def _feed(digest, obj, depth: int) -> None:
 
 
 def build_and_checksum(
-    reference, metric, metric_params, algorithm, algorithm_params, skxsim_version
+    reference,
+    reference_key,
+    metric,
+    metric_params,
+    algorithm,
+    algorithm_params,
+    skxsim_version,
 ):
     """Build an index and return it with its checksum (the cached function).
 
-    ``skxsim_version`` only enters the cache key: an index cached by another
-    version is never loaded.
+    The cache ignores ``reference`` and is keyed on ``reference_key`` (see
+    :func:`reference_key`); ``skxsim_version`` only enters the key: an index
+    cached by another version is never loaded.
     """
     index = build_index(reference, metric, metric_params, algorithm, algorithm_params)
     return index, checksum(index)
@@ -104,14 +153,23 @@ def _fresh(func):
 
 def cached_build(memory, reference, metric, metric_params, algorithm, algorithm_params):
     """The index of ``reference``: from the cache of ``memory`` when it holds
-    a sound one, built (and stored) otherwise."""
+    a sound one, built (and stored) otherwise; built every time for the
+    backends in :data:`UNCACHED`."""
     memory = check_memory(memory)
-    if memory.location is None:
+    if memory.location is None or algorithm in UNCACHED:
         return build_index(
             reference, metric, metric_params, algorithm, algorithm_params
         )
-    cached = memory.cache(_fresh(build_and_checksum))
-    args = (reference, metric, metric_params, algorithm, algorithm_params, __version__)
+    cached = memory.cache(_fresh(build_and_checksum), ignore=["reference"])
+    args = (
+        reference,
+        reference_key(reference),
+        metric,
+        metric_params,
+        algorithm,
+        algorithm_params,
+        __version__,
+    )
     try:
         in_cache = cached.check_call_in_cache(*args)
     except pickle.PicklingError as exc:

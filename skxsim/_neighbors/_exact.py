@@ -31,7 +31,12 @@ from ._metrics import (
 )
 from ._product import BlasScores, PairDistances
 from ._scaling import checked_distances, divided, row_norms
-from ._select import choose_k, kth_smallest, nominate, select_exact, settle_k
+from ._select import choose_k, select_exact, settle_k, within_margin
+
+# From this many features on, the product dominates a block's time and its
+# candidates are nominated by the compiled pass (``_select.within_margin``);
+# below, numpy's passes over strided column groups are as fast.
+COMPILED_MIN_FEATURES = 64
 
 # A band ``(frames, width)``: query row i is frame ``frames[i]`` of the
 # reference itself, and reference frames j with |frames[i] - j| < width are
@@ -152,27 +157,26 @@ class BlasIndex(_TreeTolerance):
         left, q_norms = scorer.left(X)
         dtype = scorer.score_dtype(q_norms)
         excluded = None if band is None else band_entries(band, m)
+        compiled = self.n_features_in_ >= COMPILED_MIN_FEATURES
         while True:
             S = scorer.scores(left, dtype)
             if excluded is not None:
                 S[excluded] = np.inf
             margin = scorer.margin(q_norms, dtype)
-            flat, rows, cols = nominate(S, k, margin)
             # Far more candidates than k: float32 could not resolve this
             # block's neighbours at its norms.  The answer would be the same,
             # but float64 scores nominate far fewer pairs.
-            if dtype == np.float64 or rows.size <= b * (2 * k + 32) or k >= m:
+            final = dtype == np.float64 or k >= m
+            found = within_margin(
+                S, k, margin, compiled, None if final else b * (2 * k + 32)
+            )
+            if found is not None:
                 break
             dtype = np.dtype(np.float64)
-        counts = np.bincount(rows, minlength=b)
-        short = counts <= k  # rows whose every candidate is a neighbour
-        if np.all(short):
+        counts, rows, cols, scores, kth = found
+        if np.all(counts <= k):  # every candidate is a neighbour
             dist = pairs.distances(pairs.keys(X, rows, cols)) if values else None
             return counts, cols, dist
-        scores = S.reshape(-1)[flat]
-        kth = np.where(short, np.inf, kth_smallest(rows, scores, counts, k, b))
-        kept = scores <= (kth + margin)[rows]  # above t + 2M: never among the k
-        rows, cols, scores = rows[kept], cols[kept], scores[kept]
         if values:
             keys = pairs.keys(X, rows, cols)
             counts, cols, keys = choose_k(rows, cols, keys, k, b)

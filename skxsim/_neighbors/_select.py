@@ -4,7 +4,9 @@ Each row keeps its k smallest by (exact value, column): among equal values
 at the k-th place the lowest columns win.  :func:`nominate` finds the
 candidates of a row of scores cheaply and exactly (an upper bound on the
 k-th smallest from column-group minima); :func:`keep_k` decides among
-candidates.  Scores that only approximate the exact values (see
+candidates; :func:`within_margin` gives a block's candidates and k-th
+scores, in one compiled pass per row (``_nominate.pyx``) where the product
+dominates.  Scores that only approximate the exact values (see
 ``_product``) are settled by :func:`settle_k` and :func:`k_smallest_mask`:
 what lies more than the slack from the k-th value is decided by the scores,
 the rest by the exact values.
@@ -13,6 +15,8 @@ the rest by the exact values.
 from __future__ import annotations
 
 import numpy as np
+
+from ._nominate import row_candidates
 
 
 def strided_group_minima(S: np.ndarray, groups: int) -> np.ndarray:
@@ -74,6 +78,38 @@ def nominate(S: np.ndarray, k: int, margin: np.ndarray):
     flat = np.sort(flat[S.reshape(-1)[flat] <= threshold[rows]])
     rows, cols = np.divmod(flat, m)
     return flat, rows, cols
+
+
+def within_margin(S: np.ndarray, k: int, margin: np.ndarray, compiled, limit=None):
+    """Per row of scores ``S``: the k-th smallest score and every column
+    within ``margin`` of it.
+
+    Returns ``(counts, rows, cols, scores, kth)``, candidates row-major
+    (columns ascending), ``kth`` +inf where a row has at most k candidates.
+    With ``limit``, None when :func:`nominate` (or the compiled pass, with
+    ``compiled``) finds more than ``limit`` candidates: the scores cannot
+    resolve the block.  Both ways give the same candidates.
+    """
+    b = S.shape[0]
+    if compiled:
+        found = row_candidates(S, k, margin, -1 if limit is None else limit)
+        if found is None:
+            return None
+        counts, cols, scores, kth = found
+        kth[counts <= k] = np.inf
+        return counts, np.repeat(np.arange(b), counts), cols, scores, kth
+    flat, rows, cols = nominate(S, k, margin)
+    if limit is not None and rows.size > limit:
+        return None
+    counts = np.bincount(rows, minlength=b)
+    scores = S.reshape(-1)[flat]
+    short = counts <= k  # rows whose every candidate is a neighbour
+    if np.all(short):
+        return counts, rows, cols, scores, np.full(b, np.inf, S.dtype)
+    kth = np.where(short, np.inf, kth_smallest(rows, scores, counts, k, b))
+    kept = scores <= (kth + margin)[rows]  # above t + 2M: never among the k
+    rows, cols, scores = rows[kept], cols[kept], scores[kept]
+    return np.bincount(rows, minlength=b), rows, cols, scores, kth
 
 
 def _kth_bound(values: np.ndarray, k: int, margin: np.ndarray) -> np.ndarray:
