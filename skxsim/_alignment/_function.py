@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ._aligner import DEFAULT_BUDGET, Aligner
+from ._frames import check_sequence
 
 
 def align(
@@ -86,12 +85,10 @@ def align(
     >>> path.tolist(), cost
     ([[0, 1], [1, 2]], 0.0)
     """
-    query, reference = np.asarray(query), np.asarray(reference)
-    if query.ndim == 2 and reference.ndim == 2 and query.shape[1] != reference.shape[1]:
-        raise ValueError(
-            f"query has {query.shape[1]} features per frame and reference "
-            f"{reference.shape[1]}; they must have the same features."
-        )
+    # Named here: the aligner would call them "the query X" and "the
+    # reference X".
+    reference = check_sequence(reference, "reference")
+    query = check_sequence(query, "query", reference.shape[1])
     aligner = Aligner(
         metric=metric,
         step_weights=step_weights,

@@ -17,7 +17,7 @@ from .._validation import (
     as_items,
     parallel_n_jobs,
 )
-from ._aligner import DTW_CONSTRAINTS, check_step_weights
+from ._frames import DTW_CONSTRAINTS, as_weights, band_radius
 from ._matching import Archive, VoteParams, match_query
 from ._multiscale import DTWParams
 
@@ -205,7 +205,6 @@ class Matcher(SkxsimEstimator):
         self : Matcher
             The fitted matcher.
         """
-        check_step_weights(self.step_weights)
         X = self._validate_sequence(X, "the reference X", reset=True, min_frames=2)
         n_ref = X.shape[0]
         self.n_samples_fit_ = n_ref
@@ -238,8 +237,8 @@ class Matcher(SkxsimEstimator):
         )
         dtw = DTWParams(
             metric=self.metric,
-            step_weights=check_step_weights(self.step_weights),
-            radius=int(self.radius),
+            step_weights=as_weights(self.step_weights),
+            radius=band_radius(self.radius, self.n_samples_fit_),
         )
         return votes, dtw, int(self.coarse_frames)
 
