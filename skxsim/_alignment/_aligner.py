@@ -79,11 +79,15 @@ class Aligner(RegressorMixin, SkxsimEstimator):
         ``(1, 1, 1)`` librosa's.
     radius : int >= 1, default=16
         Half-width, in frames of each level, of the band around the
-        projected coarser paths.  Larger is slower and closer to full DTW
-        (from 8 up, full DTW's optimum on all the tests' pairs).
+        projected coarser paths (a band wider than the sequences is the
+        whole matrix).  The path is the proven optimum whatever the radius:
+        it only decides how close the coarse-to-fine upper bound comes, so
+        how few cells the proof explores (from 8 up, full DTW's optimum on
+        all the tests' pairs already).
     coarse_frames : int >= 2, default=2000
         Sequences are pooled until they have at most this many frames; a
-        pair no longer than this is aligned by exact full DTW.
+        pair no longer than this is aligned by exact full DTW (at most
+        ``coarse_frames**2`` cells, once per query).
     budget : int >= 1 or None, default=100_000_000
         Most cells the exact pruned search that proves the optimum may
         explore (one byte of memory each); ``None``: no limit (at most
@@ -113,6 +117,14 @@ class Aligner(RegressorMixin, SkxsimEstimator):
 
     Notes
     -----
+    :class:`Matcher` shares ``metric``, ``step_weights``, ``radius`` and
+    ``coarse_frames`` with other defaults, for another task: its paths have
+    a free start and end (which weaker step weights let fold onto an
+    earlier passage), its window alignments are not proven (so a narrower
+    band is only cheaper), and it aligns dozens of windows per query at the
+    coarsest level (so that level is small).  An ``Aligner`` aligns one
+    whole pair, with fixed ends, and proves the optimum.
+
     The path is an ``(n_steps, 2)`` int64 array of ``(query frame,
     reference frame)`` pairs from ``(0, 0)`` to ``(n - 1, n_ref - 1)``, each
     step (1, 0), (0, 1) or (1, 1).  Its cost is librosa's accumulated cost:

@@ -59,11 +59,16 @@ class Matcher(SkxsimEstimator):
         query's last (or first) seconds resemble an earlier passage, and the
         match ends early (measured in the user guide's alignment chapter).
     radius : int >= 1, default=8
-        Band half-width of the coarse-to-fine DTW (see :class:`Aligner`).
+        Band half-width of the coarse-to-fine DTW of each window (see
+        :class:`Aligner`).  Narrower than the aligner's 16: a window's
+        alignment is not proven optimal, only ranked and refined, and a
+        wider band costs more in each of up to ``n_candidates`` windows.
     coarse_frames : int >= 2, default=128
         The query is pooled by 2 until at most this many frames, and each
         window as many times; the windows are ranked by their DTW cost at
         that level, and only the best are refined to full resolution.
+        Smaller than the aligner's 2000: up to ``n_candidates`` windows per
+        query are aligned in full at that level.
     pool : int >= 1, default=4
         Frames averaged into one before indexing (smaller index, tempo
         jitter smoothed).
