@@ -177,3 +177,11 @@ def test_reference_query_split_takes_numpy_lengths():
 def test_reference_query_split_names_x(X):
     with pytest.raises(ValueError, match="X must be the stacked frames"):
         list(ReferenceQuerySplit([(5, 6)]).split(X))
+
+
+@pytest.mark.parametrize(
+    "params", [{"radius": 0}, {"step_weights": (1, 1)}, {"subseq": "yes"}], ids=str
+)
+def test_align_names_itself_in_parameter_errors(params):
+    with pytest.raises(InvalidParameterError, match="parameter of align must"):
+        align(QUERY, REFERENCE, **params)
