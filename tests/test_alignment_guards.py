@@ -185,3 +185,9 @@ def test_reference_query_split_names_x(X):
 def test_align_names_itself_in_parameter_errors(params):
     with pytest.raises(InvalidParameterError, match="parameter of align must"):
         align(QUERY, REFERENCE, **params)
+
+
+@pytest.mark.parametrize("y", [np.arange(29.0), np.arange(31.0)])
+def test_aligner_names_y_of_the_wrong_length(y):
+    with pytest.raises(ValueError, match="y has .* positions"):
+        Aligner().fit(REFERENCE, y)

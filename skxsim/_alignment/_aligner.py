@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.utils import check_array, check_consistent_length, column_or_1d
+from sklearn.utils import check_array, column_or_1d
 
 from .._base import SkxsimEstimator
 from .._validation import POSITIVE_INT
@@ -80,10 +80,10 @@ class Aligner(RegressorMixin, SkxsimEstimator):
     radius : int >= 1, default=16
         Half-width, in frames of each level, of the band around the
         projected coarser paths (a band wider than the sequences is the
-        whole matrix).  The path is the proven optimum whatever the radius:
-        it only decides how close the coarse-to-fine upper bound comes, so
-        how few cells the proof explores (from 8 up, full DTW's optimum on
-        all the tests' pairs already).
+        whole matrix).  Within ``budget`` the path is the proven optimum
+        whatever the radius: it decides how close the coarse-to-fine upper
+        bound comes, so how few cells the proof explores (from 8 up, that
+        bound is full DTW's optimum on all the tests' pairs).
     coarse_frames : int >= 2, default=2000
         Sequences are pooled until they have at most this many frames; a
         pair no longer than this is aligned by exact full DTW (at most
@@ -208,7 +208,11 @@ class Aligner(RegressorMixin, SkxsimEstimator):
                 check_array(y, ensure_2d=False, dtype=np.float64, input_name="y"),
                 warn=True,
             )
-            check_consistent_length(X, positions)
+            if positions.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"y has {positions.shape[0]} positions and the reference X "
+                    f"{X.shape[0]} frames: y holds one position per frame."
+                )
         reference = np.ascontiguousarray(X, dtype=np.float64)
         self.n_samples_fit_ = reference.shape[0]
         self.positions_ = positions
