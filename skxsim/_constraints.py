@@ -54,25 +54,39 @@ def python_scalar(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-class OrderedPair(HasMethods):
-    """A pair ``(low, high)`` of numbers (:class:`Number`) within
-    ``[lower, upper]``, ``low <= high``: a tuple, a list or an array of two.
+class Numbers(HasMethods):
+    """``length`` numbers, each satisfying the :class:`Number` ``number``: a
+    tuple, a list or a 1-d array of them (numpy scalars accepted, bools and
+    strings refused, as for one number).  ``what`` describes them in the
+    message (default: the length and ``number``).
 
     (A ``HasMethods`` of no methods only because scikit-learn's validation
     takes no other constraint class.)
     """
 
-    def __init__(self, lower: float, upper: float):
+    def __init__(self, length: int, number: Number, what: str | None = None):
         super().__init__([])
-        self.lower, self.upper = lower, upper
-        self._number = Number(Real, lower, upper, closed="both")
+        self.length, self.number, self.what = length, number, what
 
     def is_satisfied_by(self, val):
         if not isinstance(val, tuple | list | np.ndarray) or np.ndim(val) != 1:
             return False
-        if len(val) != 2 or not all(map(self._number.is_satisfied_by, val)):
-            return False
-        return val[0] <= val[1]
+        return len(val) == self.length and all(map(self.number.is_satisfied_by, val))
+
+    def __str__(self):
+        return self.what or f"{self.length} numbers, each {self.number}"
+
+
+class OrderedPair(Numbers):
+    """A pair ``(low, high)`` of numbers (:class:`Number`) within
+    ``[lower, upper]``, ``low <= high``: a tuple, a list or an array of two."""
+
+    def __init__(self, lower: float, upper: float):
+        super().__init__(2, Number(Real, lower, upper, closed="both"))
+        self.lower, self.upper = lower, upper
+
+    def is_satisfied_by(self, val):
+        return super().is_satisfied_by(val) and val[0] <= val[1]
 
     def __str__(self):
         return (

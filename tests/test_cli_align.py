@@ -74,7 +74,7 @@ def test_subsequence_to_standard_output(pair, capsys):
         (["--metric", "manhattan"], ["--metric", "'metric' parameter of Aligner"]),
         (["--budget", "0"], ["--budget", "'budget' parameter"]),
         (["--step-weights", "1,x"], ["--step-weights", "three numbers"]),
-        (["--step-weights", "1,-1,1"], ["step_weights must be three"]),
+        (["--step-weights", "1,-1,1"], ["--step-weights", "'step_weights' parameter", "three finite"]),
         (["--frame-rate", "0"], ["--frame-rate", "> 0"]),
     ],
 )

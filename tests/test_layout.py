@@ -121,9 +121,7 @@ def test_every_estimator_derives_from_the_one_base():
     validation and versioned pickles live in one base (issue 23)."""
     from skxsim._base import SkxsimEstimator
 
-    # Moved onto the base by its own issue's branch (merged by the lead).
-    pending = {"Aligner"}
     classes = set(_estimator_classes())
     assert len(classes) >= 5
     for cls in classes:
-        assert issubclass(cls, SkxsimEstimator) or cls.__name__ in pending, cls
+        assert issubclass(cls, SkxsimEstimator), cls

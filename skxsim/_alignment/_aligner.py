@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-    validate_parameter_constraints,
-)
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils import check_array, column_or_1d
 
-from .._base import VersionedPickleMixin
+from .._base import SkxsimEstimator
 from .._validation import POSITIVE_INT
 from ._frames import (
-    METRICS,
-    check_sequence,
+    DTW_CONSTRAINTS,
+    as_weights,
+    band_radius,
     depth,
     frame_scale,
     pyramid,
@@ -30,36 +24,8 @@ from ._proof import proven_dtw, warn_unproven
 # Cells the exact pruned search may explore by default: 1 byte each.
 DEFAULT_BUDGET = 100_000_000
 
-# Constraints the aligner and the matcher share.
-DTW_CONSTRAINTS: dict = {
-    "metric": [StrOptions(set(METRICS))],
-    "step_weights": ["array-like"],
-    "radius": POSITIVE_INT,
-    "coarse_frames": [Interval(Integral, 2, None, closed="left")],
-}
-
 # The arguments of ``align`` (the method).
 ALIGN_CONSTRAINTS: dict = {"subseq": ["boolean"], "return_info": ["boolean"]}
-
-
-def check_step_weights(step_weights) -> tuple[float, float, float]:
-    """Three finite weights > 0 (diagonal, reference step, query step)."""
-    try:
-        weights = np.asarray(step_weights, dtype=np.float64)
-    except (TypeError, ValueError):
-        weights = None
-    if (
-        weights is None
-        or weights.shape != (3,)
-        or not np.all(np.isfinite(weights))
-        or not np.all(weights > 0)
-    ):
-        raise ValueError(
-            "step_weights must be three finite numbers > 0, the weights of the "
-            "steps (1, 1), (0, 1) and (1, 0) in (query, reference) order "
-            f"(librosa's weights_mul); got {step_weights!r}."
-        )
-    return tuple(float(w) for w in weights)
 
 
 def mean_positions(path: np.ndarray, positions: np.ndarray, n: int) -> np.ndarray:
@@ -69,7 +35,7 @@ def mean_positions(path: np.ndarray, positions: np.ndarray, n: int) -> np.ndarra
     return sums / counts
 
 
-class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
+class Aligner(RegressorMixin, SkxsimEstimator):
     """Align query sequences to a fitted reference by dynamic time warping.
 
     ``fit`` stores the reference sequence (and the positions of its frames,
@@ -113,11 +79,15 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         ``(1, 1, 1)`` librosa's.
     radius : int >= 1, default=16
         Half-width, in frames of each level, of the band around the
-        projected coarser paths.  Larger is slower and closer to full DTW
-        (from 8 up, full DTW's optimum on all the tests' pairs).
+        projected coarser paths (a band wider than the sequences is the
+        whole matrix).  Within ``budget`` the path is the proven optimum
+        whatever the radius: it decides how close the coarse-to-fine upper
+        bound comes, so how few cells the proof explores (from 8 up, that
+        bound is full DTW's optimum on all the tests' pairs).
     coarse_frames : int >= 2, default=2000
         Sequences are pooled until they have at most this many frames; a
-        pair no longer than this is aligned by exact full DTW.
+        pair no longer than this is aligned by exact full DTW (at most
+        ``coarse_frames**2`` cells, once per query).
     budget : int >= 1 or None, default=100_000_000
         Most cells the exact pruned search that proves the optimum may
         explore (one byte of memory each); ``None``: no limit (at most
@@ -147,6 +117,14 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
 
     Notes
     -----
+    :class:`Matcher` shares ``metric``, ``step_weights``, ``radius`` and
+    ``coarse_frames`` with other defaults, for another task: its paths have
+    a free start and end (which weaker step weights let fold onto an
+    earlier passage), its window alignments are not proven (so a narrower
+    band is only cheaper), and it aligns dozens of windows per query at the
+    coarsest level (so that level is small).  An ``Aligner`` aligns one
+    whole pair, with fixed ends, and proves the optimum.
+
     The path is an ``(n_steps, 2)`` int64 array of ``(query frame,
     reference frame)`` pairs from ``(0, 0)`` to ``(n - 1, n_ref - 1)``, each
     step (1, 0), (0, 1) or (1, 1).  Its cost is librosa's accumulated cost:
@@ -181,6 +159,8 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
     """
 
     _stale_state = "its stored reference"
+    # What the stored pyramid of the reference was built for.
+    _fit_params = ("metric", "coarse_frames")
 
     _parameter_constraints: dict = {
         **DTW_CONSTRAINTS,
@@ -220,16 +200,20 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         self : Aligner
             The fitted aligner.
         """
-        check_step_weights(self.step_weights)
+        X = self._validate_sequence(X, "the reference X", reset=True, min_frames=2)
         if y is None:
-            X = validate_data(self, X, dtype=[np.float64, np.float32])
             positions = np.arange(X.shape[0], dtype=np.float64)
         else:
-            X, y = validate_data(
-                self, X, y, dtype=[np.float64, np.float32], y_numeric=True
+            positions = column_or_1d(
+                check_array(y, ensure_2d=False, dtype=np.float64, input_name="y"),
+                warn=True,
             )
-            positions = np.asarray(y, dtype=np.float64)
-        reference = check_sequence(X, "the reference X")
+            if positions.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"y has {positions.shape[0]} positions and the reference X "
+                    f"{X.shape[0]} frames: y holds one position per frame."
+                )
+        reference = np.ascontiguousarray(X, dtype=np.float64)
         self.n_samples_fit_ = reference.shape[0]
         self.positions_ = positions
         self._reference = reference
@@ -237,20 +221,14 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
         self._levels = pyramid(
             self._divided(reference, self._scale), self.metric, self.coarse_frames
         )
-        self._fitted = (self.metric, self.coarse_frames)
         self.n_levels_ = len(self._levels)
+        self._remember_fit_params()
         return self
 
     def _query(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        if (self.metric, self.coarse_frames) != self._fitted:
-            raise ValueError(
-                f"metric={self.metric!r} and coarse_frames={self.coarse_frames} "
-                f"differ from {self._fitted} used in fit, which prepared the "
-                "reference for them: fit again."
-            )
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return check_sequence(X, "the query X")
+        self._check_usable()
+        X = self._validate_sequence(X, "the query X", reset=False, min_frames=2)
+        return np.ascontiguousarray(X, dtype=np.float64)
 
     @staticmethod
     def _divided(X: np.ndarray, scale: float) -> np.ndarray:
@@ -267,11 +245,11 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
                 self._divided(self._reference, scale), metric, 0, n_levels=n_levels
             )
         levels = pyramid(self._divided(query, scale), metric, 0, n_levels=n_levels)
-        weights, w_scale = scaled_weights(check_step_weights(self.step_weights))
+        weights, w_scale = scaled_weights(as_weights(self.step_weights))
         params = DTWParams(
             metric=metric,
             step_weights=weights,
-            radius=int(self.radius),
+            radius=band_radius(self.radius, len(query), self.n_samples_fit_),
             start_weight=1.0 / w_scale,
         )
         path, cost, info = proven_dtw(levels, reference, params, subseq, self.budget)
@@ -310,12 +288,11 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
             proven lower bound on the optimum), ``explored_cells`` (cells
             of the exact search) and ``cells`` (``n * n_ref``).
         """
-        validate_parameter_constraints(
-            ALIGN_CONSTRAINTS,
-            {"subseq": subseq, "return_info": return_info},
-            caller_name="align",
+        query = self._query(X)
+        self._check_call_params(
+            "align", ALIGN_CONSTRAINTS, subseq=subseq, return_info=return_info
         )
-        path, cost, info = self._solve(self._query(X), bool(subseq))
+        path, cost, info = self._solve(query, bool(subseq))
         return (path, cost, info) if return_info else (path, cost)
 
     def predict(self, X) -> np.ndarray:
@@ -332,6 +309,7 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
             Per query frame, the mean position (``positions_``) of the
             reference frames the path pairs it with.
         """
+        self._check_usable()
         path, _ = self.align(X)
         return mean_positions(path, self.positions_, path[-1, 0] + 1)
 
@@ -353,6 +331,7 @@ class Aligner(VersionedPickleMixin, RegressorMixin, BaseEstimator):
             ``-mean(|predict(X) - y|)`` over the frames with a true
             position: 0 is perfect, higher is better.
         """
+        self._check_usable()
         predicted = self.predict(X)
         y = np.asarray(y, dtype=np.float64)
         if y.shape != predicted.shape:

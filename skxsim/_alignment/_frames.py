@@ -1,6 +1,8 @@
 """Frames for the DTW kernel: validation, the metric codes, the pyramid.
 
-A sequence is validated once (2-d, at least two frames, finite), cast to
+The DTW parameters the aligner and the matcher share are declared here
+once (:data:`DTW_CONSTRAINTS`, on the package's rule for numbers).  A
+sequence is validated once (2-d, at least two frames, finite), cast to
 float64 (so float32 input gives exactly the result of its float64 cast),
 and pooled by 2 per level, mean of consecutive frame pairs, until it has at
 most ``coarse_frames`` frames.  Every level is *prepared* for the kernel:
@@ -13,15 +15,38 @@ Orientation: scikit-learn, rows are frames.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import check_array
+from sklearn.utils._param_validation import StrOptions
 
+from .. import _validation
+from .._constraints import Number, Numbers
 from .._neighbors import pow2_peak, pow2_scale, unit_factors
 
 # The metrics the kernel computes, and their codes there.
 METRIC_CODES = {"sqeuclidean": 0, "euclidean": 1, "cosine": 2, "chord": 3}
 METRICS = tuple(METRIC_CODES)
+
+# Three finite weights > 0: (diagonal, reference step, query step).
+STEP_WEIGHTS = [
+    Numbers(
+        3,
+        Number(Real, 0, np.finfo(np.float64).max, closed="right"),
+        "three finite numbers > 0, the weights of the steps (1, 1), (0, 1) "
+        "and (1, 0) in (query, reference) order (librosa's weights_mul)",
+    )
+]
+# A band wider than the sequences is the full matrix (``band_radius`` clips
+# it to their lengths at use); the bound keeps the value an int64.
+RADIUS = [Number(Integral, 1, np.iinfo(np.int64).max, closed="both")]
+# The parameters the aligner and the matcher share.
+DTW_CONSTRAINTS: dict = {
+    "metric": [StrOptions(set(METRICS))],
+    "step_weights": STEP_WEIGHTS,
+    "radius": RADIUS,
+    "coarse_frames": [Number(Integral, 2, None, closed="left")],
+}
 
 
 @dataclass
@@ -36,19 +61,22 @@ class Level:
 
 
 def check_sequence(X, name: str, n_features: int | None = None) -> np.ndarray:
-    """A finite float64 2-d array of at least two frames (rows)."""
-    X = check_array(X, dtype=[np.float64, np.float32], input_name=name)
-    if X.shape[0] < 2:
-        raise ValueError(
-            f"{name} has {X.shape[0]} frame (n_samples = {X.shape[0]}); an "
-            "alignment needs sequences of at least 2 frames."
-        )
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(
-            f"{name} has {X.shape[1]} features per frame; the reference has "
-            f"{n_features}."
-        )
+    """A finite 2-d array of at least two frames (rows), as C-ordered
+    float64 (:func:`skxsim._validation.check_sequence`: every message names
+    ``name``)."""
+    X = _validation.check_sequence(X, name, n_features=n_features, min_frames=2)
     return np.ascontiguousarray(X, dtype=np.float64)
+
+
+def band_radius(radius, *lengths: int) -> int:
+    """``radius`` as a Python int, at most the longest of ``lengths`` (a wider
+    band is the same band): no arithmetic on it overflows."""
+    return int(min(int(radius), max(lengths)))
+
+
+def as_weights(step_weights) -> tuple[float, float, float]:
+    """Validated step weights (:data:`STEP_WEIGHTS`) as Python floats."""
+    return tuple(float(w) for w in step_weights)
 
 
 def pool_pairs(X: np.ndarray) -> np.ndarray:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
+from sklearn.utils._param_validation import validate_parameter_constraints
 
-from ._aligner import DEFAULT_BUDGET, Aligner
+from ._aligner import ALIGN_CONSTRAINTS, DEFAULT_BUDGET, Aligner
+from ._frames import check_sequence
 
 
 def align(
@@ -86,17 +87,21 @@ def align(
     >>> path.tolist(), cost
     ([[0, 1], [1, 2]], 0.0)
     """
-    query, reference = np.asarray(query), np.asarray(reference)
-    if query.ndim == 2 and reference.ndim == 2 and query.shape[1] != reference.shape[1]:
-        raise ValueError(
-            f"query has {query.shape[1]} features per frame and reference "
-            f"{reference.shape[1]}; they must have the same features."
-        )
-    aligner = Aligner(
-        metric=metric,
-        step_weights=step_weights,
-        radius=radius,
-        coarse_frames=coarse_frames,
-        budget=budget,
+    params = {
+        "metric": metric,
+        "step_weights": step_weights,
+        "radius": radius,
+        "coarse_frames": coarse_frames,
+        "budget": budget,
+    }
+    # Named here, as this function's: the aligner would say "Aligner", "the
+    # query X" and "the reference X".
+    validate_parameter_constraints(
+        {**Aligner._parameter_constraints, **ALIGN_CONSTRAINTS},
+        {**params, "subseq": subseq, "return_info": return_info},
+        caller_name="align",
     )
+    reference = check_sequence(reference, "reference")
+    query = check_sequence(query, "query", reference.shape[1])
+    aligner = Aligner(**params)
     return aligner.fit(reference).align(query, subseq=subseq, return_info=return_info)

@@ -17,7 +17,7 @@ from .._validation import (
     as_items,
     parallel_n_jobs,
 )
-from ._aligner import DTW_CONSTRAINTS, check_step_weights
+from ._frames import DTW_CONSTRAINTS, as_weights, band_radius
 from ._matching import Archive, VoteParams, match_query
 from ._multiscale import DTWParams
 
@@ -59,11 +59,16 @@ class Matcher(SkxsimEstimator):
         query's last (or first) seconds resemble an earlier passage, and the
         match ends early (measured in the user guide's alignment chapter).
     radius : int >= 1, default=8
-        Band half-width of the coarse-to-fine DTW (see :class:`Aligner`).
+        Band half-width of the coarse-to-fine DTW of each window (see
+        :class:`Aligner`).  Narrower than the aligner's 16: a window's
+        alignment is not proven optimal, only ranked and refined, and a
+        wider band costs more in each of up to ``n_candidates`` windows.
     coarse_frames : int >= 2, default=128
         The query is pooled by 2 until at most this many frames, and each
         window as many times; the windows are ranked by their DTW cost at
         that level, and only the best are refined to full resolution.
+        Smaller than the aligner's 2000: up to ``n_candidates`` windows per
+        query are aligned in full at that level.
     pool : int >= 1, default=4
         Frames averaged into one before indexing (smaller index, tempo
         jitter smoothed).
@@ -205,7 +210,6 @@ class Matcher(SkxsimEstimator):
         self : Matcher
             The fitted matcher.
         """
-        check_step_weights(self.step_weights)
         X = self._validate_sequence(X, "the reference X", reset=True, min_frames=2)
         n_ref = X.shape[0]
         self.n_samples_fit_ = n_ref
@@ -238,8 +242,8 @@ class Matcher(SkxsimEstimator):
         )
         dtw = DTWParams(
             metric=self.metric,
-            step_weights=check_step_weights(self.step_weights),
-            radius=int(self.radius),
+            step_weights=as_weights(self.step_weights),
+            radius=band_radius(self.radius, self.n_samples_fit_),
         )
         return votes, dtw, int(self.coarse_frames)
 

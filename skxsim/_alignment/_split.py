@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator
+from sklearn.utils._param_validation import validate_parameter_constraints
+from sklearn.utils.validation import _num_samples
+
+from .._constraints import Number, Numbers
+from .._validation import as_items
+
+# One pair's (n_ref, n_query): two counts of frames.
+LENGTHS_PAIR = [
+    Numbers(
+        2,
+        Number(Integral, 1, None, closed="left"),
+        "a pair (n_ref, n_query) of ints >= 1 (bools refused)",
+    )
+]
 
 
 class ReferenceQuerySplit(BaseCrossValidator):
@@ -47,19 +63,14 @@ class ReferenceQuerySplit(BaseCrossValidator):
         self.lengths = lengths
 
     def _lengths(self) -> np.ndarray:
-        lengths = np.asarray(self.lengths)
-        if (
-            lengths.ndim != 2
-            or lengths.shape[1] != 2
-            or lengths.shape[0] == 0
-            or not np.issubdtype(lengths.dtype, np.integer)
-            or np.any(lengths < 1)
-        ):
-            raise ValueError(
-                "lengths must be a non-empty sequence of (n_ref, n_query) pairs "
-                f"of positive ints; got {self.lengths!r}."
+        pairs = as_items(self.lengths, "lengths", "(n_ref, n_query) pairs", item="pair")
+        for i, pair in enumerate(pairs):
+            validate_parameter_constraints(
+                {f"lengths[{i}]": LENGTHS_PAIR},
+                {f"lengths[{i}]": pair},
+                caller_name="ReferenceQuerySplit",
             )
-        return lengths.astype(np.intp)
+        return np.array([[int(n) for n in pair] for pair in pairs], dtype=np.intp)
 
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
         """The number of pairs."""
@@ -80,7 +91,13 @@ class ReferenceQuerySplit(BaseCrossValidator):
             Rows of the pair's reference and of its query.
         """
         lengths = self._lengths()
-        n_rows = len(X)
+        try:
+            n_rows = _num_samples(X)
+        except TypeError:
+            raise ValueError(
+                "X must be the stacked frames of the pairs, an array-like of "
+                f"shape (n_rows, n_features); got {type(X).__name__}."
+            ) from None
         if n_rows != int(lengths.sum()):
             raise ValueError(
                 f"X has {n_rows} rows; the pairs of lengths={self.lengths!r} "

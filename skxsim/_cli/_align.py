@@ -69,7 +69,7 @@ def add_align_parser(commands, declared) -> None:
     )
     group.add_argument(
         "--step-weights",
-        type=_weights,
+        type=checked("step_weights", _weights),
         default=(1.0, 1.5, 1.5),
         metavar="DIAG,REF,QUERY",
         help="weights of the steps (1,1), (0,1), (1,0) (default: 1,1.5,1.5)",

@@ -170,23 +170,26 @@ def check_same_width(a, name_a: str, b, name_b: str, unit: str = "features") -> 
         )
 
 
-def as_items(X, name: str, what: str = "2-d arrays") -> list:
-    """The items of a collection of sequences ``name`` as a non-empty list;
-    ``None``, a string, a mapping, a sparse matrix or an array that is not
-    a stack of 2-d arrays is a ``ValueError`` naming ``name``."""
-    list_of_arrays = (
-        f"{name} must be a list of {what} (one recording each, frames as rows)"
-    )
-    if isinstance(X, np.ndarray) and X.dtype != object and X.ndim != 3:
-        raise ValueError(f"{list_of_arrays}; got an array of shape {X.shape}.")
+def as_items(
+    X, name: str, what: str = "2-d arrays", *, item: str = "recording"
+) -> list:
+    """The items of a collection ``name`` (by default of sequences, one
+    ``item`` each, frames as rows) as a non-empty list; ``None``, a string,
+    a mapping, a sparse matrix or an array that is not a stack of items (of
+    one dimension fewer) is a ``ValueError`` naming ``name``."""
+    item_ndim = 2 if item == "recording" else 1
+    each = " (one recording each, frames as rows)" if item_ndim == 2 else ""
+    list_of = f"{name} must be a list of {what}{each}"
+    if isinstance(X, np.ndarray) and X.dtype != object and X.ndim != item_ndim + 1:
+        raise ValueError(f"{list_of}; got an array of shape {X.shape}.")
     if X is None or isinstance(X, str | bytes | Mapping) or sp.issparse(X):
-        raise ValueError(f"{list_of_arrays}; got {type(X).__name__}.")
+        raise ValueError(f"{list_of}; got {type(X).__name__}.")
     try:
         items = list(X)
     except TypeError:
-        raise ValueError(f"{list_of_arrays}; got {type(X).__name__}.") from None
+        raise ValueError(f"{list_of}; got {type(X).__name__}.") from None
     if not items:
-        raise ValueError(f"{name} is empty: it needs at least one recording.")
+        raise ValueError(f"{name} is empty: it needs at least one {item}.")
     return items
 
 
