@@ -42,6 +42,7 @@ from .._neighbors import fit_index, kneighbors, row_norms
 from ..exceptions import AlignmentWarning
 from ._dtw import pruned_dtw
 from ._frames import METRIC_CODES, Level
+from ._heuristic import block_bounds, block_size
 from ._multiscale import DTWParams, Multiscale
 
 # The exact k=1 searches of both sequences cost about as much as exploring
@@ -118,14 +119,46 @@ def suffix_bound(nearest: np.ndarray, weight: float) -> np.ndarray:
     return np.ascontiguousarray(tail)
 
 
-def lower_bounds(Q: Level, R: Level, params: DTWParams, subsequence: bool):
-    """``lb_rows`` and ``lb_cols``: what any path must still pay after a
-    cell of that row, of that column (module docstring)."""
+def lower_bounds(Q: Level, R: Level, params: DTWParams, subsequence: bool, budget):
+    """The keyword arguments of :func:`._dtw.pruned_dtw`'s bounds: ``lb_rows``
+    and ``lb_cols``, what any path must still pay after a cell of that row,
+    of that column (module docstring), and the block cost-to-go
+    (:mod:`._heuristic`)."""
     w_diag, w_ref, w_query = params.step_weights
-    lb_rows = suffix_bound(nearest_costs(Q, R, params.metric), min(w_diag, w_query))
-    if subsequence:
-        return lb_rows, np.zeros(len(R))
-    return lb_rows, suffix_bound(nearest_costs(R, Q, params.metric), min(w_diag, w_ref))
+    nearest_q = nearest_costs(Q, R, params.metric)
+    nearest_r = nearest_costs(R, Q, params.metric)
+    lb_rows = suffix_bound(nearest_q, min(w_diag, w_query))
+    lb_cols = (
+        np.zeros(len(R))
+        if subsequence
+        else suffix_bound(nearest_r, min(w_diag, w_ref))
+    )
+    f = block_size(len(Q), len(R), budget)
+    G, H, rows_within, cols_within = block_bounds(
+        Q, R, params.metric, params.step_weights, nearest_q, nearest_r, f, subsequence
+    )
+    return {
+        "lb_rows": lb_rows,
+        "lb_cols": lb_cols,
+        "block": f,
+        "block_rows": G,
+        "block_cols": H,
+        "rows_within": rows_within,
+        "cols_within": cols_within,
+    }
+
+
+def start_bound(bounds: dict) -> float:
+    """A lower bound on every path's cost: what it pays after (0, 0)."""
+    return float(
+        max(
+            bounds["lb_rows"][0],
+            bounds["lb_cols"][0],
+            bounds["block_rows"][1, 0] + bounds["rows_within"][0],
+            bounds["block_cols"][1, 0] + bounds["cols_within"][0],
+            0.0,
+        )
+    )
 
 
 def proven_dtw(query, reference, params: DTWParams, subsequence=False, budget=None):
@@ -145,7 +178,7 @@ def proven_dtw(query, reference, params: DTWParams, subsequence=False, budget=No
         # the whole budget: not attempted, nothing proven.
         info.update(optimal=False, gap=np.inf, lower_bound=0.0)
         return path, upper, info
-    lb_rows, lb_cols = lower_bounds(Q, R, params, subsequence)
+    bounds = lower_bounds(Q, R, params, subsequence, budget)
     status, exact_path, cost, explored, bound = pruned_dtw(
         Q.frames,
         R.frames,
@@ -154,11 +187,16 @@ def proven_dtw(query, reference, params: DTWParams, subsequence=False, budget=No
         METRIC_CODES[params.metric],
         *params.step_weights,
         subsequence,
-        lb_rows,
-        lb_cols,
+        bounds["lb_rows"],
+        bounds["lb_cols"],
         upper * (1 + ROUNDING),
         cells if budget is None else max(int(budget), 1),
         params.start_weight,
+        bounds["block"],
+        bounds["block_rows"],
+        bounds["block_cols"],
+        bounds["rows_within"],
+        bounds["cols_within"],
     )
     info["explored_cells"] = int(explored)
     if status == 0 and cost <= upper:
@@ -168,7 +206,7 @@ def proven_dtw(query, reference, params: DTWParams, subsequence=False, budget=No
         # Done (or no path at all) below the threshold: nothing beats the
         # coarse-to-fine path by more than the rounding.
         return path, upper, info
-    lower = max(bound, lb_rows[0], lb_cols[0], 0.0)
+    lower = max(bound, start_bound(bounds))
     gap = upper / lower - 1 if lower > 0 else np.inf
     info.update(optimal=False, gap=float(max(gap, 0.0)), lower_bound=float(lower))
     return path, upper, info
