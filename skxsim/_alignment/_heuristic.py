@@ -66,42 +66,63 @@ def block_size(n: int, m: int, budget: int | None) -> int:
 def block_minima(Q: Level, R: Level, metric: str, f: int) -> np.ndarray:
     """``L[I, J]``: a lower bound on every local cost of block ``(I, J)``.
 
-    Squared distances by ``|q|^2 + |r|^2 - 2 q.r`` (for cosine and chord
-    the prepared frames are unit vectors or zero: ``2 - 2 q.r``, which for
-    a zero frame gives the kernel's own 2, chord sqrt(2), cosine 1), lowered
-    by ``MARGIN`` times ``|q|^2 + |r|^2`` and clipped at 0.
+    Squared distances by ``|q|^2 + |r|^2 - 2 q.r``, or for cosine and chord,
+    whose prepared frames are unit vectors or zero, by ``2 - 2 q.r`` (for a
+    zero frame the kernel's own 2: chord sqrt(2), cosine 1); the block's
+    extreme product is taken first, then lowered by ``MARGIN`` times the
+    block's largest ``|q|^2 + |r|^2`` (the products' rounding) and clipped
+    at 0.
     """
     n, m = len(Q), len(R)
-    n_blocks, m_blocks = -(-n // f), -(-m // f)
     unit = metric in ("cosine", "chord")
     with np.errstate(over="ignore", invalid="ignore"):
         q_sq = np.ones(n) if unit else np.einsum("ij,ij->i", Q.frames, Q.frames)
         r_sq = np.ones(m) if unit else np.einsum("ij,ij->i", R.frames, R.frames)
+        # unit: the largest product per block (smallest distance); else the
+        # smallest |q|^2 + |r|^2 - 2 q.r.
+        extreme = block_reduce(Q.frames, R.frames, q_sq, r_sq, f, unit)
+        size = block_max(q_sq, f)[:, None] + block_max(r_sq, f)[None, :]
+        sq = 2.0 - 2.0 * extreme if unit else extreme
+        sq -= MARGIN * size + MARGIN
+    # Rounding or overflow (NaN, inf - inf): no bound there.
+    sq[~(np.isfinite(sq) & (sq > 0))] = 0.0
+    if metric in ("euclidean", "chord"):
+        return np.sqrt(sq)
+    return 0.5 * sq if metric == "cosine" else sq
+
+
+def block_max(x: np.ndarray, f: int) -> np.ndarray:
+    """The largest value of each run of ``f`` (the last may be short)."""
+    padded = np.full(-(-x.size // f) * f, -np.inf)
+    padded[: x.size] = x
+    return padded.reshape(-1, f).max(axis=1)
+
+
+def block_reduce(A, B, a_sq, b_sq, f, unit):
+    """Per block, the largest ``a.b`` (``unit``) or the smallest ``|a|^2 +
+    |b|^2 - 2 a.b``: one matrix product per run of rows, reduced in place
+    by strided maxima/minima (no temporaries of the product's size)."""
+    n, m = len(A), len(B)
+    n_blocks, m_blocks = -(-n // f), -(-m // f)
+    reduce = np.maximum if unit else np.minimum
     out = np.empty((n_blocks, m_blocks))
     rows_at_once = max(f, (CHUNK_CELLS // max(m, 1)) // f * f)
-    pad = m_blocks * f - m
     for start in range(0, n, rows_at_once):
         stop = min(start + rows_at_once, n)
-        with np.errstate(over="ignore", invalid="ignore"):
-            total = q_sq[start:stop, None] + r_sq[None, :]
-            sq = total - 2.0 * (Q.frames[start:stop] @ R.frames.T)
-            sq -= MARGIN * total + MARGIN
-        # Rounding or overflow (NaN, inf - inf): no bound there.
-        sq[~(sq > 0)] = 0.0
-        sq[~np.isfinite(sq)] = 0.0
-        if pad:
-            sq = np.concatenate([sq, np.full((stop - start, pad), np.inf)], axis=1)
-        rows = stop - start
-        full = -(-rows // f) * f
-        if full > rows:
-            sq = np.concatenate([sq, np.full((full - rows, sq.shape[1]), np.inf)])
-        out[start // f : start // f + full // f] = sq.reshape(
-            full // f, f, m_blocks, f
-        ).min(axis=(1, 3))
-    if metric in ("euclidean", "chord"):
-        out = np.sqrt(out)
-    elif metric == "cosine":
-        out = 0.5 * out
+        S = A[start:stop] @ B.T
+        if not unit:
+            S *= -2.0
+            S += b_sq[None, :]
+            S += a_sq[start:stop, None]
+        cols = S[:, 0::f].copy()
+        for k in range(1, f):
+            part = S[:, k::f]
+            reduce(cols[:, : part.shape[1]], part, out=cols[:, : part.shape[1]])
+        block = out[start // f : -(-stop // f)]
+        block[:] = cols[0::f]
+        for k in range(1, f):
+            part = cols[k::f]
+            reduce(block[: part.shape[0]], part, out=block[: part.shape[0]])
     return out
 
 
@@ -114,16 +135,9 @@ def cost_to_go(L: np.ndarray, counts: np.ndarray, weight: float) -> np.ndarray:
     for row_block in range(n_blocks - 1, -1, -1):
         row = counts[row_block] * weight * L[row_block] + below
         below = np.minimum.accumulate(row[::-1])[::-1]
-        G[row_block] = rounded_down(below)
-    return G
-
-
-def rounded_down(x: np.ndarray) -> np.ndarray:
-    """``x`` as float32, each value <= its float64 (and >= 0)."""
-    out = x.astype(np.float32)
-    over = out.astype(np.float64) > x
-    out[over] = np.nextafter(out[over], np.float32(0))
-    return np.maximum(out, np.float32(0))
+        G[row_block] = below
+    # Rounded to nearest above; one step down is <= the float64 value.
+    return np.nextafter(G, np.float32(0))
 
 
 def within_blocks(nearest: np.ndarray, f: int, weight: float) -> np.ndarray:
