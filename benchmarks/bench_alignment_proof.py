@@ -30,7 +30,9 @@ def main(argv=None) -> int:
     import skxsim
 
     lengths = [int(x) for x in (argv or sys.argv[1:] or ["1", "5", "10", "60"])]
-    print("| minutes | n x n_ref | explored / (n n_ref) | proven | gap | CPU s | peak MB |")
+    print(
+        "| minutes | n x n_ref | explored / (n n_ref) | proven | gap | CPU s | peak MB |"
+    )
     print("|---|---|---|---|---|---|---|")
     for pair in data.pairs(lengths):
         with np.load(pair["path"]) as arrays:

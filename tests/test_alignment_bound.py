@@ -77,7 +77,11 @@ def test_block_bound_is_below_the_true_rest(kind, metric, subsequence):
     query, reference = inputs(rng, kind)
     if subsequence:
         query = query[: len(query) // 2]
-    for weights, f in [((1.0, 1.5, 1.5), 2), ((2.0, 1.0, 1.0), 3), ((1.0, 1.0, 1.0), 7)]:
+    for weights, f in [
+        ((1.0, 1.5, 1.5), 2),
+        ((2.0, 1.0, 1.0), 3),
+        ((1.0, 1.0, 1.0), 7),
+    ]:
         C = local_costs(query, reference, metric)
         B = cost_to_go(C, weights, subsequence)
         bound = bound_per_cell(query, reference, metric, weights, subsequence, f)

@@ -49,7 +49,7 @@ from ._frames import Level
 # by less).
 MARGIN = 2.0**-30
 # Rows of the cost matrix computed at once (times the reference's length).
-CHUNK_CELLS = 1 << 22
+CHUNK_CELLS = 1 << 20
 
 
 def block_size(n: int, m: int, budget: int | None) -> int:

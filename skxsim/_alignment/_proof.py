@@ -10,15 +10,18 @@
    ``max(lb_rows[i], lb_cols[j])`` with ``lb_rows[i] = min(w_diag, w_query)
    * sum over i' > i of nearest[i']`` and ``lb_cols`` alike
    (subsequence: no column bound, the path need not reach the last
-   reference frame).
+   reference frame); and the block cost-to-go of :mod:`._heuristic`, which
+   charges each later frame only what the blocks a monotone path can
+   still take it in cost.  The kernel takes the largest per cell.
 3. Exact DTW over only the cells whose accumulated cost plus that bound is
    at most ``U`` (:func:`._dtw.pruned_dtw`): every path that costs at most
-   ``U`` survives, so the path found is the optimum.  The bound is
-   consistent (it drops by at most the cost a step pays), so a pruned cell
-   never hides a cheaper path.
+   ``U`` survives, so the path found is the optimum.  A path of cost
+   <= ``U`` has, at each of its cells, accumulated cost + bound <= ``U``
+   (the bound is at most the rest of that path), so none of its cells is
+   pruned: any lower bound keeps the search exact.
 
 Memory: one byte per explored cell plus two rows; ``budget`` caps the
-explored cells.  Out of budget, the coarse-to-fine path is returned with the
+explored cells, and the block tables take at most as many bytes.  Out of budget, the coarse-to-fine path is returned with the
 proven bound ``cost <= (1 + gap) * optimum``, from the smallest
 ``cost + bound`` of the last finished row (every path crosses it), and a
 :class:`AlignmentWarning` saying so.  Pairs of more than ``NN_RATIO *
@@ -28,8 +31,8 @@ cost more than the budget): ``gap`` is then inf.
 How tight the bound is decides how much is explored.  On rendered chorales
 (chroma, chord) the nearest neighbours sum to about a third of the optimum
 (a chord recurs all over a piece, closer than the aligned frame played on
-other instruments), so the explored region grows with the square of the
-length: proven within the default budget up to about 5 minutes.
+other instruments); with the block cost-to-go the proof explores 14-15% of
+the matrix (1- and 5-minute pairs; 10 minutes need 114 million cells).
 """
 
 from __future__ import annotations
@@ -129,9 +132,7 @@ def lower_bounds(Q: Level, R: Level, params: DTWParams, subsequence: bool, budge
     nearest_r = nearest_costs(R, Q, params.metric)
     lb_rows = suffix_bound(nearest_q, min(w_diag, w_query))
     lb_cols = (
-        np.zeros(len(R))
-        if subsequence
-        else suffix_bound(nearest_r, min(w_diag, w_ref))
+        np.zeros(len(R)) if subsequence else suffix_bound(nearest_r, min(w_diag, w_ref))
     )
     f = block_size(len(Q), len(R), budget)
     G, H, rows_within, cols_within = block_bounds(
