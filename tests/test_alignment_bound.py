@@ -7,12 +7,15 @@ import zlib
 
 import numpy as np
 import pytest
+from _dtw_oracle import dtw as oracle_dtw
 from _dtw_oracle import local_costs
 
+from skxsim import align
 from skxsim._alignment._frames import pyramid
-from skxsim._alignment._heuristic import block_bounds
+from skxsim._alignment._heuristic import block_bounds, block_size
 from skxsim._alignment._multiscale import DTWParams
 from skxsim._alignment._proof import lower_bounds, nearest_costs, start_bound
+from skxsim.exceptions import AlignmentWarning
 
 
 def cost_to_go(C, weights, subsequence):
@@ -103,3 +106,20 @@ def test_start_bound_is_below_the_optimum(subsequence):
     B = cost_to_go(C, params.step_weights, subsequence)
     rest = B[0].min() if subsequence else B[0, 0]
     assert 0 < start_bound(bounds) <= rest * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("budget", [1, 7, 100])
+def test_tiny_budgets_still_give_a_true_bound(budget):
+    # A budget below one block's tables: one block per sequence, no hang.
+    rng = np.random.default_rng(5)
+    query, reference = rng.random((30, 4)), rng.random((25, 4))
+    with pytest.warns(AlignmentWarning):
+        _, cost, info = align(
+            query, reference, coarse_frames=8, radius=1, budget=budget, return_info=True
+        )
+    _, optimum = oracle_dtw(query, reference, "chord", (1.0, 1.5, 1.5))
+    # (budgets under cells / 32 skip the proof: lower bound 0, gap inf)
+    assert 0 <= info["lower_bound"] <= optimum * (1 + 1e-9) <= cost * (1 + 1e-9)
+    assert cost <= (1 + info["gap"]) * info["lower_bound"] or info["gap"] == np.inf
+    f = block_size(len(query), len(reference), budget)
+    assert f == 30 or -(-30 // f) * -(-25 // f) * 8 <= budget

@@ -54,11 +54,11 @@ CHUNK_CELLS = 1 << 20
 
 def block_size(n: int, m: int, budget: int | None) -> int:
     """The smallest block size >= 2 whose two float32 tables fit in
-    ``budget`` bytes (none: blocks of 2)."""
+    ``budget`` bytes (none: blocks of 2; at most one block per sequence)."""
     if budget is None:
         return 2
     f = 2
-    while -(-n // f) * -(-m // f) * 8 > budget:
+    while -(-n // f) * -(-m // f) * 8 > budget and f < max(n, m):
         f += max(f // 8, 1)
     return f
 
