@@ -14,7 +14,7 @@ from skxsim import align
 from skxsim._alignment._frames import pyramid
 from skxsim._alignment._heuristic import block_bounds, block_size
 from skxsim._alignment._multiscale import DTWParams
-from skxsim._alignment._proof import lower_bounds, nearest_costs, start_bound
+from skxsim._alignment._proof import lower_bounds, start_bound
 from skxsim.exceptions import AlignmentWarning
 
 
@@ -42,10 +42,14 @@ def cost_to_go(C, weights, subsequence):
 
 def bound_per_cell(query, reference, metric, weights, subsequence, f):
     Q, R = pyramid(query, metric, 10**9)[0], pyramid(reference, metric, 10**9)[0]
-    nearest_q, nearest_r = nearest_costs(Q, R, metric), nearest_costs(R, Q, metric)
-    G, H, rows_within, cols_within = block_bounds(
-        Q, R, metric, weights, nearest_q, nearest_r, f, subsequence
+    G, H, rows_within, cols_within, nearest_q, nearest_r = block_bounds(
+        Q, R, metric, weights, f, subsequence
     )
+    # The nearest-neighbour costs: below every local cost of their frame.
+    C = local_costs(query, reference, metric)
+    assert np.all(nearest_q <= C.min(axis=1) * (1 + 1e-9) + 1e-12)
+    assert np.all(nearest_r <= C.min(axis=0) * (1 + 1e-9) + 1e-12)
+    assert np.all(nearest_q >= C.min(axis=1) * (1 - 1e-6) - 1e-6)  # and tight
     i, j = np.arange(len(Q))[:, None], np.arange(len(R))[None, :]
     return np.maximum(
         G[i // f + 1, j // f] + rows_within[:, None],

@@ -563,6 +563,37 @@ cdef int pruned_forward(
     return DONE
 
 
+def block_cost_to_go(
+    const double[:, ::1] L, const double[::1] counts, double weight,
+    bint transpose=False,
+):
+    """``G[I, J] = min over K >= J of (counts[I] * weight * L[I, K] + G[I + 1,
+    K])``, ``G[n_blocks, :] = 0`` (``_heuristic``), summed in float64 and
+    stored as float32 one step below the nearest (so never above the
+    float64 value); shape ``(n_blocks + 1, m_blocks)``.  With
+    ``transpose``, of ``L.T`` (without a copy)."""
+    cdef Py_ssize_t n_blocks = L.shape[0], m_blocks = L.shape[1], I, J
+    if transpose:
+        n_blocks, m_blocks = m_blocks, n_blocks
+    if counts.shape[0] != n_blocks:
+        raise ValueError("block cost-to-go: one count per block row.")
+    out = np.zeros((n_blocks + 1, m_blocks), dtype=np.float32)
+    below_arr = np.zeros(m_blocks)
+    cdef float[:, ::1] G = out
+    cdef double[::1] below = below_arr
+    cdef double run, value
+    with nogil:
+        for I in range(n_blocks - 1, -1, -1):
+            run = INFINITY
+            for J in range(m_blocks - 1, -1, -1):
+                value = counts[I] * weight * (L[J, I] if transpose else L[I, J]) + below[J]
+                if value < run:
+                    run = value
+                below[J] = run
+                G[I, J] = <float> run
+    return np.maximum(np.nextafter(out, np.float32(0)), np.float32(0))
+
+
 def check_blocks(Py_ssize_t block, Py_ssize_t n, Py_ssize_t m, block_rows,
                  block_cols, rows_within, cols_within):
     """``ValueError`` unless the block bound's tables have the shapes

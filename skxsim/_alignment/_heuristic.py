@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._dtw import block_cost_to_go
 from ._frames import Level
 
 # Relative margin for the rounding of the matrix products' distances (of
@@ -63,14 +64,17 @@ def block_size(n: int, m: int, budget: int | None) -> int:
     return f
 
 
-def block_minima(Q: Level, R: Level, metric: str, f: int) -> np.ndarray:
-    """``L[I, J]``: a lower bound on every local cost of block ``(I, J)``.
+def block_minima(Q: Level, R: Level, metric: str, f: int):
+    """``L[I, J]``, a lower bound on every local cost of block ``(I, J)``,
+    and per query frame, per reference frame, a lower bound on its smallest
+    local cost to any frame of the other sequence (its nearest neighbour),
+    from the same products.
 
     Squared distances by ``|q|^2 + |r|^2 - 2 q.r``, or for cosine and chord,
     whose prepared frames are unit vectors or zero, by ``2 - 2 q.r`` (for a
-    zero frame the kernel's own 2: chord sqrt(2), cosine 1); the block's
-    extreme product is taken first, then lowered by ``MARGIN`` times the
-    block's largest ``|q|^2 + |r|^2`` (the products' rounding) and clipped
+    zero frame the kernel's own 2: chord sqrt(2), cosine 1); the extreme
+    product is taken first, then lowered by ``MARGIN`` times the largest
+    ``|q|^2 + |r|^2`` it could involve (the products' rounding) and clipped
     at 0.
     """
     n, m = len(Q), len(R)
@@ -78,17 +82,30 @@ def block_minima(Q: Level, R: Level, metric: str, f: int) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
         q_sq = np.ones(n) if unit else np.einsum("ij,ij->i", Q.frames, Q.frames)
         r_sq = np.ones(m) if unit else np.einsum("ij,ij->i", R.frames, R.frames)
-        # unit: the largest product per block (smallest distance); else the
-        # smallest |q|^2 + |r|^2 - 2 q.r.
-        extreme = block_reduce(Q.frames, R.frames, q_sq, r_sq, f, unit)
-        size = block_max(q_sq, f)[:, None] + block_max(r_sq, f)[None, :]
-        sq = 2.0 - 2.0 * extreme if unit else extreme
-        sq -= MARGIN * size + MARGIN
-    # Rounding or overflow (NaN, inf - inf): no bound there.
+        # unit: the largest products (smallest distances); else the smallest
+        # |q|^2 + |r|^2 - 2 q.r.
+        blocks, rows, cols = block_reduce(Q.frames, R.frames, q_sq, r_sq, f, unit)
+        if unit:
+            out = [2.0 - 3 * MARGIN - 2.0 * x for x in (blocks, rows, cols)]
+        else:
+            q_max, r_max = block_max(q_sq, f), block_max(r_sq, f)
+            out = [
+                blocks - (MARGIN * (q_max[:, None] + r_max) + MARGIN),
+                rows - (MARGIN * (q_sq + r_sq.max()) + MARGIN),
+                cols - (MARGIN * (q_sq.max() + r_sq) + MARGIN),
+            ]
+    return tuple(costs(sq, metric) for sq in out)
+
+
+def costs(sq: np.ndarray, metric: str) -> np.ndarray:
+    """Local costs from squared distances; 0 where rounding or overflow
+    (NaN, inf - inf) leaves no bound."""
     sq[~(np.isfinite(sq) & (sq > 0))] = 0.0
     if metric in ("euclidean", "chord"):
-        return np.sqrt(sq)
-    return 0.5 * sq if metric == "cosine" else sq
+        return np.sqrt(sq, out=sq)
+    if metric == "cosine":
+        sq *= 0.5
+    return sq
 
 
 def block_max(x: np.ndarray, f: int) -> np.ndarray:
@@ -106,6 +123,8 @@ def block_reduce(A, B, a_sq, b_sq, f, unit):
     n_blocks, m_blocks = -(-n // f), -(-m // f)
     reduce = np.maximum if unit else np.minimum
     out = np.empty((n_blocks, m_blocks))
+    row_ext = np.empty(n)
+    col_ext = np.full(m, -np.inf if unit else np.inf)
     rows_at_once = max(f, (CHUNK_CELLS // max(m, 1)) // f * f)
     for start in range(0, n, rows_at_once):
         stop = min(start + rows_at_once, n)
@@ -114,30 +133,25 @@ def block_reduce(A, B, a_sq, b_sq, f, unit):
             S *= -2.0
             S += b_sq[None, :]
             S += a_sq[start:stop, None]
+        reduce(col_ext, reduce.reduce(S, axis=0), out=col_ext)
         cols = S[:, 0::f].copy()
         for k in range(1, f):
             part = S[:, k::f]
             reduce(cols[:, : part.shape[1]], part, out=cols[:, : part.shape[1]])
+        row_ext[start:stop] = reduce.reduce(cols, axis=1)
         block = out[start // f : -(-stop // f)]
         block[:] = cols[0::f]
         for k in range(1, f):
             part = cols[k::f]
             reduce(block[: part.shape[0]], part, out=block[: part.shape[0]])
-    return out
+    return out, row_ext, col_ext
 
 
-def cost_to_go(L: np.ndarray, counts: np.ndarray, weight: float) -> np.ndarray:
+def cost_to_go(L, counts, weight, transpose=False) -> np.ndarray:
     """``G`` (module docstring) as float32 rounded down, shape
-    ``(n_blocks + 1, m_blocks)``, from the last block row up."""
-    n_blocks, m_blocks = L.shape
-    G = np.zeros((n_blocks + 1, m_blocks), dtype=np.float32)
-    below = np.zeros(m_blocks)
-    for row_block in range(n_blocks - 1, -1, -1):
-        row = counts[row_block] * weight * L[row_block] + below
-        below = np.minimum.accumulate(row[::-1])[::-1]
-        G[row_block] = below
-    # Rounded to nearest above; one step down is <= the float64 value.
-    return np.nextafter(G, np.float32(0))
+    ``(n_blocks + 1, m_blocks)``, from the last block row up (``H`` with
+    ``transpose``)."""
+    return block_cost_to_go(L, counts, float(weight), transpose)
 
 
 def within_blocks(nearest: np.ndarray, f: int, weight: float) -> np.ndarray:
@@ -151,15 +165,18 @@ def within_blocks(nearest: np.ndarray, f: int, weight: float) -> np.ndarray:
     return np.ascontiguousarray(np.maximum(after.ravel()[:n], 0.0) * weight)
 
 
-def block_bounds(Q, R, metric, step_weights, nearest_q, nearest_r, f, subsequence):
+def block_bounds(Q, R, metric, step_weights, f, subsequence):
     """The arguments of :func:`._dtw.pruned_dtw`'s block bound: ``G``,
     ``H`` (transposed: per block column, per block row), the within-block
-    terms of rows and columns, each shrunk for rounding."""
+    terms of rows and columns; and the nearest-neighbour costs of the query
+    and reference frames; each shrunk for rounding."""
     from ._proof import ROUNDING
 
     w_diag, w_ref, w_query = step_weights
     alpha, beta = min(w_diag, w_query), min(w_diag, w_ref)
-    L = block_minima(Q, R, metric, f) * (1 - ROUNDING)
+    L, nearest_q, nearest_r = block_minima(Q, R, metric, f)
+    for x in (L, nearest_q, nearest_r):
+        x *= 1 - ROUNDING
     n, m = len(Q), len(R)
 
     def counts(k, size):
@@ -173,6 +190,6 @@ def block_bounds(Q, R, metric, step_weights, nearest_q, nearest_r, f, subsequenc
         H = np.zeros((L.shape[1] + 1, L.shape[0]), dtype=np.float32)
         cols_within = np.zeros(m)
     else:
-        H = cost_to_go(np.ascontiguousarray(L.T), counts(L.shape[1], m), beta)
+        H = cost_to_go(L, counts(L.shape[1], m), beta, transpose=True)
         cols_within = within_blocks(nearest_r, f, beta * (1 - ROUNDING))
-    return G, H, rows_within, cols_within
+    return G, H, rows_within, cols_within, nearest_q, nearest_r
