@@ -586,7 +586,8 @@ def block_cost_to_go(
         for I in range(n_blocks - 1, -1, -1):
             run = INFINITY
             for J in range(m_blocks - 1, -1, -1):
-                value = counts[I] * weight * (L[J, I] if transpose else L[I, J]) + below[J]
+                value = L[J, I] if transpose else L[I, J]
+                value = counts[I] * weight * value + below[J]
                 if value < run:
                     run = value
                 below[J] = run
