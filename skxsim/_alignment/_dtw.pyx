@@ -453,9 +453,29 @@ cdef enum:
     NO_PATH = 2       # no path under the threshold (the bound was too low)
 
 
+cdef struct Blocks:
+    # The block cost-to-go bound (``_heuristic``); size 0: none.
+    Py_ssize_t size
+    Py_ssize_t n_blocks
+    Py_ssize_t m_blocks
+    const float* G          # (n_blocks + 1) x m_blocks
+    const float* H          # (m_blocks + 1) x n_blocks
+    const double* rows_within
+    const double* cols_within
+
+
+cdef inline double block_bound(const Blocks* b, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
+    """The larger of the block rows' and block columns' bounds at (i, j)."""
+    cdef Py_ssize_t I = i // b.size, J = j // b.size
+    cdef double g = b.G[(I + 1) * b.m_blocks + J] + b.rows_within[i]
+    cdef double h = b.H[(J + 1) * b.n_blocks + I] + b.cols_within[j]
+    return g if g > h else h
+
+
 cdef int pruned_forward(
     const Problem* p, const double* lb_rows, const double* lb_cols,
-    double threshold, Py_ssize_t budget, Py_ssize_t* starts, Py_ssize_t* offsets,
+    const Blocks* blocks, double threshold, Py_ssize_t budget, Py_ssize_t* starts,
+    Py_ssize_t* offsets,
     unsigned char** back_ptr, Py_ssize_t* capacity, double* prev, double* cur,
     double* row_bound, Py_ssize_t* last_row, Py_ssize_t* explored,
 ) noexcept nogil:
@@ -464,10 +484,11 @@ cdef int pruned_forward(
     rest (``max(lb_rows[i], lb_cols[j])``) exceeds it is dead (cost +inf).
     Row ``i`` spans columns ``starts[i]`` to ``starts[i] + offsets[i + 1] -
     offsets[i] - 1``: from the previous row's first live cell to its last
-    computed one (plus one), and on to the right while cells live.
+    live one (plus one), and on to the right while cells live (a cell
+    further right is reached only from its dead left neighbour).
     ``prev`` and ``cur`` are indexed by column (``m`` each).  Writes the last
     finished row and the smallest ``cost + bound`` over its live cells."""
-    cdef Py_ssize_t i, j, s, ps = 0, pe = -1, first, total = 0
+    cdef Py_ssize_t i, j, s, ps = 0, pe = -1, first, total = 0, last_live = -1
     cdef double c, best, cand, lb, low
     cdef unsigned char step
     cdef unsigned char* grown
@@ -486,6 +507,7 @@ cdef int pruned_forward(
         starts[i] = s
         low = INFINITY
         first = -1
+        last_live = -1
         j = s
         while j < p.m:
             if j > s and cur[j - 1] == INFINITY and (i == 0 or j > pe + 1):
@@ -511,10 +533,16 @@ cdef int pruned_forward(
             lb = lb_rows[i]
             if lb_cols[j] > lb:
                 lb = lb_cols[j]
+            if blocks.size > 0:
+                cand = block_bound(blocks, i, j)
+                if cand > lb:
+                    lb = cand
             if best + lb > threshold:
                 best = INFINITY
-            elif best + lb < low:
-                low = best + lb
+            else:
+                last_live = j
+                if best + lb < low:
+                    low = best + lb
             cur[j] = best
             back_ptr[0][total] = step
             total += 1
@@ -529,8 +557,61 @@ cdef int pruned_forward(
         prev = cur
         cur = swap
         ps = s
-        pe = j - 1
+        # Cells of this row after its last live one are dead: the next row
+        # reads only up to here (low < inf, so last_live >= s).
+        pe = last_live
     return DONE
+
+
+def block_cost_to_go(
+    const double[:, ::1] L, const double[::1] counts, double weight,
+    bint transpose=False,
+):
+    """``G[I, J] = min over K >= J of (counts[I] * weight * L[I, K] + G[I + 1,
+    K])``, ``G[n_blocks, :] = 0`` (``_heuristic``), summed in float64 and
+    stored as float32 one step below the nearest (so never above the
+    float64 value); shape ``(n_blocks + 1, m_blocks)``.  With
+    ``transpose``, of ``L.T`` (without a copy)."""
+    cdef Py_ssize_t n_blocks = L.shape[0], m_blocks = L.shape[1], I, J
+    if transpose:
+        n_blocks, m_blocks = m_blocks, n_blocks
+    if counts.shape[0] != n_blocks:
+        raise ValueError("block cost-to-go: one count per block row.")
+    out = np.zeros((n_blocks + 1, m_blocks), dtype=np.float32)
+    below_arr = np.zeros(m_blocks)
+    cdef float[:, ::1] G = out
+    cdef double[::1] below = below_arr
+    cdef double run, value
+    with nogil:
+        for I in range(n_blocks - 1, -1, -1):
+            run = INFINITY
+            for J in range(m_blocks - 1, -1, -1):
+                value = L[J, I] if transpose else L[I, J]
+                value = counts[I] * weight * value + below[J]
+                if value < run:
+                    run = value
+                below[J] = run
+                G[I, J] = <float> run
+    return np.maximum(np.nextafter(out, np.float32(0)), np.float32(0))
+
+
+def check_blocks(Py_ssize_t block, Py_ssize_t n, Py_ssize_t m, block_rows,
+                 block_cols, rows_within, cols_within):
+    """``ValueError`` unless the block bound's tables have the shapes
+    :func:`pruned_dtw` reads and hold finite values >= 0."""
+    n_blocks, m_blocks = (n + block - 1) // block, (m + block - 1) // block
+    if (
+        block_rows is None or block_cols is None or rows_within is None
+        or cols_within is None
+        or (block_rows.shape[0], block_rows.shape[1]) != (n_blocks + 1, m_blocks)
+        or (block_cols.shape[0], block_cols.shape[1]) != (m_blocks + 1, n_blocks)
+        or rows_within.shape[0] != n or cols_within.shape[0] != m
+    ):
+        raise ValueError("pruned DTW: block tables of the wrong shapes.")
+    for table in (block_rows, block_cols, rows_within, cols_within):
+        values = np.asarray(table)
+        if not (np.all(np.isfinite(values)) and np.all(values >= 0)):
+            raise ValueError("pruned DTW: block bounds must be finite and >= 0.")
 
 
 def pruned_dtw(
@@ -548,6 +629,11 @@ def pruned_dtw(
     double threshold,
     Py_ssize_t budget,
     double w_start=1.0,
+    Py_ssize_t block=0,
+    const float[:, ::1] block_rows=None,
+    const float[:, ::1] block_cols=None,
+    const double[::1] rows_within=None,
+    const double[::1] cols_within=None,
 ):
     """Exact DTW over the cells that can still beat ``threshold``.
 
@@ -558,6 +644,13 @@ def pruned_dtw(
     path of cost <= ``threshold`` survives, so the path found is the optimum
     whenever the optimum is <= ``threshold``.  At most ``budget`` cells are
     computed (one byte each is kept for the path).
+
+    With ``block`` > 0, a second bound per cell (``_heuristic``):
+    ``max(block_rows[I + 1, J] + rows_within[i], block_cols[J + 1, I] +
+    cols_within[j])`` with ``I = i // block``, ``J = j // block``;
+    ``block_rows`` of shape ``(ceil(n / block) + 1, ceil(m / block))``,
+    ``block_cols`` the transposed shape, every value finite and >= 0
+    (checked: a ``ValueError`` otherwise).
 
     Returns
     -------
@@ -586,6 +679,23 @@ def pruned_dtw(
             raise ValueError("pruned DTW: column bounds must be finite, >= 0, non-increasing.")
     if threshold != threshold or budget < 1:
         raise ValueError("pruned DTW: the threshold is NaN or the budget < 1.")
+    cdef Blocks blocks
+    blocks.size = 0
+    blocks.n_blocks = 0
+    blocks.m_blocks = 0
+    blocks.G = NULL
+    blocks.H = NULL
+    blocks.rows_within = NULL
+    blocks.cols_within = NULL
+    if block > 0:
+        check_blocks(block, n, m, block_rows, block_cols, rows_within, cols_within)
+        blocks.size = block
+        blocks.n_blocks = block_rows.shape[0] - 1
+        blocks.m_blocks = block_rows.shape[1]
+        blocks.G = &block_rows[0, 0]
+        blocks.H = &block_cols[0, 0]
+        blocks.rows_within = &rows_within[0]
+        blocks.cols_within = &cols_within[0]
     cdef Problem p
     p = make_problem(
         Q, R, q_zero, r_zero, metric, w_diag, w_ref, w_query, w_start, subsequence
@@ -606,7 +716,7 @@ def pruned_dtw(
             raise MemoryError("pruned DTW: cannot allocate its rows")
         with nogil:
             status = pruned_forward(
-                &p, &lb_rows[0], &lb_cols[0], threshold, budget, starts, offsets,
+                &p, &lb_rows[0], &lb_cols[0], &blocks, threshold, budget, starts, offsets,
                 &back, &capacity, rows, rows + m, &bound, &last_row, &explored,
             )
             if status == DONE:

@@ -6,30 +6,34 @@
    enters every later query frame by a diagonal or query step, and every
    later reference frame by a diagonal or reference step, each at no less
    than that frame's smallest local cost to any frame of the other
-   sequence (its nearest neighbour, from the engine's exact k=1 search):
+   sequence (its nearest neighbour, from the matrix products that give
+   the block minima of :mod:`._heuristic`):
    ``max(lb_rows[i], lb_cols[j])`` with ``lb_rows[i] = min(w_diag, w_query)
    * sum over i' > i of nearest[i']`` and ``lb_cols`` alike
    (subsequence: no column bound, the path need not reach the last
-   reference frame).
+   reference frame); and the block cost-to-go of :mod:`._heuristic`, which
+   charges each later frame only what the blocks a monotone path can
+   still take it in cost.  The kernel takes the largest per cell.
 3. Exact DTW over only the cells whose accumulated cost plus that bound is
    at most ``U`` (:func:`._dtw.pruned_dtw`): every path that costs at most
-   ``U`` survives, so the path found is the optimum.  The bound is
-   consistent (it drops by at most the cost a step pays), so a pruned cell
-   never hides a cheaper path.
+   ``U`` survives, so the path found is the optimum.  A path of cost
+   <= ``U`` has, at each of its cells, accumulated cost + bound <= ``U``
+   (the bound is at most the rest of that path), so none of its cells is
+   pruned: any lower bound keeps the search exact.
 
 Memory: one byte per explored cell plus two rows; ``budget`` caps the
-explored cells.  Out of budget, the coarse-to-fine path is returned with the
+explored cells, and the block tables take at most as many bytes.  Out of budget, the coarse-to-fine path is returned with the
 proven bound ``cost <= (1 + gap) * optimum``, from the smallest
 ``cost + bound`` of the last finished row (every path crosses it), and a
 :class:`AlignmentWarning` saying so.  Pairs of more than ``NN_RATIO *
-budget`` cells are not attempted (the nearest-neighbour searches alone would
-cost more than the budget): ``gap`` is then inf.
+budget`` cells are not attempted (the bounds alone would cost more than
+the budget): ``gap`` is then inf.
 
 How tight the bound is decides how much is explored.  On rendered chorales
 (chroma, chord) the nearest neighbours sum to about a third of the optimum
 (a chord recurs all over a piece, closer than the aligned frame played on
-other instruments), so the explored region grows with the square of the
-length: proven within the default budget up to about 5 minutes.
+other instruments); with the block cost-to-go the proof explores 14-15% of
+the matrix (1- and 5-minute pairs; 10 minutes need 114 million cells).
 """
 
 from __future__ import annotations
@@ -38,76 +42,21 @@ import warnings
 
 import numpy as np
 
-from .._neighbors import fit_index, kneighbors, row_norms
 from ..exceptions import AlignmentWarning
 from ._dtw import pruned_dtw
 from ._frames import METRIC_CODES, Level
+from ._heuristic import block_bounds, block_size
 from ._multiscale import DTWParams, Multiscale
 
-# The exact k=1 searches of both sequences cost about as much as exploring
-# 1/32 of the matrix (0.6 ns a pair against ~20 ns a cell, 12 features):
-# pairs beyond NN_RATIO times the budget are not attempted.
+# The bounds take one pass over every cell by matrix products (about a
+# nanosecond a cell against some 20 ns per explored cell): pairs beyond
+# NN_RATIO times the budget are not attempted.
 NN_RATIO = 32
 
 # Relative slack for the rounding of sums taken in another order: bounds are
 # shrunk, the threshold raised, by this much (float64 sums of up to ~1e6
 # terms round by less).
 ROUNDING = 1e-9
-
-
-def nearest_costs(A: Level, B: Level, metric: str) -> np.ndarray:
-    """Per frame of ``A``, a lower bound on its smallest local cost to any
-    frame of ``B`` (prepared levels).
-
-    Every metric is a function of the euclidean distance of the prepared
-    frames (zero frames aside, at cosine distance 1), found by the engine's
-    exact k=1 search; a margin of 2**-20 times the norms covers the
-    rounding of its distances.
-    """
-    out = np.full(len(A), np.inf)
-    silent_cost = {"cosine": 1.0, "chord": np.sqrt(2.0)}.get(metric)
-    a_zero, b_zero = A.zero.astype(bool), B.zero.astype(bool)
-    if silent_cost is not None:
-        out[a_zero] = silent_cost
-        if b_zero.any():
-            out[~a_zero] = silent_cost
-    a_rows, b_rows = np.flatnonzero(~a_zero), np.flatnonzero(~b_zero)
-    if a_rows.size and b_rows.size:
-        query, reference = A.frames[a_rows], B.frames[b_rows]
-        norms, ref_norms = row_norms(query), row_norms(reference)
-        margin = 2.0**-20 * (norms + ref_norms.max())
-        distance = np.maximum(nearest_distances(query, reference) - margin, 0.0)
-        if metric == "sqeuclidean":
-            distance = distance * distance
-        elif metric == "cosine":
-            distance = 0.5 * distance * distance
-        out[a_rows] = np.minimum(out[a_rows], distance)
-    return out * (1 - ROUNDING)
-
-
-def nearest_distances(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Per query frame, the euclidean distance to its nearest reference
-    frame (the engine's exact search); where the engine refuses the pair
-    (frames of wildly different scales, whose products overflow), the
-    distance between norms, ``| |q| - |r| |``, which bounds it from below."""
-    try:
-        _, index = fit_index(
-            np.ascontiguousarray(reference), metric="euclidean", metric_params=None, k=1
-        )
-        return kneighbors(index, np.ascontiguousarray(query), 1).distances
-    except (ValueError, IndexError):
-        # IndexError: the engine at 0.1.x on frames near 1 against frames
-        # near 1e-200 (reported); the bound below holds whatever the scales.
-        ref_norms = np.sort(row_norms(reference))
-        norms = row_norms(query)
-        at = np.searchsorted(ref_norms, norms).clip(1, len(ref_norms) - 1)
-        below = np.abs(norms - ref_norms[at - 1])
-        above = np.abs(norms - ref_norms[np.minimum(at, len(ref_norms) - 1)])
-        return (
-            np.minimum(below, above)
-            if len(ref_norms) > 1
-            else np.abs(norms - ref_norms[0])
-        )
 
 
 def suffix_bound(nearest: np.ndarray, weight: float) -> np.ndarray:
@@ -118,14 +67,42 @@ def suffix_bound(nearest: np.ndarray, weight: float) -> np.ndarray:
     return np.ascontiguousarray(tail)
 
 
-def lower_bounds(Q: Level, R: Level, params: DTWParams, subsequence: bool):
-    """``lb_rows`` and ``lb_cols``: what any path must still pay after a
-    cell of that row, of that column (module docstring)."""
+def lower_bounds(Q: Level, R: Level, params: DTWParams, subsequence: bool, budget):
+    """The keyword arguments of :func:`._dtw.pruned_dtw`'s bounds: ``lb_rows``
+    and ``lb_cols``, what any path must still pay after a cell of that row,
+    of that column (module docstring), and the block cost-to-go
+    (:mod:`._heuristic`)."""
     w_diag, w_ref, w_query = params.step_weights
-    lb_rows = suffix_bound(nearest_costs(Q, R, params.metric), min(w_diag, w_query))
-    if subsequence:
-        return lb_rows, np.zeros(len(R))
-    return lb_rows, suffix_bound(nearest_costs(R, Q, params.metric), min(w_diag, w_ref))
+    f = block_size(len(Q), len(R), budget)
+    G, H, rows_within, cols_within, nearest_q, nearest_r = block_bounds(
+        Q, R, params.metric, params.step_weights, f, subsequence
+    )
+    lb_rows = suffix_bound(nearest_q, min(w_diag, w_query))
+    lb_cols = (
+        np.zeros(len(R)) if subsequence else suffix_bound(nearest_r, min(w_diag, w_ref))
+    )
+    return {
+        "lb_rows": lb_rows,
+        "lb_cols": lb_cols,
+        "block": f,
+        "block_rows": G,
+        "block_cols": H,
+        "rows_within": rows_within,
+        "cols_within": cols_within,
+    }
+
+
+def start_bound(bounds: dict) -> float:
+    """A lower bound on every path's cost: what it pays after (0, 0)."""
+    return float(
+        max(
+            bounds["lb_rows"][0],
+            bounds["lb_cols"][0],
+            bounds["block_rows"][1, 0] + bounds["rows_within"][0],
+            bounds["block_cols"][1, 0] + bounds["cols_within"][0],
+            0.0,
+        )
+    )
 
 
 def proven_dtw(query, reference, params: DTWParams, subsequence=False, budget=None):
@@ -145,7 +122,7 @@ def proven_dtw(query, reference, params: DTWParams, subsequence=False, budget=No
         # the whole budget: not attempted, nothing proven.
         info.update(optimal=False, gap=np.inf, lower_bound=0.0)
         return path, upper, info
-    lb_rows, lb_cols = lower_bounds(Q, R, params, subsequence)
+    bounds = lower_bounds(Q, R, params, subsequence, budget)
     status, exact_path, cost, explored, bound = pruned_dtw(
         Q.frames,
         R.frames,
@@ -154,11 +131,16 @@ def proven_dtw(query, reference, params: DTWParams, subsequence=False, budget=No
         METRIC_CODES[params.metric],
         *params.step_weights,
         subsequence,
-        lb_rows,
-        lb_cols,
+        bounds["lb_rows"],
+        bounds["lb_cols"],
         upper * (1 + ROUNDING),
         cells if budget is None else max(int(budget), 1),
         params.start_weight,
+        bounds["block"],
+        bounds["block_rows"],
+        bounds["block_cols"],
+        bounds["rows_within"],
+        bounds["cols_within"],
     )
     info["explored_cells"] = int(explored)
     if status == 0 and cost <= upper:
@@ -168,7 +150,7 @@ def proven_dtw(query, reference, params: DTWParams, subsequence=False, budget=No
         # Done (or no path at all) below the threshold: nothing beats the
         # coarse-to-fine path by more than the rounding.
         return path, upper, info
-    lower = max(bound, lb_rows[0], lb_cols[0], 0.0)
+    lower = max(bound, start_bound(bounds))
     gap = upper / lower - 1 if lower > 0 else np.inf
     info.update(optimal=False, gap=float(max(gap, 0.0)), lower_bound=float(lower))
     return path, upper, info
