@@ -6,28 +6,5 @@ The estimators and librosa drop-ins are also importable from :mod:`skxsim`;
 the scores live here.
 """
 
-from ._structure import (
-    LaplacianSegmentation,
-    PathEnhance,
-    agglomerative,
-    boundary_scores,
-    entropy_scores,
-    pairwise_scores,
-    path_enhance,
-    segmentation_scores,
-    subsegment,
-    timelag_filter,
-)
-
-__all__ = [
-    "LaplacianSegmentation",
-    "PathEnhance",
-    "agglomerative",
-    "boundary_scores",
-    "entropy_scores",
-    "pairwise_scores",
-    "path_enhance",
-    "segmentation_scores",
-    "subsegment",
-    "timelag_filter",
-]
+from ._structure import *  # noqa: F403 (the namespace is the workflow's)
+from ._structure import __all__ as __all__
