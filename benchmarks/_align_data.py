@@ -100,12 +100,14 @@ def true_times(b: dict, a: dict, frames: np.ndarray) -> np.ndarray:
     return out
 
 
-def _save(kind: str, description: dict, arrays_fn):
+def cached_npz(kind: str, description: dict, arrays_fn, directory=INPUT_DIR):
+    """The path of ``kind``'s .npz for ``description``, computed once by
+    ``arrays_fn`` and written atomically (the segmentation data uses it too)."""
     key = hashlib.sha1(json.dumps(description, sort_keys=True).encode()).hexdigest()
-    path = os.path.join(INPUT_DIR, f"{kind}-{key[:16]}.npz")
+    path = os.path.join(directory, f"{kind}-{key[:16]}.npz")
     if not os.path.exists(path):
         arrays = arrays_fn()
-        os.makedirs(INPUT_DIR, exist_ok=True)
+        os.makedirs(directory, exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp.npz"
         np.savez(tmp, **arrays)
         os.replace(tmp, path)
@@ -159,7 +161,7 @@ def pairs(lengths, seed=0, n_single=30, n_jobs=1, progress=None) -> list[dict]:
                 }
 
             desc = {"pair": _description(group, "ab", seed)}
-            path = _save("pair", desc, arrays)
+            path = cached_npz("pair", desc, arrays)
             with np.load(path) as data:
                 n, n_ref = len(data["query"]), len(data["reference"])
             out.append(
@@ -229,7 +231,7 @@ def archives(lengths, n_queries=20, seed=0, n_jobs=1, progress=None) -> list[dic
             "length": length,
             "query_seconds": QUERY_SECONDS,
         }
-        path = _save("archive", desc, arrays)
+        path = cached_npz("archive", desc, arrays)
         with np.load(path) as data:
             n_ref, bounds = len(data["archive"]), data["bounds"]
         out.append(

@@ -23,10 +23,9 @@ per block from the exact score-time map at the block's centre.  Cached in
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 
+import _align_data
 import _performances
 import _scores
 import numpy as np
@@ -127,17 +126,8 @@ def _hop_labels(p, n_hops, intervals):
 
 
 def _cached(key: dict, compute):
-    digest = hashlib.sha1(
-        json.dumps(key, sort_keys=True).encode()
-        + _scores.code_hash(os.path.abspath(__file__)).encode()
-    ).hexdigest()[:16]
-    path = os.path.join(CACHE, f"{key['kind']}-{digest}.npz")
-    if not os.path.exists(path):
-        out = compute()
-        os.makedirs(CACHE, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp.npz"
-        np.savez(tmp, **out)
-        os.replace(tmp, path)
+    description = {**key, "code": _scores.code_hash(os.path.abspath(__file__))}
+    path = _align_data.cached_npz(key["kind"], description, compute, CACHE)
     with np.load(path) as data:
         return {k: data[k] for k in data.files}
 
