@@ -49,7 +49,8 @@ def bound_per_cell(query, reference, metric, weights, subsequence, f):
     C = local_costs(query, reference, metric)
     assert np.all(nearest_q <= C.min(axis=1) * (1 + 1e-9) + 1e-12)
     assert np.all(nearest_r <= C.min(axis=0) * (1 + 1e-9) + 1e-12)
-    assert np.all(nearest_q >= C.min(axis=1) * (1 - 1e-6) - 1e-6)  # and tight
+    # and tight, up to the float32 products' margin (sqrt(4e-5) near 0)
+    assert np.all(nearest_q >= C.min(axis=1) * (1 - 1e-4) - 7e-3)
     i, j = np.arange(len(Q))[:, None], np.arange(len(R))[None, :]
     return np.maximum(
         G[i // f + 1, j // f] + rows_within[:, None],

@@ -462,14 +462,43 @@ cdef struct Blocks:
     const float* H          # (m_blocks + 1) x n_blocks
     const double* rows_within
     const double* cols_within
+    const Py_ssize_t* col_block   # j // size per column
 
 
-cdef inline double block_bound(const Blocks* b, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
-    """The larger of the block rows' and block columns' bounds at (i, j)."""
-    cdef Py_ssize_t I = i // b.size, J = j // b.size
-    cdef double g = b.G[(I + 1) * b.m_blocks + J] + b.rows_within[i]
-    cdef double h = b.H[(J + 1) * b.n_blocks + I] + b.cols_within[j]
-    return g if g > h else h
+cdef inline Py_ssize_t packed_bytes(Py_ssize_t cells) noexcept nogil:
+    """Bytes of ``cells`` two-bit steps."""
+    return (cells + 3) >> 2
+
+
+cdef Py_ssize_t backtrack_packed(
+    const Problem* p, const Py_ssize_t* starts, const Py_ssize_t* offsets,
+    const unsigned char* back, Py_ssize_t end_j, long long[:, ::1] path,
+) noexcept nogil:
+    """:func:`backtrack` over the pruned search's rows of two-bit steps (row
+    ``i`` from column ``starts[i]``, ``offsets[i + 1] - offsets[i]`` cells);
+    -1 when the walk leaves the explored cells or meets a start elsewhere
+    than a start cell."""
+    cdef Py_ssize_t i = p.n - 1, j = end_j, n_steps = 0, at
+    cdef unsigned char step
+    while True:
+        if i < 0 or j < starts[i] or j - starts[i] >= offsets[i + 1] - offsets[i]:
+            return -1
+        path[n_steps, 0] = i
+        path[n_steps, 1] = j
+        n_steps += 1
+        at = offsets[i] + j - starts[i]
+        step = (back[at >> 2] >> ((at & 3) << 1)) & 3
+        if step == FROM_DIAG:
+            i -= 1
+            j -= 1
+        elif step == FROM_REF:
+            j -= 1
+        elif step == FROM_QUERY:
+            i -= 1
+        elif i == 0 and (p.subsequence or j == 0):
+            return n_steps
+        else:
+            return -1
 
 
 cdef int pruned_forward(
@@ -489,7 +518,9 @@ cdef int pruned_forward(
     ``prev`` and ``cur`` are indexed by column (``m`` each).  Writes the last
     finished row and the smallest ``cost + bound`` over its live cells."""
     cdef Py_ssize_t i, j, s, ps = 0, pe = -1, first, total = 0, last_live = -1
-    cdef double c, best, cand, lb, low
+    cdef Py_ssize_t I = 0, J
+    cdef const float* g_row = NULL
+    cdef double c, best, cand, lb, low, row_within = 0.0
     cdef unsigned char step
     cdef unsigned char* grown
     cdef double* swap
@@ -505,6 +536,10 @@ cdef int pruned_forward(
             if s < 0:
                 return NO_PATH
         starts[i] = s
+        if blocks.size > 0:
+            I = i // blocks.size
+            g_row = blocks.G + (I + 1) * blocks.m_blocks
+            row_within = blocks.rows_within[i]
         low = INFINITY
         first = -1
         last_live = -1
@@ -518,7 +553,7 @@ cdef int pruned_forward(
                 return OUT_OF_BUDGET
             if total >= capacity[0]:
                 grown = <unsigned char*> realloc(
-                    back_ptr[0], min(2 * capacity[0], budget)
+                    back_ptr[0], packed_bytes(min(2 * capacity[0], budget))
                 )
                 if grown == NULL:
                     return OUT_OF_BUDGET
@@ -534,7 +569,11 @@ cdef int pruned_forward(
             if lb_cols[j] > lb:
                 lb = lb_cols[j]
             if blocks.size > 0:
-                cand = block_bound(blocks, i, j)
+                J = blocks.col_block[j]
+                cand = g_row[J] + row_within
+                if cand > lb:
+                    lb = cand
+                cand = blocks.H[(J + 1) * blocks.n_blocks + I] + blocks.cols_within[j]
                 if cand > lb:
                     lb = cand
             if best + lb > threshold:
@@ -544,7 +583,11 @@ cdef int pruned_forward(
                 if best + lb < low:
                     low = best + lb
             cur[j] = best
-            back_ptr[0][total] = step
+            # Two bits a cell (a dead cell's step is never read).
+            if total & 3 == 0:
+                back_ptr[0][total >> 2] = step & 3
+            else:
+                back_ptr[0][total >> 2] |= (step & 3) << ((total & 3) << 1)
             total += 1
             explored[0] = total
             j += 1
@@ -643,7 +686,7 @@ def pruned_dtw(
     ``threshold`` lies on no path that costs at most ``threshold``; every
     path of cost <= ``threshold`` survives, so the path found is the optimum
     whenever the optimum is <= ``threshold``.  At most ``budget`` cells are
-    computed (one byte each is kept for the path).
+    computed (two bits each are kept for the path).
 
     With ``block`` > 0, a second bound per cell (``_heuristic``):
     ``max(block_rows[I + 1, J] + rows_within[i], block_cols[J + 1, I] +
@@ -687,6 +730,9 @@ def pruned_dtw(
     blocks.H = NULL
     blocks.rows_within = NULL
     blocks.cols_within = NULL
+    blocks.col_block = NULL
+    col_block_arr = np.arange(m, dtype=np.intp) // max(block, 1)
+    cdef const Py_ssize_t[::1] col_block = col_block_arr
     if block > 0:
         check_blocks(block, n, m, block_rows, block_cols, rows_within, cols_within)
         blocks.size = block
@@ -696,6 +742,7 @@ def pruned_dtw(
         blocks.H = &block_cols[0, 0]
         blocks.rows_within = &rows_within[0]
         blocks.cols_within = &cols_within[0]
+        blocks.col_block = &col_block[0]
     cdef Problem p
     p = make_problem(
         Q, R, q_zero, r_zero, metric, w_diag, w_ref, w_query, w_start, subsequence
@@ -703,7 +750,7 @@ def pruned_dtw(
     cdef Py_ssize_t capacity = min(budget, max(n + m, 1 << 16))
     cdef Py_ssize_t* starts = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
     cdef Py_ssize_t* offsets = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
-    cdef unsigned char* back = <unsigned char*> malloc(capacity)
+    cdef unsigned char* back = <unsigned char*> malloc(packed_bytes(capacity))
     cdef double* rows = <double*> malloc(2 * m * sizeof(double))
     cdef double bound = -INFINITY, cost = INFINITY
     cdef Py_ssize_t last_row = -1, explored = 0
@@ -733,8 +780,7 @@ def pruned_dtw(
                     status = NO_PATH
                 else:
                     cost = last[end_j]
-                    p.lo = starts
-                    n_steps = backtrack(&p, offsets, back, end_j, path)
+                    n_steps = backtrack_packed(&p, starts, offsets, back, end_j, path)
                     if n_steps < 0:
                         status = NO_PATH
     finally:
@@ -745,3 +791,113 @@ def pruned_dtw(
     if status != DONE:
         return status, None, INFINITY, explored, (bound if status == OUT_OF_BUDGET else -INFINITY)
     return status, path_arr[:n_steps][::-1].copy(), float(cost), explored, float(cost)
+
+
+# Columns of a row of products kept at once (in L1 with the reference's
+# features for them).
+DEF EXTREMA_CHUNK = 512
+
+
+cdef inline float chunk_min(const float* x, Py_ssize_t k) noexcept nogil:
+    """The smallest of ``x[:k]``, in eight independent lanes (vectorised)."""
+    cdef float lanes[8]
+    cdef Py_ssize_t j, t
+    cdef float low = INFINITY
+    for t in range(8):
+        lanes[t] = INFINITY
+    for j in range(0, k - k % 8, 8):
+        for t in range(8):
+            lanes[t] = x[j + t] if x[j + t] < lanes[t] else lanes[t]
+    for j in range(k - k % 8, k):
+        low = x[j] if x[j] < low else low
+    for t in range(8):
+        low = lanes[t] if lanes[t] < low else low
+    return low
+
+
+def block_extrema(
+    const float[:, ::1] Qs, const float[:, ::1] RT, const float[::1] q_add,
+    const float[::1] r_add, Py_ssize_t f,
+):
+    """Per block of ``f`` x ``f`` cells, per query frame (row) and per
+    reference frame (column), the smallest ``v[i, j] = q_add[i] + r_add[j] +
+    sum_t Qs[i, t] RT[t, j]``, in float32 (``_heuristic.block_minima`` takes
+    the rounding into account).  A block row at a time, by chunks of
+    columns small enough to stay in cache, summed over the features
+    column-contiguously (vectorised); never ``n x m`` values.
+
+    Returns ``(blocks, rows, cols)`` float64 of shapes ``(ceil(n / f),
+    ceil(m / f))``, ``(n,)``, ``(m,)``.
+    """
+    cdef Py_ssize_t n = Qs.shape[0], d = Qs.shape[1], m = RT.shape[1]
+    if RT.shape[0] != d or q_add.shape[0] != n or r_add.shape[0] != m or f < 1:
+        raise ValueError("block extrema: inconsistent shapes.")
+    if n < 1 or m < 1 or d < 1:
+        raise ValueError("block extrema: empty frames.")
+    cdef Py_ssize_t nb = (n + f - 1) // f, mb = (m + f - 1) // f
+    blocks_arr = np.empty((nb, mb))
+    rows_arr = np.full(n, np.inf)
+    cols_arr = np.full(m, np.inf, dtype=np.float32)
+    cdef double[:, ::1] blocks = blocks_arr
+    cdef double[::1] rows = rows_arr
+    cdef float[::1] cols = cols_arr
+    cdef float* blk = <float*> malloc(m * sizeof(float))
+    cdef float acc[EXTREMA_CHUNK]
+    cdef Py_ssize_t i, j, t, I, J, s, c0, k, i0, i1
+    cdef float q, qa, low, bmin, q0, q1, q2, q3
+    cdef const float* r_row
+    cdef const float* r0
+    cdef const float* r1
+    cdef const float* r2
+    cdef const float* r3
+    cdef float* b
+    cdef float* cl
+    if blk == NULL:
+        raise MemoryError("block extrema: cannot allocate a row")
+    with nogil:
+        for I in range(nb):
+            i0 = I * f
+            i1 = min(i0 + f, n)
+            for c0 in range(0, m, EXTREMA_CHUNK):
+                k = min(EXTREMA_CHUNK, m - c0)
+                b = blk + c0
+                cl = &cols[c0]
+                for i in range(i0, i1):
+                    qa = q_add[i]
+                    for j in range(k):
+                        acc[j] = r_add[c0 + j] + qa
+                    # Four features per pass over the chunk.
+                    for t in range(0, d - d % 4, 4):
+                        q0 = Qs[i, t]
+                        q1 = Qs[i, t + 1]
+                        q2 = Qs[i, t + 2]
+                        q3 = Qs[i, t + 3]
+                        r0 = &RT[t, c0]
+                        r1 = &RT[t + 1, c0]
+                        r2 = &RT[t + 2, c0]
+                        r3 = &RT[t + 3, c0]
+                        for j in range(k):
+                            acc[j] = acc[j] + ((q0 * r0[j] + q1 * r1[j]) + (q2 * r2[j] + q3 * r3[j]))
+                    for t in range(d - d % 4, d):
+                        q = Qs[i, t]
+                        r_row = &RT[t, c0]
+                        for j in range(k):
+                            acc[j] = acc[j] + q * r_row[j]
+                    low = chunk_min(acc, k)
+                    if low < rows[i]:
+                        rows[i] = low
+                    if i == i0:
+                        for j in range(k):
+                            b[j] = acc[j]
+                    else:
+                        for j in range(k):
+                            b[j] = acc[j] if acc[j] < b[j] else b[j]
+                    for j in range(k):
+                        cl[j] = acc[j] if acc[j] < cl[j] else cl[j]
+            for J in range(mb):
+                bmin = INFINITY
+                for s in range(J * f, min(J * f + f, m)):
+                    bmin = blk[s] if blk[s] < bmin else bmin
+                blocks[I, J] = bmin
+    free(blk)
+    return blocks_arr, rows_arr, cols_arr.astype(np.float64)

@@ -42,15 +42,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._dtw import block_cost_to_go
+from ._dtw import block_cost_to_go, block_extrema
 from ._frames import Level
 
-# Relative margin for the rounding of the matrix products' distances (of
-# the sum of squared norms; float64 products of up to ~1e6 features round
-# by less).
-MARGIN = 2.0**-30
-# Rows of the cost matrix computed at once (times the reference's length).
-CHUNK_CELLS = 1 << 20
+# Absolute slack below the float32 products' bounds (underflow to
+# subnormals; the frames are scaled to about 1).
+TINY = 2.0**-100
+# Squared norms beyond this are not put in float32 (no block bound).
+FLOAT32_SAFE = 2.0**100
 
 
 def block_size(n: int, m: int, budget: int | None) -> int:
@@ -68,33 +67,52 @@ def block_minima(Q: Level, R: Level, metric: str, f: int):
     """``L[I, J]``, a lower bound on every local cost of block ``(I, J)``,
     and per query frame, per reference frame, a lower bound on its smallest
     local cost to any frame of the other sequence (its nearest neighbour),
-    from the same products.
+    from the same products (:func:`._dtw.block_extrema`, float32).
 
     Squared distances by ``|q|^2 + |r|^2 - 2 q.r``, or for cosine and chord,
     whose prepared frames are unit vectors or zero, by ``2 - 2 q.r`` (for a
     zero frame the kernel's own 2: chord sqrt(2), cosine 1); the extreme
-    product is taken first, then lowered by ``MARGIN`` times the largest
-    ``|q|^2 + |r|^2`` it could involve (the products' rounding) and clipped
-    at 0.
+    value is taken first, then lowered by ``float32_margin`` times the
+    largest ``|q|^2 + |r|^2`` it could involve (the float32 rounding of the
+    frames and of the sums) and clipped at 0.  Frames too large for float32
+    (never after the power-of-two scaling of :func:`._frames.frame_scale`)
+    give no bound (zeros).
     """
-    n, m = len(Q), len(R)
+    n, m, d = len(Q), len(R), Q.frames.shape[1]
     unit = metric in ("cosine", "chord")
+    eps = float32_margin(d)
     with np.errstate(over="ignore", invalid="ignore"):
         q_sq = np.ones(n) if unit else np.einsum("ij,ij->i", Q.frames, Q.frames)
         r_sq = np.ones(m) if unit else np.einsum("ij,ij->i", R.frames, R.frames)
-        # unit: the largest products (smallest distances); else the smallest
-        # |q|^2 + |r|^2 - 2 q.r.
-        blocks, rows, cols = block_reduce(Q.frames, R.frames, q_sq, r_sq, f, unit)
+        if not (q_sq.max() < FLOAT32_SAFE and r_sq.max() < FLOAT32_SAFE):
+            nb, mb = -(-n // f), -(-m // f)
+            return np.zeros((nb, mb)), np.zeros(n), np.zeros(m)
+        # unit: the smallest -q.r; else the smallest |q|^2 + |r|^2 - 2 q.r.
+        blocks, rows, cols = block_extrema(
+            np.ascontiguousarray(Q.frames * (-1.0 if unit else -2.0), dtype=np.float32),
+            np.ascontiguousarray(R.frames.T, dtype=np.float32),
+            np.zeros(n, np.float32) if unit else q_sq.astype(np.float32),
+            np.zeros(m, np.float32) if unit else r_sq.astype(np.float32),
+            f,
+        )
         if unit:
-            out = [2.0 - 3 * MARGIN - 2.0 * x for x in (blocks, rows, cols)]
+            out = [2.0 + 2.0 * x - 4.0 * eps - TINY for x in (blocks, rows, cols)]
         else:
             q_max, r_max = block_max(q_sq, f), block_max(r_sq, f)
             out = [
-                blocks - (MARGIN * (q_max[:, None] + r_max) + MARGIN),
-                rows - (MARGIN * (q_sq + r_sq.max()) + MARGIN),
-                cols - (MARGIN * (q_sq.max() + r_sq) + MARGIN),
+                blocks - (eps * (q_max[:, None] + r_max) + TINY),
+                rows - (eps * (q_sq + r_sq.max()) + TINY),
+                cols - (eps * (q_sq.max() + r_sq) + TINY),
             ]
     return tuple(costs(sq, metric) for sq in out)
+
+
+def float32_margin(d: int) -> float:
+    """A bound on the float32 error of ``|q|^2 + |r|^2 - 2 q.r`` over ``d``
+    features, relative to ``|q|^2 + |r|^2``: the frames and norms rounded
+    to float32 (one unit in the last place each) and ``d + 1`` sums of
+    terms of at most twice that size, doubled."""
+    return (d + 8) * 2.0**-23
 
 
 def costs(sq: np.ndarray, metric: str) -> np.ndarray:
@@ -113,38 +131,6 @@ def block_max(x: np.ndarray, f: int) -> np.ndarray:
     padded = np.full(-(-x.size // f) * f, -np.inf)
     padded[: x.size] = x
     return padded.reshape(-1, f).max(axis=1)
-
-
-def block_reduce(A, B, a_sq, b_sq, f, unit):
-    """Per block, the largest ``a.b`` (``unit``) or the smallest ``|a|^2 +
-    |b|^2 - 2 a.b``: one matrix product per run of rows, reduced in place
-    by strided maxima/minima (no temporaries of the product's size)."""
-    n, m = len(A), len(B)
-    n_blocks, m_blocks = -(-n // f), -(-m // f)
-    reduce = np.maximum if unit else np.minimum
-    out = np.empty((n_blocks, m_blocks))
-    row_ext = np.empty(n)
-    col_ext = np.full(m, -np.inf if unit else np.inf)
-    rows_at_once = max(f, (CHUNK_CELLS // max(m, 1)) // f * f)
-    for start in range(0, n, rows_at_once):
-        stop = min(start + rows_at_once, n)
-        S = A[start:stop] @ B.T
-        if not unit:
-            S *= -2.0
-            S += b_sq[None, :]
-            S += a_sq[start:stop, None]
-        reduce(col_ext, reduce.reduce(S, axis=0), out=col_ext)
-        cols = S[:, 0::f].copy()
-        for k in range(1, f):
-            part = S[:, k::f]
-            reduce(cols[:, : part.shape[1]], part, out=cols[:, : part.shape[1]])
-        row_ext[start:stop] = reduce.reduce(cols, axis=1)
-        block = out[start // f : -(-stop // f)]
-        block[:] = cols[0::f]
-        for k in range(1, f):
-            part = cols[k::f]
-            reduce(block[: part.shape[0]], part, out=block[: part.shape[0]])
-    return out, row_ext, col_ext
 
 
 def cost_to_go(L, counts, weight, transpose=False) -> np.ndarray:
