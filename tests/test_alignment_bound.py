@@ -127,4 +127,30 @@ def test_tiny_budgets_still_give_a_true_bound(budget):
     assert 0 <= info["lower_bound"] <= optimum * (1 + 1e-9) <= cost * (1 + 1e-9)
     assert cost <= (1 + info["gap"]) * info["lower_bound"] or info["gap"] == np.inf
     f = block_size(len(query), len(reference), budget)
-    assert f == 30 or -(-30 // f) * -(-25 // f) * 8 <= budget
+    assert f == 30 or -(-30 // f) * -(-25 // f) * 8 <= budget / 4
+
+
+@pytest.mark.parametrize("table_cells", [0, 10**9])
+@pytest.mark.parametrize("subsequence", [False, True])
+def test_both_lazy_branches_find_the_optimum(monkeypatch, table_cells, subsequence):
+    # 0: the nearest-neighbour search stops at once, the block tables are
+    # built; 10**9: the nearest-neighbour bound alone proves it.
+    import skxsim._alignment._proof as proof
+
+    monkeypatch.setattr(proof, "TABLE_CELLS", table_cells)
+    rng = np.random.default_rng(11)
+    query, reference = rng.random((90, 5)), rng.random((120, 5))
+    built = []
+    tables = proof.block_tables
+    monkeypatch.setattr(proof, "block_tables", lambda *a: built.append(1) or tables(*a))
+    _, cost, info = align(
+        query,
+        reference,
+        coarse_frames=12,
+        radius=1,
+        subseq=subsequence,
+        return_info=True,
+    )
+    _, optimum = oracle_dtw(query, reference, "chord", (1.0, 1.5, 1.5), subsequence)
+    assert cost == pytest.approx(optimum, rel=1e-9) and info["optimal"]
+    assert bool(built) == (table_cells == 0)

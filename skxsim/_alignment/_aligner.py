@@ -22,7 +22,7 @@ from ._multiscale import DTWParams
 from ._proof import proven_dtw, warn_unproven
 
 # Cells the exact pruned search may explore by default: 1 byte each.
-DEFAULT_BUDGET = 100_000_000
+DEFAULT_BUDGET = 200_000_000
 
 # The arguments of ``align`` (the method).
 ALIGN_CONSTRAINTS: dict = {"subseq": ["boolean"], "return_info": ["boolean"]}

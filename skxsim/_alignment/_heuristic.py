@@ -33,7 +33,8 @@ reach the last column).  :func:`._dtw.pruned_dtw` takes the largest of the
 four bounds per cell; any lower bound keeps the pruned search exact.
 
 Memory: two tables of ``n_blocks x m_blocks`` float32 (rounded down), the
-block size chosen so that they hold at most ``budget`` bytes together.
+block size chosen so that they hold no more than the search's steps at
+the full budget (``budget / 4`` bytes).
 Time: every cell once, by BLAS (about a nanosecond a cell), against some
 20 ns per explored cell in the search.
 """
@@ -53,12 +54,12 @@ FLOAT32_SAFE = 2.0**100
 
 
 def block_size(n: int, m: int, budget: int | None) -> int:
-    """The smallest block size >= 2 whose two float32 tables fit in
-    ``budget`` bytes (none: blocks of 2; at most one block per sequence)."""
-    if budget is None:
-        return 2
+    """The smallest block size >= 2 whose two float32 tables (8 bytes a
+    block) fit in what ``budget`` cells of two-bit steps take, ``budget /
+    4`` bytes (none: ``n * m`` cells); at most one block per sequence."""
+    limit = (n * m if budget is None else budget) / 4
     f = 2
-    while -(-n // f) * -(-m // f) * 8 > budget and f < max(n, m):
+    while -(-n // f) * -(-m // f) * 8 > limit and f < max(n, m):
         f += max(f // 8, 1)
     return f
 
@@ -151,19 +152,25 @@ def within_blocks(nearest: np.ndarray, f: int, weight: float) -> np.ndarray:
     return np.ascontiguousarray(np.maximum(after.ravel()[:n], 0.0) * weight)
 
 
-def block_bounds(Q, R, metric, step_weights, f, subsequence):
-    """The arguments of :func:`._dtw.pruned_dtw`'s block bound: ``G``,
-    ``H`` (transposed: per block column, per block row), the within-block
-    terms of rows and columns; and the nearest-neighbour costs of the query
-    and reference frames; each shrunk for rounding."""
+def shrunk_minima(Q, R, metric, f):
+    """:func:`block_minima` shrunk for the rounding of the sums over them."""
+    from ._proof import ROUNDING
+
+    out = block_minima(Q, R, metric, f)
+    for x in out:
+        x *= 1 - ROUNDING
+    return out
+
+
+def block_tables(L, nearest_q, nearest_r, f, step_weights, subsequence) -> dict:
+    """The keyword arguments of :func:`._dtw.pruned_dtw`'s block bound:
+    ``G``, ``H`` (transposed: per block column, per block row) and the
+    within-block terms of rows and columns, from :func:`shrunk_minima`."""
     from ._proof import ROUNDING
 
     w_diag, w_ref, w_query = step_weights
     alpha, beta = min(w_diag, w_query), min(w_diag, w_ref)
-    L, nearest_q, nearest_r = block_minima(Q, R, metric, f)
-    for x in (L, nearest_q, nearest_r):
-        x *= 1 - ROUNDING
-    n, m = len(Q), len(R)
+    n, m = nearest_q.size, nearest_r.size
 
     def counts(k, size):
         c = np.full(k, float(f))
@@ -178,4 +185,26 @@ def block_bounds(Q, R, metric, step_weights, f, subsequence):
     else:
         H = cost_to_go(L, counts(L.shape[1], m), beta, transpose=True)
         cols_within = within_blocks(nearest_r, f, beta * (1 - ROUNDING))
-    return G, H, rows_within, cols_within, nearest_q, nearest_r
+    return {
+        "block": f,
+        "block_rows": G,
+        "block_cols": H,
+        "rows_within": rows_within,
+        "cols_within": cols_within,
+    }
+
+
+def block_bounds(Q, R, metric, step_weights, f, subsequence):
+    """``G``, ``H``, the within-block terms of rows and columns
+    (:func:`block_tables`), and the nearest-neighbour costs of the query and
+    reference frames; each shrunk for rounding."""
+    L, nearest_q, nearest_r = shrunk_minima(Q, R, metric, f)
+    t = block_tables(L, nearest_q, nearest_r, f, step_weights, subsequence)
+    return (
+        t["block_rows"],
+        t["block_cols"],
+        t["rows_within"],
+        t["cols_within"],
+        nearest_q,
+        nearest_r,
+    )

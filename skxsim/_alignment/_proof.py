@@ -45,18 +45,26 @@ import numpy as np
 from ..exceptions import AlignmentWarning
 from ._dtw import pruned_dtw
 from ._frames import METRIC_CODES, Level
-from ._heuristic import block_bounds, block_size
+from ._heuristic import block_size, block_tables, shrunk_minima
 from ._multiscale import DTWParams, Multiscale
 
-# The bounds take one pass over every cell by matrix products (about a
-# nanosecond a cell against some 20 ns per explored cell): pairs beyond
-# NN_RATIO times the budget are not attempted.
-NN_RATIO = 32
+# Measured on the chorale pairs (benchmarks/bench_alignment_proof.py, chroma,
+# one core): the bounds' pass over every cell takes about 2 ns a cell, the
+# pruned search about 25 ns per explored cell, the block tables about 30 ns
+# a block.  Pairs beyond NN_RATIO times the budget are not attempted (the
+# pass alone would take longer than exploring the whole budget); the
+# nearest-neighbour bound alone is tried first on TABLE_CELLS cells per
+# block (what the tables would cost).
+NN_RATIO = 12
+TABLE_CELLS = 2
 
 # Relative slack for the rounding of sums taken in another order: bounds are
 # shrunk, the threshold raised, by this much (float64 sums of up to ~1e6
 # terms round by less).
 ROUNDING = 1e-9
+
+# The pruned search's outcomes (``_dtw``).
+DONE, OUT_OF_BUDGET = 0, 1
 
 
 def suffix_bound(nearest: np.ndarray, weight: float) -> np.ndarray:
@@ -67,41 +75,67 @@ def suffix_bound(nearest: np.ndarray, weight: float) -> np.ndarray:
     return np.ascontiguousarray(tail)
 
 
-def lower_bounds(Q: Level, R: Level, params: DTWParams, subsequence: bool, budget):
-    """The keyword arguments of :func:`._dtw.pruned_dtw`'s bounds: ``lb_rows``
-    and ``lb_cols``, what any path must still pay after a cell of that row,
-    of that column (module docstring), and the block cost-to-go
-    (:mod:`._heuristic`)."""
+def nearest_bounds(nearest_q, nearest_r, params: DTWParams, subsequence) -> dict:
+    """``lb_rows`` and ``lb_cols`` of :func:`._dtw.pruned_dtw`: what any path
+    must still pay after a cell of that row, of that column (module
+    docstring)."""
     w_diag, w_ref, w_query = params.step_weights
-    f = block_size(len(Q), len(R), budget)
-    G, H, rows_within, cols_within, nearest_q, nearest_r = block_bounds(
-        Q, R, params.metric, params.step_weights, f, subsequence
-    )
-    lb_rows = suffix_bound(nearest_q, min(w_diag, w_query))
-    lb_cols = (
-        np.zeros(len(R)) if subsequence else suffix_bound(nearest_r, min(w_diag, w_ref))
-    )
     return {
-        "lb_rows": lb_rows,
-        "lb_cols": lb_cols,
-        "block": f,
-        "block_rows": G,
-        "block_cols": H,
-        "rows_within": rows_within,
-        "cols_within": cols_within,
+        "lb_rows": suffix_bound(nearest_q, min(w_diag, w_query)),
+        "lb_cols": (
+            np.zeros(nearest_r.size)
+            if subsequence
+            else suffix_bound(nearest_r, min(w_diag, w_ref))
+        ),
     }
+
+
+def lower_bounds(Q: Level, R: Level, params: DTWParams, subsequence: bool, budget):
+    """Every keyword argument of :func:`._dtw.pruned_dtw`'s bounds: the
+    nearest-neighbour bounds and the block cost-to-go (:mod:`._heuristic`)."""
+    f = block_size(len(Q), len(R), budget)
+    L, nearest_q, nearest_r = shrunk_minima(Q, R, params.metric, f)
+    bounds = nearest_bounds(nearest_q, nearest_r, params, subsequence)
+    bounds.update(
+        block_tables(L, nearest_q, nearest_r, f, params.step_weights, subsequence)
+    )
+    return bounds
 
 
 def start_bound(bounds: dict) -> float:
     """A lower bound on every path's cost: what it pays after (0, 0)."""
-    return float(
-        max(
-            bounds["lb_rows"][0],
-            bounds["lb_cols"][0],
+    out = max(bounds["lb_rows"][0], bounds["lb_cols"][0], 0.0)
+    if "block" in bounds:
+        out = max(
+            out,
             bounds["block_rows"][1, 0] + bounds["rows_within"][0],
             bounds["block_cols"][1, 0] + bounds["cols_within"][0],
-            0.0,
         )
+    return float(out)
+
+
+def search(Q: Level, R: Level, params: DTWParams, subsequence, bounds, upper, cells):
+    """:func:`._dtw.pruned_dtw` under ``upper`` with ``bounds``, on at most
+    ``cells`` cells."""
+    return pruned_dtw(
+        Q.frames,
+        R.frames,
+        Q.zero,
+        R.zero,
+        METRIC_CODES[params.metric],
+        *params.step_weights,
+        subsequence,
+        bounds["lb_rows"],
+        bounds["lb_cols"],
+        upper * (1 + ROUNDING),
+        cells,
+        params.start_weight,
+        *(
+            [bounds[k] for k in ("block", "block_rows", "block_cols")]
+            + [bounds[k] for k in ("rows_within", "cols_within")]
+            if "block" in bounds
+            else []
+        ),
     )
 
 
@@ -118,35 +152,31 @@ def proven_dtw(query, reference, params: DTWParams, subsequence=False, budget=No
         info["explored_cells"] = cells
         return path, upper, info
     if budget is not None and cells > NN_RATIO * budget:
-        # The nearest-neighbour bounds alone would cost more than exploring
-        # the whole budget: not attempted, nothing proven.
+        # The bounds' pass alone would cost more than exploring the whole
+        # budget: not attempted, nothing proven.
         info.update(optimal=False, gap=np.inf, lower_bound=0.0)
         return path, upper, info
-    bounds = lower_bounds(Q, R, params, subsequence, budget)
-    status, exact_path, cost, explored, bound = pruned_dtw(
-        Q.frames,
-        R.frames,
-        Q.zero,
-        R.zero,
-        METRIC_CODES[params.metric],
-        *params.step_weights,
-        subsequence,
-        bounds["lb_rows"],
-        bounds["lb_cols"],
-        upper * (1 + ROUNDING),
-        cells if budget is None else max(int(budget), 1),
-        params.start_weight,
-        bounds["block"],
-        bounds["block_rows"],
-        bounds["block_cols"],
-        bounds["rows_within"],
-        bounds["cols_within"],
-    )
+    limit = cells if budget is None else max(int(budget), 1)
+    f = block_size(len(Q), len(R), budget)
+    L, nearest_q, nearest_r = shrunk_minima(Q, R, params.metric, f)
+    bounds = nearest_bounds(nearest_q, nearest_r, params, subsequence)
+    # Lazily: the nearest-neighbour bound alone while it costs less than
+    # the block tables would; the tables only where it does not finish.
+    first = max(min(limit, TABLE_CELLS * L.size), 1)
+    found = search(Q, R, params, subsequence, bounds, upper, first)
+    if found[0] == OUT_OF_BUDGET and first < limit:
+        tables = block_tables(
+            L, nearest_q, nearest_r, f, params.step_weights, subsequence
+        )
+        del L
+        bounds.update(tables)
+        found = search(Q, R, params, subsequence, bounds, upper, limit)
+    status, exact_path, cost, explored, bound = found
     info["explored_cells"] = int(explored)
-    if status == 0 and cost <= upper:
+    if status == DONE and cost <= upper:
         info["lower_bound"] = cost
         return exact_path, cost, info
-    if status != 1:
+    if status != OUT_OF_BUDGET:
         # Done (or no path at all) below the threshold: nothing beats the
         # coarse-to-fine path by more than the rounding.
         return path, upper, info
