@@ -47,9 +47,9 @@ def align(
     coarse_frames : int >= 2, default=2000
         Length below which a sequence is not pooled; pairs this short are
         aligned by exact full DTW.
-    budget : int >= 1 or None, default=100_000_000
+    budget : int >= 1 or None, default=200_000_000
         Most cells the exact search that proves the optimum may explore
-        (one byte each); beyond it, the best path found with an
+        (two bits each, :class:`Aligner`); beyond it, the best path found with an
         :class:`~skxsim.exceptions.AlignmentWarning` stating the proven
         bound.  ``None``: no limit.
     return_info : bool, default=False

@@ -35,8 +35,10 @@ four bounds per cell; any lower bound keeps the pruned search exact.
 Memory: two tables of ``n_blocks x m_blocks`` float32 (rounded down), the
 block size chosen so that they hold no more than the search's steps at
 the full budget (``budget / 4`` bytes).
-Time: every cell once, by BLAS (about a nanosecond a cell), against some
-20 ns per explored cell in the search.
+Time: every cell once, in float32 by :func:`._dtw.block_extrema` (about
+2 ns a cell on one core for 12 features; the float64 BLAS products and
+strided reductions it replaced took about 9), against some 25 ns per
+explored cell in the search.
 """
 
 from __future__ import annotations
