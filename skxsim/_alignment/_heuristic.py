@@ -58,8 +58,9 @@ FLOAT32_SAFE = 2.0**100
 def block_size(n: int, m: int, budget: int | None) -> int:
     """The smallest block size >= 2 whose two float32 tables (8 bytes a
     block) fit in what ``budget`` cells of two-bit steps take, ``budget /
-    4`` bytes (none: ``n * m`` cells); at most one block per sequence."""
-    limit = (n * m if budget is None else budget) / 4
+    4`` bytes, and in what the whole matrix's would (none: no budget); at
+    most one block per sequence."""
+    limit = (n * m if budget is None else min(budget, n * m)) / 4
     f = 2
     while -(-n // f) * -(-m // f) * 8 > limit and f < max(n, m):
         f += max(f // 8, 1)
