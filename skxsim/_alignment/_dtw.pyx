@@ -194,18 +194,25 @@ cdef double forward(
 
 
 cdef Py_ssize_t backtrack(
-    const Problem* p, const Py_ssize_t* offsets, const unsigned char* back,
-    Py_ssize_t end_j, long long[:, ::1] path,
+    const Problem* p, const Py_ssize_t* starts, const Py_ssize_t* offsets,
+    const unsigned char* back, bint packed, Py_ssize_t end_j,
+    long long[:, ::1] path,
 ) noexcept nogil:
-    """The path from the end cell back to a START cell, end first; returns its
-    length, or -1 when no START cell is reached."""
-    cdef Py_ssize_t i = p.n - 1, j = end_j, n_steps = 0
+    """The path from the end cell back to a start cell, end first, over rows
+    of steps (row ``i`` from column ``starts[i]``, ``offsets[i + 1] -
+    offsets[i]`` cells; one byte a step, or two bits when ``packed``);
+    returns its length, or -1 when the walk leaves the rows or ends
+    anywhere but at a start cell."""
+    cdef Py_ssize_t i = p.n - 1, j = end_j, n_steps = 0, at
     cdef unsigned char step
     while True:
+        if i < 0 or j < starts[i] or j - starts[i] >= offsets[i + 1] - offsets[i]:
+            return -1
         path[n_steps, 0] = i
         path[n_steps, 1] = j
         n_steps += 1
-        step = back[offsets[i] + j - p.lo[i]]
+        at = offsets[i] + j - starts[i]
+        step = (back[at >> 2] >> ((at & 3) << 1)) & 3 if packed else back[at]
         if step == FROM_DIAG:
             i -= 1
             j -= 1
@@ -213,7 +220,7 @@ cdef Py_ssize_t backtrack(
             j -= 1
         elif step == FROM_QUERY:
             i -= 1
-        elif step == START:
+        elif step == START and i == 0 and (p.subsequence or j == 0):
             return n_steps
         else:
             return -1
@@ -416,7 +423,7 @@ def banded_dtw(
             cost = forward(
                 &p, offsets, back, F, rows, rows + max_width, &end_j
             )
-            n_steps = backtrack(&p, offsets, back, end_j, path)
+            n_steps = backtrack(&p, p.lo, offsets, back, False, end_j, path)
             if F != NULL and n_steps > 0:
                 for i in range(n_slack):
                     # The margin covers the rounding of sums in another order.
@@ -468,37 +475,6 @@ cdef struct Blocks:
 cdef inline Py_ssize_t packed_bytes(Py_ssize_t cells) noexcept nogil:
     """Bytes of ``cells`` two-bit steps."""
     return (cells + 3) >> 2
-
-
-cdef Py_ssize_t backtrack_packed(
-    const Problem* p, const Py_ssize_t* starts, const Py_ssize_t* offsets,
-    const unsigned char* back, Py_ssize_t end_j, long long[:, ::1] path,
-) noexcept nogil:
-    """:func:`backtrack` over the pruned search's rows of two-bit steps (row
-    ``i`` from column ``starts[i]``, ``offsets[i + 1] - offsets[i]`` cells);
-    -1 when the walk leaves the explored cells or meets a start elsewhere
-    than a start cell."""
-    cdef Py_ssize_t i = p.n - 1, j = end_j, n_steps = 0, at
-    cdef unsigned char step
-    while True:
-        if i < 0 or j < starts[i] or j - starts[i] >= offsets[i + 1] - offsets[i]:
-            return -1
-        path[n_steps, 0] = i
-        path[n_steps, 1] = j
-        n_steps += 1
-        at = offsets[i] + j - starts[i]
-        step = (back[at >> 2] >> ((at & 3) << 1)) & 3
-        if step == FROM_DIAG:
-            i -= 1
-            j -= 1
-        elif step == FROM_REF:
-            j -= 1
-        elif step == FROM_QUERY:
-            i -= 1
-        elif i == 0 and (p.subsequence or j == 0):
-            return n_steps
-        else:
-            return -1
 
 
 cdef int pruned_forward(
@@ -780,7 +756,7 @@ def pruned_dtw(
                     status = NO_PATH
                 else:
                     cost = last[end_j]
-                    n_steps = backtrack_packed(&p, starts, offsets, back, end_j, path)
+                    n_steps = backtrack(&p, starts, offsets, back, True, end_j, path)
                     if n_steps < 0:
                         status = NO_PATH
     finally:
