@@ -130,19 +130,25 @@ def test_tiny_budgets_still_give_a_true_bound(budget):
     assert f == 30 or -(-30 // f) * -(-25 // f) * 8 <= budget / 4
 
 
-@pytest.mark.parametrize("table_cells", [0, 10**9])
+@pytest.mark.parametrize(
+    "table_cells, nn_first, tables",
+    # The nearest-neighbour bound alone decides; it stops at once and the
+    # tables are built; it is not tried, the tables are built at once.
+    [(10**9, 0.0, False), (0, 0.0, True), (10**9, np.inf, True)],
+)
 @pytest.mark.parametrize("subsequence", [False, True])
-def test_both_lazy_branches_find_the_optimum(monkeypatch, table_cells, subsequence):
-    # 0: the nearest-neighbour search stops at once, the block tables are
-    # built; 10**9: the nearest-neighbour bound alone proves it.
+def test_every_lazy_branch_finds_the_optimum(
+    monkeypatch, table_cells, nn_first, tables, subsequence
+):
     import skxsim._alignment._proof as proof
 
     monkeypatch.setattr(proof, "TABLE_CELLS", table_cells)
+    monkeypatch.setattr(proof, "NN_FIRST", nn_first)
     rng = np.random.default_rng(11)
     query, reference = rng.random((90, 5)), rng.random((120, 5))
     built = []
-    tables = proof.block_tables
-    monkeypatch.setattr(proof, "block_tables", lambda *a: built.append(1) or tables(*a))
+    real = proof.block_tables
+    monkeypatch.setattr(proof, "block_tables", lambda *a: built.append(1) or real(*a))
     _, cost, info = align(
         query,
         reference,
@@ -153,4 +159,4 @@ def test_both_lazy_branches_find_the_optimum(monkeypatch, table_cells, subsequen
     )
     _, optimum = oracle_dtw(query, reference, "chord", (1.0, 1.5, 1.5), subsequence)
     assert cost == pytest.approx(optimum, rel=1e-9) and info["optimal"]
-    assert bool(built) == (table_cells == 0)
+    assert bool(built) == tables
