@@ -160,3 +160,28 @@ def test_every_lazy_branch_finds_the_optimum(
     _, optimum = oracle_dtw(query, reference, "chord", (1.0, 1.5, 1.5), subsequence)
     assert cost == pytest.approx(optimum, rel=1e-9) and info["optimal"]
     assert bool(built) == tables
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "chord", "cosine"])
+def test_float32_minima_at_extreme_scales(metric):
+    # Frames of very different sizes (float32 underflows on the small ones)
+    # still give bounds below the true costs; frames too large for float32
+    # give no bound (zeros) rather than a wrong one.
+    from skxsim._alignment._frames import prepare
+    from skxsim._alignment._heuristic import block_minima
+
+    rng = np.random.default_rng(2)
+    query, reference = rng.random((23, 5)), rng.random((31, 5))
+    query[::3] *= 1e-30
+    reference[1::4] *= 1e-25
+    Q, R = prepare(query, metric), prepare(reference, metric)
+    L, nearest_q, nearest_r = block_minima(Q, R, metric, 4)
+    C = local_costs(query, reference, metric)
+    assert np.all(nearest_q <= C.min(axis=1)) and np.all(nearest_r <= C.min(axis=0))
+    padded = np.full((24, 32), np.inf)
+    padded[:23, :31] = C
+    assert np.all(L <= padded.reshape(6, 4, 8, 4).min(axis=(1, 3)))
+    if metric in ("euclidean", "sqeuclidean"):
+        Q, R = prepare(query * 1e60, metric), prepare(reference * 1e60, metric)
+        for x in block_minima(Q, R, metric, 4):
+            assert not x.any()
