@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 
+from .._alignment._aligner import DEFAULT_BUDGET
 from ._files import CLIError, check_same_features, check_writable, load, log
 
 # The frame rate of the chroma ``read_features`` computes from audio.
@@ -82,9 +83,9 @@ def add_align_parser(commands, declared) -> None:
     group.add_argument(
         "--budget",
         type=checked("budget", _budget),
-        default=100_000_000,
+        default=DEFAULT_BUDGET,
         help="most cells the proof of optimality may explore, or 'none' "
-        "(default: 100000000)",
+        f"(default: {DEFAULT_BUDGET})",
     )
     align.add_argument(
         "--frame-rate",
