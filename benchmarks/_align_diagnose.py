@@ -44,6 +44,7 @@ import numpy as np
 N_MATCHES = 10
 OPTIMAL_CASES = 120  # 12 archives x 10 queries
 TEMPOS = (0.8, 1.0, 1.25)
+OTHER_WEIGHTS = ((1.0, 1.5, 1.5), (1.0, 1.0, 1.0))
 REASONS = (
     "span trimmed",
     "cost prefers another place",
@@ -88,8 +89,18 @@ def diagnose_child(spec):
             a1 = min(len(archive), int(ends[0]) + round(3 * fps) + 1)
             c, _, s0, s1 = _exact(skxsim, model, query, archive[a0:a1], path=True)
             near = [a0 + s0, a0 + s1, c]
+        # the ends exact subsequence DTW finds around the truth (3 s either
+        # side), under other step weights: is an early end the cost's?
+        wide = max(0, math.floor((ts - 3) * fps))
+        wide_end = min(len(archive), math.ceil((te + 3) * fps) + 1)
+        by_weights = {}
+        for weights in (tuple(model.step_weights), *OTHER_WEIGHTS):
+            other = skxsim.Matcher(metric=model.metric, step_weights=weights)
+            _, _, s0, s1 = _exact(skxsim, other, query, archive[wide:wide_end], True)
+            by_weights[str(weights)] = [wide + s0, wide + s1]
         rows.append(
             {
+                "by_weights": by_weights,
                 "frames": int(b - a),
                 "truth": [float(ts), float(te)],
                 "starts": starts.tolist(),
@@ -193,6 +204,17 @@ def diagnosis_section(archives, diagnoses) -> list[str]:
                 if s is not None
                 else "no match"
             )
+            if w == "span trimmed":
+                same = r["truth_cost"] <= r["costs"][0] * (1 + 1e-6)
+                w += (
+                    " ("
+                    + (
+                        "so does exact DTW of the truth window: the cost"
+                        if same
+                        else "the search"
+                    )
+                    + ")"
+                )
             misses.append(
                 f"- {a['length']} min, query {i} ({r['frames'] / fps:.1f} s): {w}; "
                 f"{errors}; top cost {r['costs'][0] if r['costs'] else math.nan:.4f}, "
@@ -220,7 +242,44 @@ def diagnosis_section(archives, diagnoses) -> list[str]:
             f"- {a['length']} min: {start:+.2f} / {end:+.2f} s; top match costlier "
             f"in {worse} of {len(near)}"
         )
+    out += ["", *ends_section(archives, diagnoses)]
     return out + ["", "Missed queries:", ""] + (misses or ["- none"])
+
+
+def ends_section(archives, diagnoses) -> list[str]:
+    """Signed start / end errors of exact subsequence DTW around the truth,
+    by step weights and by the truth's archive frames per query frame."""
+    fps = methods.FPS
+    out = [
+        "Exact subsequence DTW of each query on the truth +-3 s, by step "
+        "weights: median signed start / end error (s), for queries whose "
+        "archive span is longer than the query (ratio > 1.05: the archive "
+        "plays slower), about as long, and shorter (< 0.95).",
+        "",
+        "| archive | weights | all | ratio > 1.05 | 0.95-1.05 | ratio < 0.95 |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for a in archives:
+        rows = [r for r in (diagnoses.get(str(a["length"])) or {}).get("queries", [])]
+        if not rows or "by_weights" not in rows[0]:
+            continue
+        ratio = np.array(
+            [(r["truth"][1] - r["truth"][0]) * fps / (r["frames"] - 1) for r in rows]
+        )
+        groups = (np.ones(len(rows), bool), ratio > 1.05, abs(ratio - 1) <= 0.05)
+        groups += (ratio < 0.95,)
+        for weights in rows[0]["by_weights"]:
+            err = np.array(
+                [np.array(r["by_weights"][weights]) / fps - r["truth"] for r in rows]
+            )
+            cells = [
+                f"{np.median(err[g, 0]):+.2f} / {np.median(err[g, 1]):+.2f} (n={g.sum()})"
+                if g.any()
+                else "—"
+                for g in groups
+            ]
+            out.append(f"| {a['length']} min | {weights} | " + " | ".join(cells) + " |")
+    return out
 
 
 def optimal_section(result) -> list[str]:

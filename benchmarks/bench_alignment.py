@@ -225,8 +225,7 @@ def parse_args(argv):
         "--queries",
         type=int,
         default=None,
-        help="queries per archive (default: 20; held-out: "
-        f"{HELDOUT_QUERIES})",
+        help=f"queries per archive (default: 20; held-out: {HELDOUT_QUERIES})",
     )
     parser.add_argument(
         "--repeats",
@@ -336,6 +335,23 @@ def report_from(path, md):
     with open(path) as f:
         raw = json.load(f)
     args = types.SimpleNamespace(**raw["args"])
+    if "diagnoses" in raw:  # --material held-out
+        import _align_diagnose as diagnose
+
+        text = diagnose.heldout_report(
+            raw["archives"],
+            raw["records"],
+            raw["diagnoses"],
+            raw["optimal"],
+            raw["notes"],
+            raw["machine"],
+            args,
+        )
+        print(text)
+        if md:
+            with open(md, "w") as f:
+                f.write(text)
+        return 0
     text = report.full_report(
         raw["pairs"],
         raw["archives"],
