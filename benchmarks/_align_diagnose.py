@@ -279,7 +279,7 @@ def ends_section(archives, diagnoses) -> list[str]:
                 for g in groups
             ]
             out.append(f"| {a['length']} min | {weights} | " + " | ".join(cells) + " |")
-    return out
+    return out if len(out) > 4 else []
 
 
 def optimal_section(result) -> list[str]:
@@ -336,9 +336,4 @@ def heldout_report(archives, records, diagnoses, optimal, notes, machine, args):
         "",
     ]
     lines += optimal_section(optimal)
-    lines += ["", "## Runs", ""] + report.details(records)
-    general = notes.get("general", [])
-    other = [f"{k}: {v}" for k, v in notes.items() if k != "general"]
-    if general or other:
-        lines += ["", "## Notes", ""] + [f"- {t}" for t in general + other]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + report.runs_and_notes(records, notes)) + "\n"

@@ -97,32 +97,38 @@ def main_heldout(args):
             progress(f"optimal/skxsim ({args.optimal_cases} random cases) ...")
             spec = {"task": "optimal", "method": "skxsim", "key": "optimal/skxsim"}
             optimal = runs.run_child(dict(spec, cases=args.optimal_cases), args.timeout)
-    machine["load_avg_end"] = _machine.load_avg()
-    machine["run_s"] = time.perf_counter() - t_start
+    _finish(machine, records, t_start)
     text = diagnose.heldout_report(
         archives, records, diagnoses, optimal, notes, machine, args
     )
+    raw = {"archives": archives, "records": records, "diagnoses": diagnoses}
+    _emit(text, args, dict(raw, optimal=optimal, notes=notes, machine=machine))
+    progress(f"total {time.perf_counter() - t_start:.0f} s")
+    return 0
+
+
+def _finish(machine, records, t_start):
+    """The load at the end, the run's time and the other processes' CPU share."""
+    machine["load_avg_end"] = _machine.load_avg()
+    machine["run_s"] = time.perf_counter() - t_start
+    timed = [r for r in records if r.get("other_cpu_pct") is not None]
+    if timed:
+        weights = [r["subprocess_s"] for r in timed]
+        machine["other_cpu_mean"] = sum(
+            r["other_cpu_pct"] * w for r, w in zip(timed, weights, strict=True)
+        ) / sum(weights)
+        machine["other_cpu_max"] = max(r["other_cpu_pct"] for r in timed)
+
+
+def _emit(text, args, raw=None):
+    """Print the report, write it to ``--md`` and the raw results to ``--json``."""
     print(text)
     if args.md:
         with open(args.md, "w") as f:
             f.write(text)
-    if args.json:
+    if raw is not None and args.json:
         with open(args.json, "w") as f:
-            json.dump(
-                {
-                    "machine": machine,
-                    "args": dict(vars(args)),
-                    "archives": archives,
-                    "records": records,
-                    "diagnoses": diagnoses,
-                    "optimal": optimal,
-                    "notes": notes,
-                },
-                f,
-                indent=1,
-            )
-    progress(f"total {time.perf_counter() - t_start:.0f} s")
-    return 0
+            json.dump(dict(raw, args=dict(vars(args))), f, indent=1)
 
 
 def main_benchmark(args):
@@ -147,35 +153,10 @@ def main_benchmark(args):
         best = runs.optimum(pairs, args, notes["general"])
     records = runs.run_alignment(pairs, wanted, args, notes)
     records += runs.run_matching(archives, wanted, args, notes)
-    machine["load_avg_end"] = _machine.load_avg()
-    machine["run_s"] = time.perf_counter() - t_start
-    timed = [r for r in records if r.get("other_cpu_pct") is not None]
-    if timed:
-        weights = [r["subprocess_s"] for r in timed]
-        machine["other_cpu_mean"] = sum(
-            r["other_cpu_pct"] * w for r, w in zip(timed, weights, strict=True)
-        ) / sum(weights)
-        machine["other_cpu_max"] = max(r["other_cpu_pct"] for r in timed)
+    _finish(machine, records, t_start)
     text = report.full_report(pairs, archives, records, best, notes, machine, args)
-    print(text)
-    if args.md:
-        with open(args.md, "w") as f:
-            f.write(text)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(
-                {
-                    "machine": machine,
-                    "args": {k: v for k, v in vars(args).items()},
-                    "pairs": pairs,
-                    "archives": archives,
-                    "optimum": best,
-                    "records": records,
-                    "notes": {k: v for k, v in notes.items()},
-                },
-                f,
-                indent=1,
-            )
+    raw = {"machine": machine, "pairs": pairs, "archives": archives}
+    _emit(text, args, dict(raw, optimum=best, records=records, notes=notes))
     progress(f"total {time.perf_counter() - t_start:.0f} s")
     return 0
 
@@ -338,33 +319,13 @@ def report_from(path, md):
     if "diagnoses" in raw:  # --material held-out
         import _align_diagnose as diagnose
 
-        text = diagnose.heldout_report(
-            raw["archives"],
-            raw["records"],
-            raw["diagnoses"],
-            raw["optimal"],
-            raw["notes"],
-            raw["machine"],
-            args,
-        )
-        print(text)
-        if md:
-            with open(md, "w") as f:
-                f.write(text)
-        return 0
-    text = report.full_report(
-        raw["pairs"],
-        raw["archives"],
-        raw["records"],
-        raw["optimum"],
-        raw["notes"],
-        raw["machine"],
-        args,
-    )
-    print(text)
-    if md:
-        with open(md, "w") as f:
-            f.write(text)
+        parts = ("archives", "records", "diagnoses", "optimal", "notes", "machine")
+        text = diagnose.heldout_report(*(raw[k] for k in parts), args)
+    else:
+        parts = ("pairs", "archives", "records", "optimum", "notes", "machine")
+        text = report.full_report(*(raw[k] for k in parts), args)
+    args.md = md
+    _emit(text, args)
     return 0
 
 
