@@ -205,7 +205,9 @@ def diagnosis_section(archives, diagnoses) -> list[str]:
                 else "no match"
             )
             if w == "span trimmed":
-                same = r["truth_cost"] <= r["costs"][0] * (1 + 1e-6)
+                # the truth window's best span costs no less than the top
+                # match: the cost itself ends (or starts) there
+                same = r["truth_cost"] >= r["costs"][0] * (1 - 1e-6)
                 w += (
                     " ("
                     + (
