@@ -177,14 +177,23 @@ def pairs(lengths, seed=0, n_single=30, n_jobs=1, progress=None) -> list[dict]:
     return out
 
 
-def archives(lengths, n_queries=20, seed=0, n_jobs=1, progress=None) -> list[dict]:
-    """One dict per archive length (minutes): ``path`` (npz), sizes, pieces."""
+def archives(
+    lengths, n_queries=20, seed=0, n_jobs=1, progress=None, material=None
+) -> list[dict]:
+    """One dict per archive length (minutes): ``path`` (npz), sizes, pieces.
+
+    ``material``: None (the benchmark's performances) or a module with
+    ``performances``, ``b_music`` and ``QUERY_SECONDS`` (``_align_heldout``).
+    """
+    render = perf.performances if material is None else material.performances
+    music_of = b_music if material is None else material.b_music
+    seconds_range = QUERY_SECONDS if material is None else material.QUERY_SECONDS
     names = first_pieces(max(lengths) * 60.0, seed, chorales_only=False)
     chosen = {}
     for length in lengths:
         members = first_pieces(length * 60.0, seed, chorales_only=False)
-        # queries come from pieces with at least 15 s of music in B
-        long_enough = [n for n in members if b_music(n, seed) >= QUERY_SECONDS[0]]
+        # queries come from pieces with at least the shortest query's music in B
+        long_enough = [n for n in members if music_of(n, seed) >= seconds_range[0]]
         rng = np.random.default_rng([seed, int(length * 60)])
         order = rng.permutation(len(long_enough))
         picks = [long_enough[order[i % len(order)]] for i in range(n_queries)]
@@ -193,7 +202,7 @@ def archives(lengths, n_queries=20, seed=0, n_jobs=1, progress=None) -> list[dic
     requests += list(
         dict.fromkeys((n, "b") for _, picks in chosen.values() for n in picks)
     )
-    got = perf.performances(requests, seed, n_jobs, progress)
+    got = render(requests, seed, n_jobs, progress)
     out = []
     for length in lengths:
         members, picks = chosen[length]
@@ -209,7 +218,7 @@ def archives(lengths, n_queries=20, seed=0, n_jobs=1, progress=None) -> list[dic
             for name in picks:
                 a, b = got[(name, "a")], got[(name, "b")]
                 music = b["music_end"] - b["music_start"]
-                seconds = min(music, rng.uniform(*QUERY_SECONDS))  # music >= 15 s
+                seconds = min(music, rng.uniform(*seconds_range))
                 t0 = b["music_start"] + rng.uniform(0, music - seconds)
                 k0 = int(np.ceil(t0 * perf.FPS))
                 k1 = int(np.floor((t0 + seconds) * perf.FPS))
@@ -229,9 +238,13 @@ def archives(lengths, n_queries=20, seed=0, n_jobs=1, progress=None) -> list[dic
             "queries": _description(picks, "b", seed),
             "seed": seed,
             "length": length,
-            "query_seconds": QUERY_SECONDS,
+            "query_seconds": seconds_range,
         }
-        path = cached_npz("archive", desc, arrays)
+        kind = "archive"
+        if material is not None:
+            desc["material"] = _scores.code_hash(material.__file__)
+            kind = "heldout-archive"
+        path = cached_npz(kind, desc, arrays)
         with np.load(path) as data:
             n_ref, bounds = len(data["archive"]), data["bounds"]
         out.append(

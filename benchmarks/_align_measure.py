@@ -195,7 +195,15 @@ def _match_many_check(model, queries, found, spec):
 
 
 def child_main(spec):
-    task = {"align": align_child, "optimum": optimum_child, "match": match_child}
+    import _align_diagnose as diagnose
+
+    task = {
+        "align": align_child,
+        "optimum": optimum_child,
+        "match": match_child,
+        "diagnose": diagnose.diagnose_child,
+        "optimal": diagnose.optimal_child,
+    }
     result = task[spec["task"]](spec)
     result.update(task=spec["task"], method=spec["method"], key=spec["key"])
     print(_measure.RESULT_MARKER + json.dumps(result), flush=True)

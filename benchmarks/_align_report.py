@@ -334,9 +334,14 @@ def full_report(pairs, archives, records, best, notes, machine, args):
         lines.append(
             "- skxsim's alignment API did not run (see notes): nothing checked"
         )
-    lines += ["", "## Runs", ""] + details(records)
+    return "\n".join(lines + runs_and_notes(records, notes)) + "\n"
+
+
+def runs_and_notes(records, notes) -> list[str]:
+    """The report's last sections: every subprocess run, then the notes."""
+    lines = ["", "## Runs", ""] + details(records)
     general = notes.get("general", [])
     other = [f"{k}: {v}" for k, v in notes.items() if k != "general"]
     if general or other:
         lines += ["", "## Notes", ""] + [f"- {t}" for t in general + other]
-    return "\n".join(lines) + "\n"
+    return lines

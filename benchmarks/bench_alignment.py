@@ -23,6 +23,8 @@ Usage::
     python benchmarks/bench_alignment.py --lengths single 5 --archive-lengths 5
     python benchmarks/bench_alignment.py --methods synctoolbox libfmp-diag
     python benchmarks/bench_alignment.py --md report.md --json raw.json
+    python benchmarks/bench_alignment.py --material held-out \
+        --md benchmarks/results_alignment_heldout.md     # issue 26
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ from _align_runs import progress  # noqa: E402
 
 LENGTHS = ["single", 1, 5, 15, 30, 60, 120]
 ARCHIVE_LENGTHS = [5, 60, 120, 300, 600]
+HELDOUT_ARCHIVE_LENGTHS = [60, 600]
+HELDOUT_QUERIES = 50
 PEER_PACKAGES = ("librosa", "dtw-python", "linmdtw", "synctoolbox", "libfmp", "mido")
 
 
@@ -65,6 +69,66 @@ def versions():
     except (OSError, subprocess.SubprocessError, IndexError):
         out["fluidsynth"] = "not installed"
     return out
+
+
+def main_heldout(args):
+    """``--material held-out``: matching only, with each miss's reason."""
+    import _align_diagnose as diagnose
+    import _align_heldout as heldout
+
+    t_start = time.perf_counter()
+    machine = _machine.info()
+    machine["versions"].update(versions())
+    notes = {"general": []}
+    archives = data.archives(
+        args.archive_lengths, args.queries, args.seed, args.data_jobs, progress, heldout
+    )
+    machine["data_s"] = time.perf_counter() - t_start
+    progress(f"data ready in {machine['data_s']:.0f} s")
+    records = runs.run_matching(archives, args.methods or ["skxsim"], args, notes)
+    diagnoses, optimal = {}, None
+    if "skxsim" in (args.methods or ["skxsim"]):
+        for archive in archives:
+            progress(f"diagnose/skxsim/{archive['length']} ...")
+            spec = {"task": "diagnose", "method": "skxsim", "inputs": [archive["path"]]}
+            spec["key"] = f"diagnose/skxsim/{archive['length']}"
+            diagnoses[str(archive["length"])] = runs.run_child(spec, args.timeout)
+        if args.optimal_cases:
+            progress(f"optimal/skxsim ({args.optimal_cases} random cases) ...")
+            spec = {"task": "optimal", "method": "skxsim", "key": "optimal/skxsim"}
+            optimal = runs.run_child(dict(spec, cases=args.optimal_cases), args.timeout)
+    _finish(machine, records, t_start)
+    text = diagnose.heldout_report(
+        archives, records, diagnoses, optimal, notes, machine, args
+    )
+    raw = {"archives": archives, "records": records, "diagnoses": diagnoses}
+    _emit(text, args, dict(raw, optimal=optimal, notes=notes, machine=machine))
+    progress(f"total {time.perf_counter() - t_start:.0f} s")
+    return 0
+
+
+def _finish(machine, records, t_start):
+    """The load at the end, the run's time and the other processes' CPU share."""
+    machine["load_avg_end"] = _machine.load_avg()
+    machine["run_s"] = time.perf_counter() - t_start
+    timed = [r for r in records if r.get("other_cpu_pct") is not None]
+    if timed:
+        weights = [r["subprocess_s"] for r in timed]
+        machine["other_cpu_mean"] = sum(
+            r["other_cpu_pct"] * w for r, w in zip(timed, weights, strict=True)
+        ) / sum(weights)
+        machine["other_cpu_max"] = max(r["other_cpu_pct"] for r in timed)
+
+
+def _emit(text, args, raw=None):
+    """Print the report, write it to ``--md`` and the raw results to ``--json``."""
+    print(text)
+    if args.md:
+        with open(args.md, "w") as f:
+            f.write(text)
+    if raw is not None and args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(raw, args=dict(vars(args))), f, indent=1)
 
 
 def main_benchmark(args):
@@ -89,35 +153,10 @@ def main_benchmark(args):
         best = runs.optimum(pairs, args, notes["general"])
     records = runs.run_alignment(pairs, wanted, args, notes)
     records += runs.run_matching(archives, wanted, args, notes)
-    machine["load_avg_end"] = _machine.load_avg()
-    machine["run_s"] = time.perf_counter() - t_start
-    timed = [r for r in records if r.get("other_cpu_pct") is not None]
-    if timed:
-        weights = [r["subprocess_s"] for r in timed]
-        machine["other_cpu_mean"] = sum(
-            r["other_cpu_pct"] * w for r, w in zip(timed, weights, strict=True)
-        ) / sum(weights)
-        machine["other_cpu_max"] = max(r["other_cpu_pct"] for r in timed)
+    _finish(machine, records, t_start)
     text = report.full_report(pairs, archives, records, best, notes, machine, args)
-    print(text)
-    if args.md:
-        with open(args.md, "w") as f:
-            f.write(text)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(
-                {
-                    "machine": machine,
-                    "args": {k: v for k, v in vars(args).items()},
-                    "pairs": pairs,
-                    "archives": archives,
-                    "optimum": best,
-                    "records": records,
-                    "notes": {k: v for k, v in notes.items()},
-                },
-                f,
-                indent=1,
-            )
+    raw = {"machine": machine, "pairs": pairs, "archives": archives}
+    _emit(text, args, dict(raw, optimum=best, records=records, notes=notes))
     progress(f"total {time.perf_counter() - t_start:.0f} s")
     return 0
 
@@ -166,8 +205,8 @@ def parse_args(argv):
     parser.add_argument(
         "--queries",
         type=int,
-        default=20,
-        help="queries per archive (default: %(default)s)",
+        default=None,
+        help=f"queries per archive (default: 20; held-out: {HELDOUT_QUERIES})",
     )
     parser.add_argument(
         "--repeats",
@@ -208,6 +247,22 @@ def parse_args(argv):
         default=1,
         help="processes rendering audio (default: %(default)s)",
     )
+    parser.add_argument(
+        "--material",
+        choices=("benchmark", "held-out"),
+        default="benchmark",
+        help="held-out: matching only, on material the defaults never saw "
+        "(_align_heldout), with each miss's reason; archives of "
+        f"{' '.join(map(str, HELDOUT_ARCHIVE_LENGTHS))} minutes and "
+        f"{HELDOUT_QUERIES} queries unless given (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--optimal-cases",
+        type=int,
+        default=120,
+        help="held-out: random queries for the top-match-is-optimal rate "
+        "(0: skip; default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="data seed (default: 0)")
     parser.add_argument(
         "--no-trace", action="store_true", help="no tracemalloc call (RSS only)"
@@ -231,6 +286,12 @@ def parse_args(argv):
         "(and write it to --md)",
     )
     args = parser.parse_args(argv)
+    if args.material == "held-out":
+        if args.archive_lengths is None:
+            args.archive_lengths = HELDOUT_ARCHIVE_LENGTHS
+        if args.queries is None:
+            args.queries = HELDOUT_QUERIES
+    args.queries = 20 if args.queries is None else args.queries
     if args.quick:
         args.n_single = min(args.n_single, 5)
         args.queries = min(args.queries, 10)
@@ -255,19 +316,16 @@ def report_from(path, md):
     with open(path) as f:
         raw = json.load(f)
     args = types.SimpleNamespace(**raw["args"])
-    text = report.full_report(
-        raw["pairs"],
-        raw["archives"],
-        raw["records"],
-        raw["optimum"],
-        raw["notes"],
-        raw["machine"],
-        args,
-    )
-    print(text)
-    if md:
-        with open(md, "w") as f:
-            f.write(text)
+    if "diagnoses" in raw:  # --material held-out
+        import _align_diagnose as diagnose
+
+        parts = ("archives", "records", "diagnoses", "optimal", "notes", "machine")
+        text = diagnose.heldout_report(*(raw[k] for k in parts), args)
+    else:
+        parts = ("pairs", "archives", "records", "optimum", "notes", "machine")
+        text = report.full_report(*(raw[k] for k in parts), args)
+    args.md = md
+    _emit(text, args)
     return 0
 
 
@@ -279,6 +337,8 @@ def main(argv=None):
     args = parse_args(argv)
     if args.report_from:
         return report_from(args.report_from, args.md)
+    if args.material == "held-out":
+        return main_heldout(args)
     return main_benchmark(args)
 
 

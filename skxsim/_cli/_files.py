@@ -150,11 +150,13 @@ def load(path: str, role: str, quiet: bool) -> np.ndarray:
     return features
 
 
-def check_same_features(query: np.ndarray, reference: np.ndarray) -> None:
+def check_same_features(
+    query: np.ndarray, reference: np.ndarray, roles=("QUERY", "REF")
+) -> None:
     if query.shape[1] != reference.shape[1]:
         raise CLIError(
-            f"feature count mismatch: QUERY has {query.shape[1]} features per "
-            f"frame, REF has {reference.shape[1]}"
+            f"feature count mismatch: {roles[0]} has {query.shape[1]} features "
+            f"per frame, {roles[1]} has {reference.shape[1]}"
         )
 
 

@@ -1,4 +1,5 @@
-"""The ``skxsim`` command line: demo, compute, fit, transform, align, segment.
+"""The ``skxsim`` command line: demo, compute, fit, transform, align, segment,
+match.
 
 Matrices are written in the scikit-learn orientation, ``(n_queries, n_ref)``:
 row ``i`` holds the similarities of query frame ``i`` to every reference
@@ -34,6 +35,7 @@ from ._files import (
     save_matrix,
     save_plot,
 )
+from ._match import cmd_match
 from ._parser import build_parser
 from ._segment import cmd_segment
 
@@ -224,6 +226,7 @@ _COMMANDS = {
     "transform": _cmd_transform,
     "align": cmd_align,
     "segment": cmd_segment,
+    "match": cmd_match,
 }
 
 

@@ -235,4 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     from ._segment import add_segment_parser
 
     add_segment_parser(commands, _declared)
+
+    from ._match import add_match_parser
+
+    add_match_parser(commands, _declared)
     return parser
