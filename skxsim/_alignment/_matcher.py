@@ -18,11 +18,13 @@ from .._validation import (
     parallel_n_jobs,
 )
 from ._frames import DTW_CONSTRAINTS, as_weights, band_radius
-from ._matching import Archive, VoteParams, match_query
+from ._candidates import VoteParams
+from ._matching import Archive, match_query
 from ._multiscale import DTWParams
 
-# Votes are binned by this many pooled frames (see _matching.vote_windows).
-BIN_WIDTH = 8
+# Candidate positions are binned by this many pooled frames (see
+# _candidates.bin_scores).
+BIN_WIDTH = 16
 # Reference frames per query frame: beyond 16 times faster or slower a
 # performance is not the same music, and the ratio grid (and the votes'
 # memory) grows with log(high / low).
@@ -237,7 +239,7 @@ class Matcher(SkxsimEstimator):
         votes = VoteParams(
             n_neighbors=int(self.n_neighbors),
             tempo_range=tuple(float(v) for v in self.tempo_range),
-            bin_width=BIN_WIDTH,
+            bin_width=BIN_WIDTH * self.pool_,
             n_candidates=int(self.n_candidates),
         )
         dtw = DTWParams(
@@ -254,11 +256,6 @@ class Matcher(SkxsimEstimator):
                 f"{name} has {query.shape[0]} frames, more than the "
                 f"{self.n_samples_fit_} of the reference: a match is a part "
                 "of the reference (use Aligner for a whole-to-whole alignment)."
-            )
-        if query.shape[0] < self.pool_ * self.n_steps_:
-            raise ValueError(
-                f"{name} has {query.shape[0]} frames, fewer than one indexed "
-                f"excerpt of pool_ * n_steps_ = {self.pool_ * self.n_steps_}."
             )
         return np.ascontiguousarray(query, dtype=np.float64)
 
