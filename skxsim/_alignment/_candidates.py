@@ -42,7 +42,7 @@ from ._frames import pool, prepare
 # The archive's excerpts indexed: every ARCHIVE_STRIDE-th pooled frame.
 ARCHIVE_STRIDE = 2
 # Ratio grid step (factor between neighbouring ratios).
-RATIO_STEP = 1.04
+RATIO_STEP = 1.06
 # At most about this many query excerpts are looked up.
 MAX_QUERY_EXCERPTS = 96
 # A window extends the span at the voted ratio by this fraction of it on
@@ -136,79 +136,107 @@ def gains(distances: np.ndarray, k: int):
 
 
 def bin_scores(hits, gain, offsets, n_query, params: VoteParams, geometry):
-    """Scores ``(n_ratios, n_bins)`` of one bin grid (``shift`` 0 or 0.5),
-    and the ratios.  ``geometry``: ``(period, excerpt_frames, n_bins,
-    shift)``."""
-    period, excerpt, n_bins, shift = geometry
+    """The scores ``(n_ratios, n_bins)`` of the two bin grids (bin ``b``
+    centred at ``(b + 0.5) * width`` and at ``b * width``), and the ratios.
+    ``geometry``: ``(period, excerpt_frames, n_bins)``."""
+    period, excerpt, n_bins = geometry
     rho = ratios(params.tempo_range)
     n_f, k = hits.shape
     mid = (n_query - excerpt) / 2
-    width = params.bin_width
     phase = offsets % period
     n_phase = np.bincount(phase, minlength=period).astype(np.float64)
+    present = n_phase > 0
     check_output_size(
-        3 * 8 * rho.size * hits.size + 8 * rho.size * period * n_bins,
+        4 * 8 * rho.size * hits.size + 16 * rho.size * period * n_bins,
         f"the scores of {n_f} query excerpts x {k} neighbours at "
         f"{rho.size} tempo ratios",
         "Use a narrower tempo_range, a smaller n_neighbors or a shorter query.",
     )
-    start = hits.astype(np.float64) * period
+    # Hits by archive position: for one ratio and excerpt the half-bins are
+    # then non-decreasing, and each run of equal ones is one (excerpt,
+    # half-bin), whose nearest hit has the largest gain.
+    order = np.argsort(hits, axis=1, kind="stable")
+    start = np.take_along_axis(hits, order, axis=1).astype(np.float64) * period
+    gain = np.take_along_axis(gain, order, axis=1)
     offset = (mid - offsets.astype(np.float64))[None, :, None] * rho[:, None, None]
-    bins = np.floor((start[None] + offset) / width + shift).astype(np.int64)
-    # Once per excerpt and bin: its nearest hit there (hits are nearest
-    # first; a stable sort keeps that order within a bin).
-    order = np.argsort(bins, axis=2, kind="stable")
-    bins = np.take_along_axis(bins, order, axis=2)
-    first = np.ones(bins.shape, dtype=bool)
-    first[:, :, 1:] = bins[:, :, 1:] != bins[:, :, :-1]
-    weight = np.broadcast_to(gain[None], bins.shape)
-    weight = np.take_along_axis(weight, order, axis=2)
-    keep = first & (bins >= 0) & (bins < n_bins) & (weight > 0)
-    row = np.arange(rho.size)[:, None, None] * period + phase[None, :, None]
-    cells = (row * n_bins + bins)[keep]
-    sums = np.bincount(
-        cells, weights=weight[keep], minlength=rho.size * period * n_bins
-    ).reshape(rho.size, period, n_bins)
-    total = sums.sum(axis=1) / n_f
-    present = n_phase > 0
-    best_phase = np.max(sums[:, present] / n_phase[present][:, None], axis=1)
-    return (total + best_phase) / 2, rho
+    halves = (start[None] + offset) * (2.0 / params.bin_width)
+    halves = np.floor(halves, out=halves).astype(np.int64).ravel()
+    runs = run_starts(halves, k)
+    best = np.maximum.reduceat(np.broadcast_to(gain, (rho.size, n_f, k)).ravel(), runs)
+    halves, row = halves[runs], runs // k
+    # The (ratio, phase) row of the scores of each (ratio, excerpt) row.
+    score_row = (np.arange(rho.size)[:, None] * period + phase).ravel() * n_bins
+    scores = []
+    for shift in (0, 1):
+        # A bin is two half-bins: once more, the best of each run.
+        bins = (halves + shift) // 2
+        first = np.ones(bins.size, dtype=bool)
+        first[1:] = (bins[1:] != bins[:-1]) | (row[1:] != row[:-1])
+        again = np.flatnonzero(first)
+        gains_ = np.maximum.reduceat(best, again)
+        bins, rows = bins[again], row[again]
+        keep = (bins >= 0) & (bins < n_bins) & (gains_ > 0)
+        cells = score_row[rows[keep]] + bins[keep]
+        sums = np.bincount(
+            cells, weights=gains_[keep], minlength=rho.size * period * n_bins
+        ).reshape(rho.size, period, n_bins)
+        total = sums.sum(axis=1) / n_f
+        best_phase = np.max(sums[:, present] / n_phase[present][:, None], axis=1)
+        scores.append((total + best_phase) / 2)
+    return scores, rho
+
+
+def run_starts(values: np.ndarray, k: int) -> np.ndarray:
+    """Where a run of equal values starts in rows of ``k``."""
+    first = np.ones(values.size, dtype=bool)
+    first[1:] = values[1:] != values[:-1]
+    first[::k] = True
+    return np.flatnonzero(first)
 
 
 def candidate_windows(hits, gain, offsets, n_query, n_ref, excerpt, params):
     """Candidate windows ``[lo, hi)`` (archive frames), best first."""
-    period = excerpt[0]
-    excerpt_frames = excerpt[1]
+    period, excerpt_frames = excerpt
     width = params.bin_width
     n_bins = n_ref // width + 2
+    scores, rho = bin_scores(
+        hits, gain, offsets, n_query, params, (period, excerpt_frames, n_bins)
+    )
+    # Ties between ratios go to the one nearest 1.
+    by_closeness = np.argsort(np.abs(np.log(rho)), kind="stable")
     peaks = []
-    for shift in (0.0, 0.5):
-        score, rho = bin_scores(
-            hits, gain, offsets, n_query, params, (period, excerpt_frames, n_bins, shift)
-        )
-        # Ties between ratios go to the one nearest 1.
-        by_closeness = np.argsort(np.abs(np.log(rho)), kind="stable")
+    for shift, score in enumerate(scores):
         best = by_closeness[np.argmax(score[by_closeness], axis=0)]
         values = score[best, np.arange(n_bins)]
-        top = np.argsort(-values, kind="stable")[: 4 * params.n_candidates]
-        for b in top:
-            if values[b] <= 0:
-                break
-            center = (b - shift + 0.5) * width
-            peaks.append((float(values[b]), center, float(rho[best[b]])))
-    peaks.sort(key=lambda p: (-p[0], abs(np.log(p[2])), p[1]))
-    chosen = []
-    for value, center, r in peaks:
-        if len(chosen) == params.n_candidates:
+        top = np.argsort(-values, kind="stable")[: 2 * params.n_candidates]
+        top = top[values[top] > 0]
+        centers = (top + 0.5 - shift / 2) * width
+        ratio = rho[best[top]]
+        closeness = np.abs(np.log(ratio))
+        peaks += zip(
+            (-values[top]).tolist(),
+            closeness.tolist(),
+            centers.tolist(),
+            ratio.tolist(),
+            strict=True,
+        )
+    # Best first; among equals, the ratio nearest 1, then the earliest.
+    peaks.sort()
+    centers = np.empty(params.n_candidates)
+    halves = np.empty(params.n_candidates)
+    chosen = 0
+    for _, _, center, r in peaks:
+        if chosen == params.n_candidates:
             break
         half = r * n_query / 2
-        if any(abs(center - c) < min(half, h) for c, h, _ in chosen):
-            continue
-        chosen.append((center, half, r))
+        near = np.abs(centers[:chosen] - center) < np.minimum(halves[:chosen], half)
+        if not near.any():
+            centers[chosen], halves[chosen] = center, half
+            chosen += 1
     middle = (excerpt_frames - 1) / 2
     return [
         window_bounds(center + middle, half, width, n_ref)
-        for center, half, _ in chosen
+        for center, half in zip(centers[:chosen], halves[:chosen], strict=True)
     ]
 
 

@@ -33,7 +33,7 @@ Orientation: scikit-learn, rows are frames.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -49,8 +49,15 @@ from ._candidates import (
     query_features,
     query_offsets,
 )
-from ._frames import frame_scale, pyramid, scaled_weights, unscaled_cost
-from ._multiscale import DTWParams, Multiscale
+from ._frames import (
+    frame_scale,
+    pool,
+    prepare,
+    pyramid,
+    scaled_weights,
+    unscaled_cost,
+)
+from ._multiscale import DTWParams, Multiscale, full_band, run_kernel
 from ._proof import proven_dtw
 
 # The metric of the neighbour index for each DTW metric (sqeuclidean has
@@ -99,8 +106,9 @@ class Archive:
     """The fitted state of a matcher: the neighbour index of the archive's
     excerpts (every ``ARCHIVE_STRIDE``-th), their count, the frames the
     windows are cut from (in the input dtype, converted to float64 a window
-    at a time), their peak ``|value|`` and the power of two the euclidean
-    metrics' excerpts were divided by."""
+    at a time), their peak ``|value|``, the power of two the euclidean
+    metrics' excerpts were divided by, and the archive pooled by powers of
+    two (computed at first use: the windows' ranking cuts them)."""
 
     frames: np.ndarray
     metric: str
@@ -111,6 +119,7 @@ class Archive:
     index: object
     peak: float
     index_scale: float
+    pooled: dict = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -132,9 +141,22 @@ class Archive:
             memory=memory,
         )
         return cls(
-            X, metric, pool_by, n_steps, features.shape[0], method, index, peak,
+            X,
+            metric,
+            pool_by,
+            n_steps,
+            features.shape[0],
+            method,
+            index,
+            peak,
             index_scale,
         )
+
+    def pooled_by(self, depth: int) -> np.ndarray:
+        """The frames pooled by ``2**depth`` from frame 0 (float64)."""
+        if depth not in self.pooled:
+            self.pooled[depth] = pool(self.frames, 1 << depth)
+        return self.pooled[depth]
 
 
 class Solver:
@@ -143,6 +165,7 @@ class Solver:
 
     def __init__(self, query, archive: Archive, dtw: DTWParams, coarse_frames: int):
         self.archive, self.n = archive, query.shape[0]
+        self.n_ref = archive.frames.shape[0]
         self.metric = dtw.metric
         self.scale = frame_scale(self.metric, query, np.array([archive.peak]))
         weights, self.w_scale = scaled_weights(dtw.step_weights)
@@ -152,36 +175,50 @@ class Solver:
             radius=dtw.radius,
             start_weight=1.0 / self.w_scale,
         )
-        self.query = divided(query, self.scale)
-        self.levels = pyramid(self.query, self.metric, coarse_frames)
+        self.levels = pyramid(divided(query, self.scale), self.metric, coarse_frames)
 
-    def window(self, lo, hi, n_levels=None):
+    def window(self, lo, hi, n_levels):
         frames = divided(self.archive.frames[lo:hi], self.scale)
-        n_levels = len(self.levels) if n_levels is None else n_levels
         return pyramid(frames, self.metric, 0, n_levels=n_levels)
 
-    def rank(self, lo, hi) -> Multiscale:
-        """The coarsest level's search of a window (its cost ranks it)."""
-        levels = self.window(lo, hi)
-        return Multiscale(self.levels, levels, self.params, True, rank_only=True)
+    def rank(self, lo, hi) -> float:
+        """A window's cost at the coarsest level of the query (full DTW of
+        the archive pooled as much, from frame 0): its rank."""
+        depth = len(self.levels) - 1
+        coarse = self.archive.pooled_by(depth)[lo >> depth : ((hi - 1) >> depth) + 1]
+        R = prepare(divided(coarse, self.scale), self.metric)
+        Q = self.levels[-1]
+        return run_kernel(Q, R, *full_band(len(Q), len(R)), self.params, True)[1]
 
-    def exact(self, query_levels, lo, hi, levels=None):
+    def multiscale(self, lo, hi):
+        """``(start, end)`` of the coarse-to-fine subsequence path in
+        ``[lo, hi)``, and its cost (an upper bound of the window's optimum)."""
+        levels = self.window(lo, hi, len(self.levels))
+        path, cost = Multiscale(self.levels, levels, self.params, True).finish()
+        return lo + int(path[0, 1]), lo + int(path[-1, 1]), cost
+
+    def exact(self, lo, hi):
         """``(start, end, cost per query frame)`` of the optimal subsequence
-        path in archive frames ``[lo, hi)``."""
-        if levels is None:
-            levels = self.window(lo, hi, len(query_levels))
-        path, cost, _ = proven_dtw(query_levels, levels, self.params, True, DEFAULT_BUDGET)
+        path in archive frames ``[lo, hi)``: full DTW up to
+        ``SCAN_CHUNK_CELLS`` cells, else the proven pruned search."""
+        if self.n * (hi - lo) <= SCAN_CHUNK_CELLS:
+            query, levels = self.levels[:1], self.window(lo, hi, 1)
+        else:
+            query, levels = self.levels, self.window(lo, hi, len(self.levels))
+        path, cost, _ = proven_dtw(query, levels, self.params, True, DEFAULT_BUDGET)
         cost = unscaled_cost(cost, self.metric, self.scale, self.w_scale)
         return lo + int(path[0, 1]), lo + int(path[-1, 1]), cost / self.n
 
-    def refine(self, lo, hi):
-        """:meth:`exact`, the window widened while the path runs to its edge."""
-        n_ref = self.archive.frames.shape[0]
+    def refine(self, start, end):
+        """:meth:`exact` around a span, the window widened while the optimal
+        path runs to its edge."""
+        margin = max(self.n // 8, 16)
+        lo, hi = max(0, start - margin), min(self.n_ref, end + margin + 1)
         for _ in range(EDGE_ROUNDS):
-            start, end, cost = self.exact(self.levels, lo, hi)
-            grow = max(self.n, (hi - lo) // 2)
+            start, end, cost = self.exact(lo, hi)
+            grow = max(self.n // 2, (hi - lo) // 2)
             new_lo = max(0, lo - grow) if start == lo else lo
-            new_hi = min(n_ref, hi + grow) if end == hi - 1 else hi
+            new_hi = min(self.n_ref, hi + grow) if end == hi - 1 else hi
             if (new_lo, new_hi) == (lo, hi):
                 break
             lo, hi = new_lo, new_hi
@@ -196,7 +233,7 @@ class Solver:
         for a in range(lo, hi, max(length - span, 1)):
             b = min(a + length, hi)
             if b - a >= 2:
-                found = self.exact(self.levels[:1], a, b)
+                found = self.exact(a, b)
                 if best is None or found[2] < best[2]:
                     best = found
             if b == hi:
@@ -205,14 +242,12 @@ class Solver:
 
     def scan_all(self, n_matches, span):
         """The ``n_matches`` best disjoint matches of the whole archive."""
-        pieces = {(0, self.archive.frames.shape[0]): None}
+        pieces = {(0, self.n_ref): None}
         found = []
-        while len(found) < n_matches:
+        while len(found) < n_matches and pieces:
             for piece, best in pieces.items():
                 if best is None:
                     pieces[piece] = self.scan(*piece, span) or (0, 0, np.inf)
-            if not pieces:
-                break
             piece = min(pieces, key=lambda p: (pieces[p][2], p))
             start, end, cost = pieces.pop(piece)
             if not np.isfinite(cost):
@@ -244,21 +279,25 @@ def match_query(
         # Too few excerpts to vote (a reference a few times the query):
         # search all of it.
         bounds = [(0, n_ref)]
-    searches = sorted(
-        ((solver.rank(lo, hi), lo, hi) for lo, hi in bounds),
-        key=lambda item: (item[0].cost, item[1]),
-    )
-    # Refine the windows cheapest at the coarsest level, until n_matches
-    # distinct matches and one more window are in.
-    found = []
-    for _, lo, hi in searches:
+    ranked = sorted((solver.rank(lo, hi), lo, hi) for lo, hi in bounds)
+    # Coarse to fine in the best windows by their candidates' score and in
+    # the windows cheapest at the coarsest level, until n_matches distinct
+    # matches and one more are in (pooling frames loses a match where the
+    # frames vary fast, a score where the music repeats); then the exact
+    # optimum around each match kept.
+    first = bounds[:n_matches]
+    found = [solver.multiscale(lo, hi) for lo, hi in first]
+    for _, lo, hi in ranked:
         if (
             len(found) > n_matches
             and len(best_matches(found, n_matches)[0]) == n_matches
         ):
             break
-        found.append(solver.refine(lo, hi))
-    return best_matches(found, n_matches)
+        if (lo, hi) not in first:
+            found.append(solver.multiscale(lo, hi))
+    starts, ends, _ = best_matches(found, n_matches)
+    exact = [solver.refine(s, e) for s, e in zip(starts, ends, strict=True)]
+    return best_matches(exact, n_matches)
 
 
 def windows(query, archive: Archive, votes: VoteParams):
