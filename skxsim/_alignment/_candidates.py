@@ -49,6 +49,8 @@ MAX_QUERY_EXCERPTS = 96
 # each side (and by a bin): the tempo may drift inside a query, and the
 # ratio grid is coarse.
 WINDOW_MARGIN = 0.25
+# What every hit gains besides its distance's gain (a fraction of the cap).
+TIE_GAIN = 1e-6
 # The largest value of an index feature (float32) of a query at another
 # scale than the archive: its squares and sums stay finite.
 FEATURE_LIMIT = 2.0**60
@@ -125,14 +127,15 @@ def ratios(tempo_range) -> np.ndarray:
 def gains(distances: np.ndarray, k: int):
     """Per query excerpt, its ``k`` hits' gains ``cap - d`` (hits nearest
     first) and their order: ``cap`` is the ``(k + 1)``-th distance, or with
-    every archive excerpt returned the largest."""
+    every archive excerpt returned the largest.  Each gain is raised by
+    ``TIE_GAIN`` of the cap (and the smallest normal number), so that hits
+    all at one distance still count, as votes."""
     order = np.argsort(distances, axis=1, kind="stable")
     d = np.take_along_axis(distances, order, axis=1)
-    if d.shape[1] > k:
-        cap = d[:, k]
-    else:
-        cap = d[:, -1]
-    return (cap[:, None] - d[:, :k]), order[:, :k]
+    cap = d[:, min(k, d.shape[1] - 1)]
+    gain = cap[:, None] - d[:, :k]
+    gain += TIE_GAIN * cap[:, None] + np.finfo(np.float64).tiny
+    return gain, order[:, :k]
 
 
 def bin_scores(hits, gain, offsets, n_query, params: VoteParams, geometry):
@@ -175,7 +178,7 @@ def bin_scores(hits, gain, offsets, n_query, params: VoteParams, geometry):
         again = np.flatnonzero(first)
         gains_ = np.maximum.reduceat(best, again)
         bins, rows = bins[again], row[again]
-        keep = (bins >= 0) & (bins < n_bins) & (gains_ > 0)
+        keep = (bins >= 0) & (bins < n_bins)
         cells = score_row[rows[keep]] + bins[keep]
         sums = np.bincount(
             cells, weights=gains_[keep], minlength=rho.size * period * n_bins
