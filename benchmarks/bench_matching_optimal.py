@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
 import numpy as np
@@ -118,6 +119,7 @@ def main(argv=None):
     parser.add_argument("--no-copies", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--md", metavar="PATH")
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if args.no_scan:
         _matching.SCAN_CELLS = 0
@@ -126,7 +128,7 @@ def main(argv=None):
     lines = [
         "# Matcher against exact subsequence DTW (issue 26)",
         "",
-        f"`python {' '.join(['benchmarks/bench_matching_optimal.py', *(argv or [])])}`"
+        f"`python {' '.join(['benchmarks/bench_matching_optimal.py', *argv])}`"
         f" · load {os.getloadavg()[0]:.2f}",
         "",
     ]

@@ -148,7 +148,8 @@ def bin_scores(hits, gain, offsets, n_query, params: VoteParams, geometry):
     mid = (n_query - excerpt) / 2
     phase = offsets % period
     n_phase = np.bincount(phase, minlength=period).astype(np.float64)
-    present = n_phase > 0
+    # Half of each phase class's mean (0 for a class without excerpts).
+    per_phase = (0.5 / np.maximum(n_phase, 1))[None, :, None]
     check_output_size(
         4 * 8 * rho.size * hits.size + 16 * rho.size * period * n_bins,
         f"the scores of {n_f} query excerpts x {k} neighbours at "
@@ -183,9 +184,11 @@ def bin_scores(hits, gain, offsets, n_query, params: VoteParams, geometry):
         sums = np.bincount(
             cells, weights=gains_[keep], minlength=rho.size * period * n_bins
         ).reshape(rho.size, period, n_bins)
-        total = sums.sum(axis=1) / n_f
-        best_phase = np.max(sums[:, present] / n_phase[present][:, None], axis=1)
-        scores.append((total + best_phase) / 2)
+        score = sums.sum(axis=1)
+        score /= 2 * n_f
+        sums *= per_phase
+        score += sums.max(axis=1)
+        scores.append(score)
     return scores, rho
 
 

@@ -129,7 +129,7 @@ class Archive:
         resolves to the fastest exact backend for ``k + 1`` neighbours, and
         the engine checks ``algorithm`` and ``algorithm_params``."""
         X = np.ascontiguousarray(X)
-        peak = float(np.max(np.abs(X)))
+        peak = max(float(np.max(X)), -float(np.min(X)))  # no |X| temporary
         index_scale = 1.0 if metric in ("cosine", "chord") else pow2_peak(X)
         features = index_features(X, metric, pool_by, n_steps, index_scale)
         method, index = fit_index(
