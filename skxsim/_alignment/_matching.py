@@ -1,46 +1,63 @@
 """Matching: where do short queries sit inside a long reference (an archive)?
 
-Three steps per query, each linear in what it reads:
+Per query:
 
-1. **Index features.**  The archive and the query are pooled by ``pool``
-   frames (mean), prepared for the metric (cosine: unit frames) and
-   time-delay stacked by ``n_steps`` pooled frames: a feature describes
-   ``pool * n_steps`` frames of music, far more distinctive than one frame
-   when an archive repeats the same chords thousands of times.  The
-   archive's features are indexed once, in ``fit``, by skxsim's engine (any
-   backend; approximate ones for long archives).
-2. **Votes for windows.**  Each query feature's ``n_neighbors`` nearest
-   archive features vote, for every tempo ratio ``rho`` of a geometric grid
-   over ``tempo_range`` (archive frames per query frame), for the archive
-   position of the query's middle that the pair implies,
-   ``j - rho * (i - middle)``, in bins of ``bin_width`` pooled frames; each
-   query feature votes once per bin.  Anchoring at the middle halves the
-   error a ratio between two grid values makes.  Peaks (best ratio per bin,
-   summed over three adjacent bins) are taken greedily, each suppressing
-   the positions within half a match of it: the candidate windows.
-3. **Alignment.**  Each window (the voted span, widened by a quarter of its
-   length on both sides) gets a subsequence DTW of the full-resolution
-   query (free start and end in the window), coarse to fine as in
-   :mod:`._multiscale`.  Matches are ranked by cost per query frame.
+1. **Candidates** (:mod:`._candidates`).  The archive's excerpts (pooled,
+   stacked frames) are indexed once, in ``fit``, by skxsim's engine (any
+   backend; approximate ones for long archives).  The query's excerpts, at
+   every pooling phase, look up their nearest archive excerpts, and each
+   (tempo ratio, position) is scored by how well its hits explain the
+   query: the best positions are the candidate windows.
+2. **Ranking.**  Each window gets a subsequence DTW of the query at the
+   coarsest level of the pyramids (:mod:`._multiscale`): a cheap estimate
+   of its cost.
+3. **Refinement.**  The windows cheapest there, until ``n_matches`` distinct
+   matches and one more are in, get the exact subsequence DTW of
+   :func:`._proof.proven_dtw` (the optimum within the window, proven); a
+   window whose optimal path starts or ends at its edge is widened and
+   solved again.  A match's cost is the true subsequence DTW cost of its
+   span, per query frame.
 
-:class:`Archive` is the fitted state (the indexed excerpts and the frames
-windows are cut from) and :func:`match_query` the work of one query, given
-everything it reads as arguments; :class:`~._matcher.Matcher` is the
-estimator face over them.
+A query shorter than two excerpts, or whose DTW against the whole archive
+is small (``SCAN_CELLS``), is aligned against the whole archive instead
+(exact, in chunks).  Frames are divided by the power of two of the
+engine's exact paths (:func:`._frames.frame_scale`) before any cost is
+computed, and costs are given back in the data's units.
+
+:class:`Archive` is the fitted state and :func:`match_query` the work of
+one query, given everything it reads as arguments;
+:class:`~._matcher.Matcher` is the estimator face over them.
 
 Orientation: scikit-learn, rows are frames.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._neighbors import fit_index, kneighbors
-from .._output_size import check_output_size
-from ._frames import pool, prepare, pyramid
-from ._multiscale import DTWParams, Multiscale
+from .._neighbors import fit_index, kneighbors, pow2_peak
+from ._aligner import DEFAULT_BUDGET
+from ._candidates import (
+    ARCHIVE_STRIDE,
+    VoteParams,
+    candidate_windows,
+    gains,
+    index_features,
+    query_features,
+    query_offsets,
+)
+from ._frames import (
+    frame_scale,
+    pool,
+    prepare,
+    pyramid,
+    scaled_weights,
+    unscaled_cost,
+)
+from ._multiscale import DTWParams, Multiscale, full_band, run_kernel
+from ._proof import proven_dtw
 
 # The metric of the neighbour index for each DTW metric (sqeuclidean has
 # the euclidean distance's neighbours).
@@ -50,121 +67,30 @@ INDEX_METRIC = {
     "euclidean": "euclidean",
     "sqeuclidean": "euclidean",
 }
-# A window extends the voted span by this fraction of it on each side: the
-# tempo may drift inside a query, and the ratio grid is coarse.
-WINDOW_MARGIN = 0.25
-# The archive's excerpts indexed: every ARCHIVE_STRIDE-th.
-ARCHIVE_STRIDE = 2
-# Ratio grid step (factor between neighbouring ratios).
-RATIO_STEP = 1.04
-# A peak needs this many votes (query features) to become a window.
-MIN_VOTES = 2
-# Without votes, a reference at most this many times the query's length is
-# searched whole.
+# A query whose DTW against the whole archive has at most this many cells
+# is aligned against all of it (about 20 ms).
+SCAN_CELLS = 1 << 22
+# Cells of one exact DTW of a scan (one byte each).
+SCAN_CHUNK_CELLS = 1 << 24
+# Without candidates, a reference at most this many times the query's
+# length is searched whole.
 WHOLE_REFERENCE = 8
 # Two matches overlapping by more than this fraction of the shorter are one.
 MAX_OVERLAP = 0.5
+# Widenings of a window whose optimal path runs to its edge.
+EDGE_ROUNDS = 4
 
 
-@dataclass(frozen=True)
-class VoteParams:
-    n_neighbors: int
-    tempo_range: tuple[float, float]
-    bin_width: int
-    n_candidates: int
-
-
-def index_features(X: np.ndarray, metric: str, pool_by: int, n_steps: int):
-    """Pooled, prepared, stacked frames: row ``t`` covers pooled frames
-    ``t .. t + n_steps - 1``.  float32 (the index's dtype)."""
-    pooled = prepare(pool(np.asarray(X, dtype=np.float64), pool_by), metric).frames
-    n = pooled.shape[0] - n_steps + 1
-    if n < 1:
-        raise ValueError(
-            f"a sequence of {X.shape[0]} frames is shorter than one index "
-            f"feature (pool={pool_by} x n_steps={n_steps} frames)."
-        )
-    stacked = np.empty((n, pooled.shape[1] * n_steps), dtype=np.float32)
-    d = pooled.shape[1]
-    for step in range(n_steps):
-        stacked[:, step * d : (step + 1) * d] = pooled[step : step + n]
-    return stacked
-
-
-def ratios(tempo_range) -> np.ndarray:
-    """The tempo ratios voted for: geometric, both ends included."""
-    low, high = tempo_range
-    count = max(1, int(np.ceil(np.log(high / low) / np.log(RATIO_STEP)))) + 1
-    return np.geomspace(low, high, count)
-
-
-def vote_windows(
-    neighbors, stride, n_query_features, n_ref_features, params: VoteParams
-):
-    """Candidate windows ``(center, ratio)`` in pooled frames, best first.
-
-    ``neighbors`` holds ``n_neighbors`` archive features per query feature
-    ``0, stride, 2 * stride, ...``, row after row.
-    """
-    k = params.n_neighbors
-    rho = ratios(params.tempo_range)
-    width = params.bin_width
-    n_bins = n_ref_features // width + 1
-    i = np.arange(0, n_query_features, stride, dtype=np.float64)
-    j = np.asarray(neighbors, dtype=np.float64).reshape(i.size, k)
-    middle = (n_query_features - 1) / 2
-    check_output_size(
-        2 * 8 * rho.size * j.size,
-        f"the votes of {i.size} query excerpts x {k} neighbours at "
-        f"{rho.size} tempo ratios",
-        "Use a narrower tempo_range, a smaller n_neighbors or a shorter query.",
-    )
-    # (ratio, query feature, neighbour) -> bin of the query's middle.
-    centers = j[None] - (rho[:, None] * (i - middle))[:, :, None]
-    bins = np.floor(centers / width).astype(np.int64)
-    # Once per query feature and bin: sorted along the neighbours, a bin
-    # equal to the one before it is a repeat.
-    bins.sort(axis=2)
-    first = np.ones(bins.shape, dtype=bool)
-    first[:, :, 1:] = bins[:, :, 1:] != bins[:, :, :-1]
-    keep = first & (bins >= 0) & (bins < n_bins)
-    cells = (np.arange(rho.size)[:, None, None] * n_bins + bins)[keep]
-    votes = np.bincount(cells, minlength=rho.size * n_bins).reshape(rho.size, n_bins)
-    smooth = votes.copy()
-    smooth[:, 1:] += votes[:, :-1]
-    smooth[:, :-1] += votes[:, 1:]
-    best_ratio = np.argmax(smooth, axis=0)
-    score = smooth[best_ratio, np.arange(n_bins)]
-    windows = []
-    for _ in range(params.n_candidates):
-        b = int(np.argmax(score))
-        if score[b] < MIN_VOTES:
-            break
-        r = rho[best_ratio[b]]
-        windows.append(((b + 0.5) * width, r))
-        half = int(np.ceil(r * n_query_features / 2 / width))
-        score[max(0, b - half) : b + half + 1] = -1
-    return windows
-
-
-def window_bounds(center, ratio, n_query, n_ref):
-    """Archive frames ``[lo, hi)`` around a voted centre: the span the query
-    covers at ``ratio``, widened by ``WINDOW_MARGIN`` of it on each side."""
-    half = ratio * n_query / 2
-    margin = WINDOW_MARGIN * 2 * half
-    lo = int(max(0, np.floor(center - half - margin)))
-    hi = int(min(n_ref, np.ceil(center + half + margin) + 1))
-    if hi - lo < 2:
-        lo = max(0, min(lo, n_ref - 2))
-        hi = lo + 2
-    return lo, hi
+def divided(X: np.ndarray, scale: float) -> np.ndarray:
+    """``X`` divided by ``scale`` (a power of two: exact), as is for 1."""
+    return X if scale == 1.0 else np.asarray(X, dtype=np.float64) / scale
 
 
 def best_matches(found, n_matches: int):
     """The ``n_matches`` cheapest of ``(start, end, cost)``, dropping one that
     overlaps a cheaper match by more than half of the shorter."""
     kept = []
-    for start, end, cost in sorted(found, key=lambda m: (m[2], m[0])):
+    for start, end, cost in sorted(found, key=lambda m: (m[2], m[0], m[1])):
         overlaps = any(
             min(end, e) - max(start, s) + 1 > MAX_OVERLAP * min(end - start, e - s)
             for s, e, _ in kept
@@ -182,9 +108,11 @@ def best_matches(found, n_matches: int):
 @dataclass
 class Archive:
     """The fitted state of a matcher: the neighbour index of the archive's
-    excerpts (every ``ARCHIVE_STRIDE``-th), their count, and the frames the
+    excerpts (every ``ARCHIVE_STRIDE``-th), their count, the frames the
     windows are cut from (in the input dtype, converted to float64 a window
-    at a time)."""
+    at a time), their peak ``|value|``, the power of two the euclidean
+    metrics' excerpts were divided by, and the archive pooled by powers of
+    two (computed at first use: the windows' ranking cuts them)."""
 
     frames: np.ndarray
     metric: str
@@ -193,32 +121,146 @@ class Archive:
     n_excerpts: int
     method: str
     index: object
+    peak: float
+    index_scale: float
+    pooled: dict = field(default_factory=dict)
 
     @classmethod
     def build(
         cls, X, metric, pool_by, n_steps, *, algorithm, algorithm_params, memory, k
     ):
         """Index ``X`` (validated, at least one excerpt long); ``"auto"``
-        resolves to the fastest exact backend for ``k`` neighbours, and the
-        engine checks ``algorithm`` and ``algorithm_params``."""
-        features = index_features(X, metric, pool_by, n_steps)
+        resolves to the fastest exact backend for ``k + 1`` neighbours, and
+        the engine checks ``algorithm`` and ``algorithm_params``."""
+        X = np.ascontiguousarray(X)
+        peak = max(float(np.max(X)), -float(np.min(X)))  # no |X| temporary
+        index_scale = 1.0 if metric in ("cosine", "chord") else pow2_peak(X)
+        features = index_features(X, metric, pool_by, n_steps, index_scale)
         method, index = fit_index(
             features[::ARCHIVE_STRIDE],
             metric=INDEX_METRIC[metric],
-            k=k,
+            k=k + 1,
             algorithm=algorithm,
             algorithm_params=algorithm_params,
             memory=memory,
         )
         return cls(
-            np.ascontiguousarray(X),
+            X,
             metric,
             pool_by,
             n_steps,
             features.shape[0],
             method,
             index,
+            peak,
+            index_scale,
         )
+
+    def pooled_by(self, depth: int) -> np.ndarray:
+        """The frames pooled by ``2**depth`` from frame 0 (float64)."""
+        if depth not in self.pooled:
+            self.pooled[depth] = pool(self.frames, 1 << depth)
+        return self.pooled[depth]
+
+
+class Solver:
+    """The subsequence DTWs of one query against parts of the archive, on
+    frames divided by the power of two of both (as :class:`Aligner`'s)."""
+
+    def __init__(self, query, archive: Archive, dtw: DTWParams, coarse_frames: int):
+        self.archive, self.n = archive, query.shape[0]
+        self.n_ref = archive.frames.shape[0]
+        self.metric = dtw.metric
+        self.scale = frame_scale(self.metric, query, np.array([archive.peak]))
+        weights, self.w_scale = scaled_weights(dtw.step_weights)
+        self.params = DTWParams(
+            metric=self.metric,
+            step_weights=weights,
+            radius=dtw.radius,
+            start_weight=1.0 / self.w_scale,
+        )
+        self.levels = pyramid(divided(query, self.scale), self.metric, coarse_frames)
+
+    def window(self, lo, hi, n_levels):
+        frames = divided(self.archive.frames[lo:hi], self.scale)
+        return pyramid(frames, self.metric, 0, n_levels=n_levels)
+
+    def rank(self, lo, hi) -> float:
+        """A window's cost at the coarsest level of the query (full DTW of
+        the archive pooled as much, from frame 0): its rank."""
+        depth = len(self.levels) - 1
+        coarse = self.archive.pooled_by(depth)[lo >> depth : ((hi - 1) >> depth) + 1]
+        R = prepare(divided(coarse, self.scale), self.metric)
+        Q = self.levels[-1]
+        return run_kernel(Q, R, *full_band(len(Q), len(R)), self.params, True)[1]
+
+    def multiscale(self, lo, hi):
+        """``(start, end)`` of the coarse-to-fine subsequence path in
+        ``[lo, hi)``, and its cost (an upper bound of the window's optimum)."""
+        levels = self.window(lo, hi, len(self.levels))
+        path, cost = Multiscale(self.levels, levels, self.params, True).finish()
+        return lo + int(path[0, 1]), lo + int(path[-1, 1]), cost
+
+    def exact(self, lo, hi):
+        """``(start, end, cost per query frame)`` of the optimal subsequence
+        path in archive frames ``[lo, hi)``: full DTW up to
+        ``SCAN_CHUNK_CELLS`` cells, else the proven pruned search."""
+        if self.n * (hi - lo) <= SCAN_CHUNK_CELLS:
+            query, levels = self.levels[:1], self.window(lo, hi, 1)
+        else:
+            query, levels = self.levels, self.window(lo, hi, len(self.levels))
+        path, cost, _ = proven_dtw(query, levels, self.params, True, DEFAULT_BUDGET)
+        cost = unscaled_cost(cost, self.metric, self.scale, self.w_scale)
+        return lo + int(path[0, 1]), lo + int(path[-1, 1]), cost / self.n
+
+    def refine(self, start, end):
+        """:meth:`exact` around a span, the window widened while the optimal
+        path runs to its edge."""
+        margin = max(self.n // 8, 16)
+        lo, hi = max(0, start - margin), min(self.n_ref, end + margin + 1)
+        for _ in range(EDGE_ROUNDS):
+            start, end, cost = self.exact(lo, hi)
+            grow = max(self.n // 2, (hi - lo) // 2)
+            new_lo = max(0, lo - grow) if start == lo else lo
+            new_hi = min(self.n_ref, hi + grow) if end == hi - 1 else hi
+            if (new_lo, new_hi) == (lo, hi):
+                break
+            lo, hi = new_lo, new_hi
+        return start, end, cost
+
+    def scan(self, lo, hi, span):
+        """The best match in ``[lo, hi)`` by full DTW, in chunks of at most
+        ``SCAN_CHUNK_CELLS`` cells overlapping by ``span`` frames (a match
+        no longer than that lies in one of them)."""
+        length = max(SCAN_CHUNK_CELLS // self.n, 2 * span)
+        best = None
+        for a in range(lo, hi, max(length - span, 1)):
+            b = min(a + length, hi)
+            if b - a >= 2:
+                found = self.exact(a, b)
+                if best is None or found[2] < best[2]:
+                    best = found
+            if b == hi:
+                break
+        return best
+
+    def scan_all(self, n_matches, span):
+        """The ``n_matches`` best disjoint matches of the whole archive."""
+        pieces = {(0, self.n_ref): None}
+        found = []
+        while len(found) < n_matches and pieces:
+            for piece, best in pieces.items():
+                if best is None:
+                    pieces[piece] = self.scan(*piece, span) or (0, 0, np.inf)
+            piece = min(pieces, key=lambda p: (pieces[p][2], p))
+            start, end, cost = pieces.pop(piece)
+            if not np.isfinite(cost):
+                break
+            found.append((start, end, cost))
+            for part in ((piece[0], start), (end + 1, piece[1])):
+                if part[1] - part[0] >= 2:
+                    pieces[part] = None
+        return found
 
 
 def match_query(
@@ -230,51 +272,58 @@ def match_query(
     n_matches: int,
 ):
     """``(starts, ends, costs)`` of one validated float64 query."""
-    metric, pool_by, n_steps = archive.metric, archive.pool, archive.n_steps
-    features = index_features(query, metric, pool_by, n_steps)
-    k = min(votes.n_neighbors, archive.index.n_samples_fit_)
-    # Overlapping excerpts: every other one of a long stack says little new.
-    stride = max(1, n_steps)
-    neighbors = kneighbors(archive.index, features[::stride], k, n_jobs=1, values=False)
-    windows = vote_windows(
-        neighbors.indices * ARCHIVE_STRIDE,
-        stride,
-        features.shape[0],
-        archive.n_excerpts,
-        VoteParams(**{**votes.__dict__, "n_neighbors": k}),
-    )
-    query_levels = pyramid(query, metric, coarse_frames)
+    solver = Solver(query, archive, dtw, coarse_frames)
     n_query, n_ref = query.shape[0], archive.frames.shape[0]
-    # Feature t covers frames t * pool .. (t + n_steps) * pool - 1.
-    bounds = [
-        window_bounds((center + n_steps / 2) * pool_by, ratio, n_query, n_ref)
-        for center, ratio in windows
-    ]
+    excerpt = archive.pool * archive.n_steps
+    if n_query < 2 * excerpt or n_query * n_ref <= SCAN_CELLS:
+        span = int(np.ceil(2 * votes.tempo_range[1] * n_query)) + 2
+        return best_matches(solver.scan_all(n_matches, span), n_matches)
+    bounds = windows(query, archive, votes)
     if not bounds and n_ref <= WHOLE_REFERENCE * n_query:
         # Too few excerpts to vote (a reference a few times the query):
         # search all of it.
         bounds = [(0, n_ref)]
-    searches = []
-    for lo, hi in bounds:
-        window = np.asarray(archive.frames[lo:hi], dtype=np.float64)
-        # Pooled as the query is, so that coarse costs compare across windows.
-        levels = pyramid(window, metric, 0, n_levels=len(query_levels))
-        searches.append(
-            (
-                lo,
-                Multiscale(query_levels, levels, dtw, subsequence=True, rank_only=True),
-            )
-        )
-    # Refine the windows cheapest at the coarsest level, until n_matches
-    # distinct matches and one more window are in.
-    searches.sort(key=lambda item: item[1].cost)
-    found = []
-    for lo, search in searches:
+    ranked = sorted((solver.rank(lo, hi), lo, hi) for lo, hi in bounds)
+    # Coarse to fine in the best windows by their candidates' score and in
+    # the windows cheapest at the coarsest level, until n_matches distinct
+    # matches and one more are in (pooling frames loses a match where the
+    # frames vary fast, a score where the music repeats); then the exact
+    # optimum around each match kept.
+    first = bounds[:n_matches]
+    found = [solver.multiscale(lo, hi) for lo, hi in first]
+    for _, lo, hi in ranked:
         if (
             len(found) > n_matches
             and len(best_matches(found, n_matches)[0]) == n_matches
         ):
             break
-        path, cost = search.finish()
-        found.append((lo + int(path[0, 1]), lo + int(path[-1, 1]), cost / n_query))
-    return best_matches(found, n_matches)
+        if (lo, hi) not in first:
+            found.append(solver.multiscale(lo, hi))
+    starts, ends, _ = best_matches(found, n_matches)
+    exact = [solver.refine(s, e) for s, e in zip(starts, ends, strict=True)]
+    return best_matches(exact, n_matches)
+
+
+def windows(query, archive: Archive, votes: VoteParams):
+    """The candidate windows ``[lo, hi)`` of a query, best first."""
+    metric, pool_by, n_steps = archive.metric, archive.pool, archive.n_steps
+    excerpt = pool_by * n_steps
+    period = pool_by * ARCHIVE_STRIDE
+    offsets = query_offsets(query.shape[0] - excerpt + 1, period)
+    features = query_features(
+        query, offsets, metric, pool_by, n_steps, archive.index_scale
+    )
+    n_index = archive.index.n_samples_fit_
+    k = min(votes.n_neighbors, n_index)
+    found = kneighbors(archive.index, features, min(k + 1, n_index), n_jobs=1)
+    hits = found.indices.reshape(offsets.size, -1)
+    gain, order = gains(found.distances.reshape(offsets.size, -1), k)
+    return candidate_windows(
+        np.take_along_axis(hits, order, axis=1),
+        gain,
+        offsets,
+        query.shape[0],
+        archive.frames.shape[0],
+        (period, excerpt),
+        votes,
+    )
