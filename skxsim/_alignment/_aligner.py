@@ -7,6 +7,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import check_array, column_or_1d
 
 from .._base import SkxsimEstimator
+from .._neighbors import divided
 from .._validation import POSITIVE_INT
 from ._frames import (
     DTW_CONSTRAINTS,
@@ -127,9 +128,9 @@ class Aligner(RegressorMixin, SkxsimEstimator):
     :class:`Matcher` shares ``metric``, ``step_weights``, ``radius`` and
     ``coarse_frames`` with other defaults, for another task: its paths have
     a free start and end (which weaker step weights let fold onto an
-    earlier passage), its window alignments are not proven (so a narrower
-    band is only cheaper), and it aligns dozens of windows per query at the
-    coarsest level (so that level is small).  An ``Aligner`` aligns one
+    earlier passage), it ranks dozens of windows per query at the coarsest
+    level (so that level is small, and a narrower band is only cheaper),
+    and it solves only the windows of the matches it keeps exactly.  An ``Aligner`` aligns one
     whole pair, with fixed ends, and proves the optimum.
 
     The path is an ``(n_steps, 2)`` int64 array of ``(query frame,
@@ -226,7 +227,7 @@ class Aligner(RegressorMixin, SkxsimEstimator):
         self._reference = reference
         self._scale = frame_scale(self.metric, reference)
         self._levels = pyramid(
-            self._divided(reference, self._scale), self.metric, self.coarse_frames
+            divided(reference, self._scale), self.metric, self.coarse_frames
         )
         self.n_levels_ = len(self._levels)
         self._remember_fit_params()
@@ -237,10 +238,6 @@ class Aligner(RegressorMixin, SkxsimEstimator):
         X = self._validate_sequence(X, "the query X", reset=False, min_frames=2)
         return np.ascontiguousarray(X, dtype=np.float64)
 
-    @staticmethod
-    def _divided(X: np.ndarray, scale: float) -> np.ndarray:
-        return X if scale == 1.0 else X / scale
-
     def _solve(self, query: np.ndarray, subseq: bool):
         """Path, cost (in the data's units) and proof of a validated query."""
         metric, coarse = self.metric, self.coarse_frames
@@ -249,9 +246,9 @@ class Aligner(RegressorMixin, SkxsimEstimator):
         reference = self._levels
         if scale != self._scale or n_levels != len(reference):
             reference = pyramid(
-                self._divided(self._reference, scale), metric, 0, n_levels=n_levels
+                divided(self._reference, scale), metric, 0, n_levels=n_levels
             )
-        levels = pyramid(self._divided(query, scale), metric, 0, n_levels=n_levels)
+        levels = pyramid(divided(query, scale), metric, 0, n_levels=n_levels)
         weights, w_scale = scaled_weights(as_weights(self.step_weights))
         params = DTWParams(
             metric=metric,

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._neighbors import fit_index, kneighbors, pow2_peak
+from .._neighbors import divided, fit_index, kneighbors, pow2_peak
 from ._aligner import DEFAULT_BUDGET
 from ._candidates import (
     ARCHIVE_STRIDE,
@@ -79,11 +79,6 @@ WHOLE_REFERENCE = 8
 MAX_OVERLAP = 0.5
 # Widenings of a window whose optimal path runs to its edge.
 EDGE_ROUNDS = 4
-
-
-def divided(X: np.ndarray, scale: float) -> np.ndarray:
-    """``X`` divided by ``scale`` (a power of two: exact), as is for 1."""
-    return X if scale == 1.0 else np.asarray(X, dtype=np.float64) / scale
 
 
 def best_matches(found, n_matches: int):

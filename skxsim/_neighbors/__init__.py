@@ -31,6 +31,7 @@ from ._params import (
 from ._product import ApproxKeys, BlasScores, PairDistances
 from ._scaling import (
     as_output_dtype,
+    divided,
     pow2_peak,
     pow2_scale,
     row_norms,
@@ -62,6 +63,7 @@ __all__ = [
     "check_backend_params",
     "check_index_params",
     "check_metric_params",
+    "divided",
     "fit_index",
     "full_row_statistics",
     "is_blas_metric",
