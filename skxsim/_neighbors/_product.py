@@ -23,6 +23,7 @@ from ._scaling import (
     divided,
     pow2_peak,
     pow2_scale,
+    query_overflow,
     row_norms,
     unit_factors,
     unit_rows,
@@ -98,6 +99,7 @@ class PairDistances:
             np.subtract(X64[r], diff, out=diff)
             np.square(diff, out=diff)
             out[part] = diff.sum(axis=1)
+        _check_finite(out)
         if self.metric == "cosine":
             # scikit-learn's convention: a zero vector has cosine similarity 0
             # with everything (distance 1, key 2).
@@ -125,6 +127,7 @@ class PairDistances:
                 np.subtract(X64[i], R64[part], out=chunk)
                 np.square(chunk, out=chunk)
                 np.add.reduce(chunk, axis=1, out=out[i, part])
+        _check_finite(out)
         if self.metric == "cosine":
             out[np.all(X64 == 0, axis=1)] = 2.0
             out[:, self.zero_] = 2.0
@@ -141,6 +144,14 @@ class PairDistances:
             else:
                 out = np.sqrt(keys) * self.scale_
         return checked_distances(out, keys, self.metric)
+
+
+def _check_finite(keys: np.ndarray) -> None:
+    """Keys of finite frames are finite unless the squared distance of a
+    query frame far outside the reference's scale overflowed: refused, as
+    a tree's proposals or an answer of such a pair would be wrong."""
+    if not np.all(np.isfinite(keys)):
+        raise query_overflow(np.inf)
 
 
 def rounding_bound(n_features: int, dtype, reach):
@@ -272,10 +283,7 @@ class BlasScores:
             return self.prepared_.dtype
         if reach < 1e150:
             return np.dtype(np.float64)
-        raise ValueError(
-            f"query frames are about {reach:.1e} times larger than the "
-            "reference's scale: their squared distances overflow float64."
-        )
+        raise query_overflow(reach)
 
     def scores(self, left: np.ndarray, dtype, transposed: bool = False) -> np.ndarray:
         """Scores of a block in ``dtype``: ``(b, n_ref)``, or ``(n_ref, b)``

@@ -130,6 +130,17 @@ def row_norms(X: np.ndarray) -> np.ndarray:
         return norm * scale
 
 
+def query_overflow(reach: float) -> ValueError:
+    """The refusal of query frames whose squared distances to the reference
+    overflow float64 at the reference's scale (``reach``: how many times
+    larger than it they are, inf when not even that is representable)."""
+    size = f"about {reach:.1e}" if np.isfinite(reach) else "more than 1e150"
+    return ValueError(
+        f"query frames are {size} times larger than the reference's scale: "
+        "their squared distances overflow float64; rescale the features."
+    )
+
+
 def checked_distances(out: np.ndarray, keys: np.ndarray, metric) -> np.ndarray:
     """``out``, the distances of ``keys``, unless one left float64's range:
     an inf, or a 0 (or subnormal) for frames that differ."""
