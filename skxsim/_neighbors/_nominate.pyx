@@ -11,16 +11,17 @@ gives, from one read of the row instead of several passes over the block.
 
 A row (in cache after its first read) is read twice: once for the minima
 of 2k strided column groups, whose k-th smallest bounds the row's k-th
-score from above, then in chunks: a chunk none of whose scores is within
-the threshold (that bound, or the k-th smallest of the kept scores, plus
-the margin) is skipped after one vectorised comparison; the others append
-their qualifying columns (without a branch) to a buffer that is compacted
-(its k-th smallest recomputed, the columns beyond the new threshold
-dropped, order kept) when it fills.  The threshold only falls, so every
-column within the margin of the row's final k-th score is kept.  Excluded
-columns (+inf) never qualify.  The GIL is released: the blocks of the
-search run on threads.  Measured on the 512-d and walk cells (issue 25): 2-3x
-faster than numpy's passes, 0.7-1.6 ns a score.
+score from above, then in chunks of 32: a chunk's scores within the
+threshold (that bound, or the k-th smallest of the kept scores, plus the
+margin) form a bit mask, and only its set bits are appended to a buffer
+that is compacted (its k-th smallest recomputed, the columns beyond the
+new threshold dropped, order kept) when it fills.  The threshold only
+falls, so every column within the margin of the row's final k-th score is
+kept.  k-th smallest values come from a histogram (exactly: selected in
+the one bucket that holds the k-th).  Excluded columns (+inf) never
+qualify.  The GIL is released: the blocks of the search run on threads.
+Measured (issue 25, one core): 0.6-1.1 ns a score on the 512-d, walk and
+log-CQT cells.
 """
 
 import numpy as np
@@ -39,11 +40,10 @@ ctypedef fused score_t:
     double
 
 # The loops over a row's scores, in C++: a chunk's qualifying columns as a
-# bit mask (SSE2 compares where there are, else a plain loop), and then only
-# its set bits are visited.  Writing every score of a chunk with a hit (and
-# keeping those that qualify) made the store of each one a dependency of
-# the next: 2/3 of the time on cqt-8000 (k = 180, where a third of the
-# chunks have a hit); Cython's own loops were not vectorized at all.
+# bit mask (SSE2 compares where there are), then only its set bits visited.
+# Writing every score of a chunk with a hit made each store depend on the
+# last: 2/3 of the time on cqt-8000 (k = 180, a third of the chunks have a
+# hit); Cython's own loops were not vectorized at all.
 cdef extern from *:
     """
     #include <algorithm>
