@@ -46,6 +46,24 @@ def rows_to_break(rng, dtype):
     # Neighbours late in the row (a sequence's own time): the bound first.
     late = np.linspace(10, 0, 500)[None, :] + 0.01 * rng.standard_normal((30, 500))
     yield late, 25, np.full(30, 1e-3)
+    # The selections by histogram (the group bound, each compaction's k-th):
+    # an outlier that makes every bucket wide, values across sixty decades,
+    # a group of columns all excluded (+inf minimum), a row all equal.
+    wide = S.copy()
+    wide[:, 5], wide[:, 17] = 1e30, -1e30
+    yield wide, 7, np.full(30, 1e-3)
+    spread = np.sign(S) * 10.0 ** rng.uniform(-30, 30, S.shape)
+    yield spread, 7, np.zeros(30)
+    yield spread, 20, np.full(30, 1e-20)
+    group = S.copy()
+    group[:, 3::14] = np.inf
+    yield group, 7, np.full(30, 1e-2)
+    yield np.ones((3, 500)), 7, np.zeros(3)
+    # Many candidates near the k-th, a few far below: compactions select
+    # inside one bucket.
+    near = 1 + 1e-6 * rng.standard_normal((30, 500))
+    near[:, ::50] = -5.0
+    yield near, 40, np.full(30, 1e-6)
     # Scores one float32 ulp apart at the margin's edge.
     edge = np.full((4, 300), 2.0)
     edge[:, ::3] = np.nextafter(np.float32(2), np.float32(3))

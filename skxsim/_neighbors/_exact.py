@@ -240,7 +240,6 @@ class BlasIndex(_TreeTolerance):
         return np.sqrt(keys)
 
 
-
 class BruteIndex(_TreeTolerance):
     """Exact search for any other metric: all distances, then selection.
 

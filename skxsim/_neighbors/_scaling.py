@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# Values (float64) handled at once by the row-wise helpers: 2 MB.
+ROWS_CHUNK = 2**18
+
 
 def _peak(values) -> float:
     """max |value| without an |values| temporary (0 for no values)."""
@@ -102,12 +105,21 @@ def unit_factors(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     The summation order is fixed (numpy's pairwise sum along a contiguous
     row), so a row's factors do not depend on the other rows.
     """
-    X = np.asarray(X, dtype=np.float64)
-    peak = np.max(np.abs(X), axis=1, initial=0.0)
-    scale = np.ldexp(1.0, np.minimum(np.frexp(peak)[1], 1023))
-    scaled = X / scale[:, None]
-    np.square(scaled, out=scaled)
-    return scale, np.sqrt(scaled.sum(axis=1))
+    X = np.asarray(X)
+    n, d = X.shape
+    scale, norm = np.empty(n), np.empty(n)
+    # A chunk of rows at a time: its float64 copies stay in cache, and no
+    # copy of the whole array is made (rows are independent).
+    step = max(1, ROWS_CHUNK // max(d, 1))
+    for start in range(0, n, step):
+        part = slice(start, start + step)
+        rows = np.asarray(X[part], dtype=np.float64)
+        peak = np.max(np.abs(rows), axis=1, initial=0.0)
+        scale[part] = np.ldexp(1.0, np.minimum(np.frexp(peak)[1], 1023))
+        scaled = rows / scale[part, None]
+        np.square(scaled, out=scaled)
+        norm[part] = np.sqrt(scaled.sum(axis=1))
+    return scale, norm
 
 
 def unit_rows(X: np.ndarray, factors=None) -> np.ndarray:
@@ -128,6 +140,17 @@ def row_norms(X: np.ndarray) -> np.ndarray:
     scale, norm = unit_factors(X)
     with np.errstate(over="ignore"):
         return norm * scale
+
+
+def query_overflow(reach: float) -> ValueError:
+    """The refusal of query frames whose squared distances to the reference
+    overflow float64 at the reference's scale (``reach``: how many times
+    larger than it they are, inf when not even that is representable)."""
+    size = f"about {reach:.1e}" if np.isfinite(reach) else "more than 1e150"
+    return ValueError(
+        f"query frames are {size} times larger than the reference's scale: "
+        "their squared distances overflow float64; rescale the features."
+    )
 
 
 def checked_distances(out: np.ndarray, keys: np.ndarray, metric) -> np.ndarray:

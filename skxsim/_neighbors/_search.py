@@ -31,6 +31,12 @@ _MIN_BLOCK_ROWS = 16
 # part, and fewer of them contend less (chroma 2000 x 2000, k = 90, two
 # threads: 20 ms instead of 23; no change from 8000 reference frames on).
 _SHORT_BLOCK_BYTES, _SHORT_BLOCK_ROWS = 2**22, 1024
+# Wide frames (BLAS engine): the product costs 2 d flops per score, the
+# scores' memory one pass, so blocks may hold up to 64 MB of scores: below
+# about 512 rows OpenBLAS's sgemm repacks the reference too often (one core,
+# 20000 x 1024 float32 reference: 1050 us a row at 209 rows, 944 at 512,
+# 930 in one call; 10000 x 512: 269, 233, 231).
+_WIDE_D, _WIDE_BLOCK_BYTES = 256, 2**26
 
 
 @dataclass
@@ -67,11 +73,12 @@ def row_blocks(
     n_threads: int = 1,
     rows: int = _MIN_BLOCK_ROWS,
     per_thread: int = 4,
+    block_bytes: int = _BLOCK_BYTES,
 ) -> list[slice]:
-    """Row slices of about ``rows`` rows, within ``_BLOCK_BYTES`` and
+    """Row slices of about ``rows`` rows, within ``block_bytes`` and
     ``working_memory``, ``per_thread`` or more per thread."""
     budget = get_config()["working_memory"] * 2**20 / max(n_threads, 1)
-    size = min(rows, max(_MIN_BLOCK_ROWS, _BLOCK_BYTES // max(row_bytes, 1)))
+    size = min(rows, max(_MIN_BLOCK_ROWS, block_bytes // max(row_bytes, 1)))
     size = int(max(1, min(size, budget // max(row_bytes, 1))))
     if n_threads > 1 and n_rows * row_bytes > 2**21:
         # Several blocks per thread, unless the whole pass is small.
@@ -97,7 +104,12 @@ def kneighbors(
     short = min(_SHORT_BLOCK_ROWS, _SHORT_BLOCK_BYTES // max(row_bytes, 1))
     if index.uses_blas and short > rows:
         rows, per_thread = short, 2
-    blocks = row_blocks(n, row_bytes, n_threads_for(n_jobs), rows, per_thread)
+    block_bytes = _BLOCK_BYTES
+    if index.uses_blas and X.shape[1] >= _WIDE_D:
+        block_bytes = _WIDE_BLOCK_BYTES
+    blocks = row_blocks(
+        n, row_bytes, n_threads_for(n_jobs), rows, per_thread, block_bytes
+    )
     if band is None:
         indices = np.empty(n * k, dtype=np.intp)
         distances = np.empty(n * k) if values else None

@@ -18,6 +18,7 @@ from sklearn.neighbors import BallTree, KDTree
 
 from ._exact import band_entries, exact_index, merge_rows
 from ._metrics import p_norm
+from ._scaling import query_overflow
 from ._select import choose_k, select_exact
 
 _U = 2.0**-53
@@ -165,7 +166,7 @@ class TreeIndex:
         b, m = X.shape[0], self.n_samples_fit_
         extra = 2 * band[1] - 1 if band is not None else 0
         n_query = min(m, k + 1 + extra)
-        tree_dist, ind = self.engine_.query(self.exact_.tree_points(X), n_query)
+        tree_dist, ind = self._query(X, n_query)
         if band is None and n_query == k + 1:
             counts, cols, keys, todo = self._clear_gaps(X, k, tree_dist, ind, values)
             tree_dist, ind = tree_dist[todo], ind[todo]
@@ -181,9 +182,7 @@ class TreeIndex:
         while todo.size and 4 * n_query <= m * _REQUERY_MAX_FRACTION:
             n_query *= 4
             sub_band = None if band is None else (band[0][todo], band[1])
-            tree_dist, ind = self.engine_.query(
-                self.exact_.tree_points(X[todo]), n_query
-            )
+            tree_dist, ind = self._query(X[todo], n_query)
             *sub, unsettled = self._settle(X[todo], k, sub_band, tree_dist, ind)
             counts, cols, keys = merge_rows(counts, cols, keys, todo, sub)
             todo = todo[unsettled]
@@ -194,6 +193,18 @@ class TreeIndex:
             sub = select_exact(self.exact_.all_keys(X[todo]), k, excluded)
             counts, cols, keys = merge_rows(counts, cols, keys, todo, sub)
         return counts, cols, self.exact_.distances(keys) if values else None
+
+    def _query(self, X, n_query):
+        """The tree's ``n_query`` proposals for each row of ``X``.
+
+        A proposal at an infinite tree distance (a query frame so far
+        outside the reference's scale that its squared distances overflow)
+        has no valid index (cKDTree gives ``n_samples_fit_``): refused.
+        """
+        tree_dist, ind = self.engine_.query(self.exact_.tree_points(X), n_query)
+        if not np.all(np.isfinite(tree_dist)):
+            raise query_overflow(np.inf)
+        return tree_dist, ind
 
     def _clear_gaps(self, X, k, tree_dist, ind, values):
         """The rows whose k nearest are the tree's first ``k`` proposals.
