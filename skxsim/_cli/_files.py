@@ -25,6 +25,19 @@ def log(message: str, *, quiet: bool = False) -> None:
         print(f"skxsim: {message}", file=sys.stderr, flush=True)
 
 
+def run_step(action, failure: str, done, *, quiet: bool):
+    """``action()``, timed: a ``ValueError`` it raises becomes a
+    :class:`CLIError` beginning with ``failure``; on success
+    ``done(result)`` is logged with the seconds it took."""
+    start = time.perf_counter()
+    try:
+        result = action()
+    except ValueError as exc:
+        raise CLIError(f"{failure}: {exc}") from exc
+    log(f"{done(result)} ({time.perf_counter() - start:.2f} s)", quiet=quiet)
+    return result
+
+
 def check_writable(path: str | None) -> None:
     """Fail before the work, not after it, when a file cannot be written."""
     if path is None:

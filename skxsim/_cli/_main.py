@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +31,7 @@ from ._files import (
     load_model,
     log,
     model_stacks,
+    run_step,
     save_matrix,
     save_plot,
 )
@@ -69,16 +69,12 @@ def _make_model(args, sparse: bool = True):
 
 
 def _fit(model, reference: np.ndarray, quiet: bool):
-    start = time.perf_counter()
-    try:
-        model.fit(reference)
-    except ValueError as exc:
-        raise CLIError(f"cannot fit on the reference: {exc}") from exc
-    log(
-        f"fitted on {reference.shape[0]} frames ({time.perf_counter() - start:.2f} s)",
+    return run_step(
+        lambda: model.fit(reference),
+        "cannot fit on the reference",
+        lambda _: f"fitted on {reference.shape[0]} frames",
         quiet=quiet,
     )
-    return model
 
 
 def _transform(model, query: np.ndarray, quiet: bool):
@@ -89,16 +85,12 @@ def _transform(model, query: np.ndarray, quiet: bool):
             f"feature count mismatch: QUERY has {query.shape[1]} features per "
             f"frame, the reference has {n_features}"
         )
-    start = time.perf_counter()
-    try:
-        result = _transform_with_progress(model, query, quiet)
-    except ValueError as exc:
-        raise CLIError(f"cannot transform the query: {exc}") from exc
-    log(
-        f"transformed {query.shape[0]} frames ({time.perf_counter() - start:.2f} s)",
+    return run_step(
+        lambda: _transform_with_progress(model, query, quiet),
+        "cannot transform the query",
+        lambda _: f"transformed {query.shape[0]} frames",
         quiet=quiet,
     )
-    return result
 
 
 def _as_output(result, dense: bool):

@@ -9,14 +9,20 @@ writes them; the end is the last matched frame, inclusive).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from .._validation import POSITIVE_INT
 from ._align import AUDIO_FRAME_RATE, _positive, _weights
-from ._files import CLIError, check_same_features, check_writable, load, log
+from ._files import (
+    CLIError,
+    check_same_features,
+    check_writable,
+    load,
+    log,
+    run_step,
+)
 
 # Matcher parameters offered as options: (name, flag's metavar, parse, help).
 # An option whose parameter the Matcher does not declare is not offered.
@@ -146,29 +152,22 @@ def cmd_match(args) -> int:
             )
     params = {name: getattr(args, name) for name, *_ in _OPTIONS if name in vars(args)}
     model = Matcher(**{k: v for k, v in params.items() if v is not None})
-    start = time.perf_counter()
-    try:
-        model.fit(archive)
-    except ValueError as exc:
-        raise CLIError(f"cannot index the archive: {exc}") from exc
-    log(
-        f"indexed {len(archive)} archive frames from {len(files)} file(s) in "
-        f"{time.perf_counter() - start:.2f} s",
+    run_step(
+        lambda: model.fit(archive),
+        "cannot index the archive",
+        lambda _: f"indexed {len(archive)} archive frames from {len(files)} file(s)",
         quiet=args.quiet,
     )
-    start = time.perf_counter()
-    try:
+
+    def match():
         if len(queries) == 1:
-            results = [model.match(queries[0], n_matches=args.n_matches)]
-        else:
-            results = model.match_many(
-                queries, n_matches=args.n_matches, n_jobs=args.n_jobs
-            )
-    except ValueError as exc:
-        raise CLIError(f"cannot match: {exc}") from exc
-    log(
-        f"matched {len(queries)} quer{'y' if len(queries) == 1 else 'ies'} in "
-        f"{time.perf_counter() - start:.2f} s",
+            return [model.match(queries[0], n_matches=args.n_matches)]
+        return model.match_many(queries, n_matches=args.n_matches, n_jobs=args.n_jobs)
+
+    results = run_step(
+        match,
+        "cannot match",
+        lambda _: f"matched {len(queries)} quer{'y' if len(queries) == 1 else 'ies'}",
         quiet=args.quiet,
     )
     rows = _rows(query_paths, results, files, firsts)

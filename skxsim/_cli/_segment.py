@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from ._files import CLIError, load, log
+from ._files import load, run_step
 
 # librosa's default frames (hop 512 at 22050 Hz), what audio files give.
 DEFAULT_FRAME_DURATION = 512 / 22050
@@ -87,14 +85,13 @@ def cmd_segment(args) -> int:
     model = LaplacianSegmentation(
         n_clusters=args.n_clusters, k=args.k, random_state=args.seed
     )
-    start = time.perf_counter()
-    try:
-        labels = model.fit_predict(features)
-    except ValueError as exc:
-        raise CLIError(f"cannot segment FILE: {exc}") from exc
-    log(
-        f"segmented {len(labels)} frames into {len(model.boundaries_)} segments "
-        f"of {model.n_clusters_} types ({time.perf_counter() - start:.2f} s)",
+    labels = run_step(
+        lambda: model.fit_predict(features),
+        "cannot segment FILE",
+        lambda labels: (
+            f"segmented {len(labels)} frames into "
+            f"{len(model.boundaries_)} segments of {model.n_clusters_} types"
+        ),
         quiet=args.quiet,
     )
     intervals, segment_labels = labels_to_intervals(labels, args.frame_duration)
