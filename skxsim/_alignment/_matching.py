@@ -49,6 +49,7 @@ from ._candidates import (
     query_offsets,
 )
 from ._frames import (
+    Level,
     frame_scale,
     pool,
     prepare,
@@ -77,6 +78,9 @@ SCAN_CHUNK_CELLS = 1 << 24
 WHOLE_REFERENCE = 8
 # Two matches overlapping by more than this fraction of the shorter are one.
 MAX_OVERLAP = 0.5
+# A span is refined in a window widened by 1 / REFINE_MARGIN of the query
+# on each side.
+REFINE_MARGIN = 8
 # Widenings of a window whose optimal path runs to its edge.
 EDGE_ROUNDS = 4
 
@@ -156,11 +160,15 @@ class Archive:
             index_scale,
         )
 
-    def pooled_by(self, depth: int) -> np.ndarray:
-        """The frames pooled by ``2**depth`` from frame 0 (float64)."""
-        if depth not in self.pooled:
-            self.pooled[depth] = pool(self.frames, 1 << depth)
-        return self.pooled[depth]
+    def pooled_by(self, depth: int, scale: float) -> Level:
+        """The frames pooled by ``2**depth`` from frame 0, divided by
+        ``scale`` and prepared for the metric (row by row: a slice of it is
+        the slice prepared)."""
+        key = (depth, scale)
+        if key not in self.pooled:
+            pooled = divided(pool(self.frames, 1 << depth), scale)
+            self.pooled[key] = prepare(pooled, self.metric)
+        return self.pooled[key]
 
 
 class Solver:
@@ -189,8 +197,9 @@ class Solver:
         """A window's cost at the coarsest level of the query (full DTW of
         the archive pooled as much, from frame 0): its rank."""
         depth = len(self.levels) - 1
-        coarse = self.archive.pooled_by(depth)[lo >> depth : ((hi - 1) >> depth) + 1]
-        R = prepare(divided(coarse, self.scale), self.metric)
+        coarse = self.archive.pooled_by(depth, self.scale)
+        rows = slice(lo >> depth, ((hi - 1) >> depth) + 1)
+        R = Level(coarse.frames[rows], coarse.zero[rows])
         Q = self.levels[-1]
         return run_kernel(Q, R, *full_band(len(Q), len(R)), self.params, True)[1]
 
@@ -201,11 +210,12 @@ class Solver:
         path, cost = Multiscale(self.levels, levels, self.params, True).finish()
         return lo + int(path[0, 1]), lo + int(path[-1, 1]), cost
 
-    def exact(self, lo, hi):
+    def exact(self, lo, hi, full=False):
         """``(start, end, cost per query frame)`` of the optimal subsequence
-        path in archive frames ``[lo, hi)``: full DTW up to
-        ``SCAN_CHUNK_CELLS`` cells, else the proven pruned search."""
-        if self.n * (hi - lo) <= SCAN_CHUNK_CELLS:
+        path in archive frames ``[lo, hi)``: with ``full`` (a scan's chunk,
+        at most ``SCAN_CHUNK_CELLS`` cells) full DTW, else the proven pruned
+        search (cheaper around a near-optimal path)."""
+        if full:
             query, levels = self.levels[:1], self.window(lo, hi, 1)
         else:
             query, levels = self.levels, self.window(lo, hi, len(self.levels))
@@ -216,7 +226,7 @@ class Solver:
     def refine(self, start, end):
         """:meth:`exact` around a span, the window widened while the optimal
         path runs to its edge."""
-        margin = max(self.n // 8, 16)
+        margin = max(self.n // REFINE_MARGIN, 16)
         lo, hi = max(0, start - margin), min(self.n_ref, end + margin + 1)
         for _ in range(EDGE_ROUNDS):
             start, end, cost = self.exact(lo, hi)
@@ -237,7 +247,7 @@ class Solver:
         for a in range(lo, hi, max(length - span, 1)):
             b = min(a + length, hi)
             if b - a >= 2:
-                found = self.exact(a, b)
+                found = self.exact(a, b, full=True)
                 if best is None or found[2] < best[2]:
                     best = found
             if b == hi:
