@@ -33,6 +33,8 @@ Orientation: scikit-learn, rows are frames.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,6 +50,7 @@ from ._candidates import (
     query_features,
     query_offsets,
 )
+from ._dtw import subsequence_cost
 from ._frames import (
     Level,
     frame_scale,
@@ -57,7 +60,7 @@ from ._frames import (
     scaled_weights,
     unscaled_cost,
 )
-from ._multiscale import DTWParams, Multiscale, full_band, run_kernel
+from ._multiscale import DTWParams, Multiscale
 from ._proof import proven_dtw
 
 # The metric of the neighbour index for each DTW metric (sqeuclidean has
@@ -193,15 +196,46 @@ class Solver:
         frames = divided(self.archive.frames[lo:hi], self.scale)
         return pyramid(frames, self.metric, 0, n_levels=n_levels)
 
-    def rank(self, lo, hi) -> float:
-        """A window's cost at the coarsest level of the query (full DTW of
-        the archive pooled as much, from frame 0): its rank."""
+    def rank(self, lo, hi, abandon=np.inf) -> tuple[float, float]:
+        """A window's cost at the coarsest level of the query (subsequence
+        DTW through the archive pooled as much, from frame 0): its rank; as
+        ``(inf, lower bound)`` once it is known to exceed ``abandon``."""
         depth = len(self.levels) - 1
         coarse = self.archive.pooled_by(depth, self.scale)
         rows = slice(lo >> depth, ((hi - 1) >> depth) + 1)
-        R = Level(coarse.frames[rows], coarse.zero[rows])
         Q = self.levels[-1]
-        return run_kernel(Q, R, *full_band(len(Q), len(R)), self.params, True)[1]
+        metric, *weights = self.params.kernel_args()
+        return subsequence_cost(
+            Q.frames,
+            coarse.frames[rows],
+            Q.zero,
+            coarse.zero[rows],
+            metric,
+            *weights,
+            self.params.start_weight,
+            abandon,
+        )
+
+    def ranked(self, bounds, n_best):
+        """The windows ``[lo, hi)`` by increasing rank (ties: by ``lo``,
+        ``hi``), lazily.  The search of a window stops once it is known to
+        rank below ``n_best`` windows already ranked; it is finished only
+        if the windows ranked above it run out."""
+        heap, costs = [], []
+        for lo, hi in bounds:
+            limit = costs[n_best - 1] if len(costs) >= n_best else np.inf
+            cost, bound = self.rank(lo, hi, limit)
+            # At one value, a bound (0) comes out before a cost (1).
+            heap.append((bound, int(np.isfinite(cost)), lo, hi))
+            if np.isfinite(cost):
+                bisect.insort(costs, cost)
+        heapq.heapify(heap)
+        while heap:
+            value, known, lo, hi = heapq.heappop(heap)
+            if known:
+                yield lo, hi
+            else:
+                heapq.heappush(heap, (self.rank(lo, hi)[0], 1, lo, hi))
 
     def multiscale(self, lo, hi):
         """``(start, end)`` of the coarse-to-fine subsequence path in
@@ -293,7 +327,6 @@ def match_query(
         # Too few excerpts to vote (a reference a few times the query):
         # search all of it.
         bounds = [(0, n_ref)]
-    ranked = sorted((solver.rank(lo, hi), lo, hi) for lo, hi in bounds)
     # Coarse to fine in the best windows by their candidates' score and in
     # the windows cheapest at the coarsest level, until n_matches distinct
     # matches and one more are in (pooling frames loses a match where the
@@ -301,11 +334,12 @@ def match_query(
     # optimum around each match kept.
     first = bounds[:n_matches]
     found = [solver.multiscale(lo, hi) for lo, hi in first]
-    for _, lo, hi in ranked:
-        if (
-            len(found) > n_matches
-            and len(best_matches(found, n_matches)[0]) == n_matches
-        ):
+    ranked = solver.ranked(bounds, n_matches + 1)
+    while not (
+        len(found) > n_matches and len(best_matches(found, n_matches)[0]) == n_matches
+    ):
+        lo, hi = next(ranked, (None, None))
+        if lo is None:
             break
         if (lo, hi) not in first:
             found.append(solver.multiscale(lo, hi))
