@@ -191,6 +191,7 @@ class Solver:
             start_weight=1.0 / self.w_scale,
         )
         self.levels = pyramid(divided(query, self.scale), self.metric, coarse_frames)
+        self.paths = {}  # (start, end): the cheapest coarse-to-fine path found
 
     def window(self, lo, hi, n_levels):
         frames = divided(self.archive.frames[lo:hi], self.scale)
@@ -242,18 +243,28 @@ class Solver:
         ``[lo, hi)``, and its cost (an upper bound of the window's optimum)."""
         levels = self.window(lo, hi, len(self.levels))
         path, cost = Multiscale(self.levels, levels, self.params, True).finish()
-        return lo + int(path[0, 1]), lo + int(path[-1, 1]), cost
+        path = path + np.array([0, lo])
+        span = int(path[0, 1]), int(path[-1, 1])
+        # Kept for the refinement: an upper bound of any window holding it.
+        if span not in self.paths or cost < self.paths[span][1]:
+            self.paths[span] = (path, cost)
+        return *span, cost
 
-    def exact(self, lo, hi, full=False):
+    def exact(self, lo, hi, full=False, known=None):
         """``(start, end, cost per query frame)`` of the optimal subsequence
         path in archive frames ``[lo, hi)``: with ``full`` (a scan's chunk,
         at most ``SCAN_CHUNK_CELLS`` cells) full DTW, else the proven pruned
-        search (cheaper around a near-optimal path)."""
+        search (cheaper around a near-optimal path), from ``known`` (a path
+        in the window, archive frames, and its cost) if given."""
         if full:
             query, levels = self.levels[:1], self.window(lo, hi, 1)
         else:
             query, levels = self.levels, self.window(lo, hi, len(self.levels))
-        path, cost, _ = proven_dtw(query, levels, self.params, True, DEFAULT_BUDGET)
+        if known is not None:
+            known = (known[0] - np.array([0, lo]), known[1])
+        path, cost, _ = proven_dtw(
+            query, levels, self.params, True, DEFAULT_BUDGET, known
+        )
         cost = unscaled_cost(cost, self.metric, self.scale, self.w_scale)
         return lo + int(path[0, 1]), lo + int(path[-1, 1]), cost / self.n
 
@@ -262,8 +273,10 @@ class Solver:
         path runs to its edge."""
         margin = max(self.n // REFINE_MARGIN, 16)
         lo, hi = max(0, start - margin), min(self.n_ref, end + margin + 1)
+        known = self.paths.get((start, end))
         for _ in range(EDGE_ROUNDS):
-            start, end, cost = self.exact(lo, hi)
+            start, end, cost = self.exact(lo, hi, known=known)
+            known = None
             grow = max(self.n // 2, (hi - lo) // 2)
             new_lo = max(0, lo - grow) if start == lo else lo
             new_hi = min(self.n_ref, hi + grow) if end == hi - 1 else hi
