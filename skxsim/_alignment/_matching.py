@@ -10,13 +10,16 @@ Per query:
    query: the best positions are the candidate windows.
 2. **Ranking.**  Each window gets a subsequence DTW of the query at the
    coarsest level of the pyramids (:mod:`._multiscale`): a cheap estimate
-   of its cost.
+   of its cost (stopped once the window is known to rank below the best
+   ``n_matches + 1``, finished only if the ranking reaches it).
 3. **Refinement.**  The windows cheapest there, until ``n_matches`` distinct
-   matches and one more are in, get the exact subsequence DTW of
-   :func:`._proof.proven_dtw` (the optimum within the window, proven); a
-   window whose optimal path starts or ends at its edge is widened and
-   solved again.  A match's cost is the true subsequence DTW cost of its
-   span, per query frame.
+   matches and one more are in (one match asked: not the next when the
+   best by score and by rank leads it by ``CLEAR_LEAD``), are searched
+   coarse to fine; each match kept gets the exact subsequence DTW of
+   :func:`._proof.proven_dtw` (the optimum within the window, proven),
+   started from that path; a window whose optimal path starts or ends at
+   its edge is widened and solved again.  A match's cost is the true
+   subsequence DTW cost of its span, per query frame.
 
 A query shorter than two excerpts, or whose DTW against the whole archive
 is small (``SCAN_CELLS``), is aligned against the whole archive instead
@@ -209,17 +212,9 @@ class Solver:
         coarse = self.archive.pooled_by(depth, self.scale)
         rows = slice(lo >> depth, ((hi - 1) >> depth) + 1)
         Q = self.levels[-1]
-        metric, *weights = self.params.kernel_args()
-        return subsequence_cost(
-            Q.frames,
-            coarse.frames[rows],
-            Q.zero,
-            coarse.zero[rows],
-            metric,
-            *weights,
-            self.params.start_weight,
-            abandon,
-        )
+        frames = (Q.frames, coarse.frames[rows], Q.zero, coarse.zero[rows])
+        weights = (*self.params.kernel_args(), self.params.start_weight)
+        return subsequence_cost(*frames, *weights, abandon)
 
     def ranked(self, bounds, n_best):
         """The windows ``(lo, hi, rank)`` by increasing rank (ties: by ``lo``,
