@@ -9,13 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from _dtw_oracle import accumulate, local_costs, path_cost
 from _dtw_oracle import dtw as oracle_dtw
-from _dtw_oracle import path_cost
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from skxsim import Aligner, align
-from skxsim._alignment._dtw import banded_dtw
+from skxsim._alignment._dtw import banded_dtw, subsequence_cost
 from skxsim._alignment._frames import METRIC_CODES, prepare
 from skxsim.alignment import ReferenceQuerySplit
 
@@ -71,6 +71,31 @@ def test_full_dtw_equals_oracle(rng, metric, weights):
     np.testing.assert_array_equal(path, expected_path)
     assert cost == pytest.approx(expected_cost, rel=1e-12)
     assert cost == pytest.approx(path_cost(query, reference, path, metric, weights))
+
+
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("weights", WEIGHTS)
+def test_subsequence_cost_and_its_abandoning(rng, metric, weights):
+    # The cost-only kernel (the matcher's ranking): the oracle's smallest
+    # last-row cost, banded_dtw's over the full band bit for bit; asked to
+    # abandon below the cost, a lower bound above the limit and no cost.
+    query, reference = rng.random((17, 5)), rng.random((40, 5))
+    query[3] = 0.0  # a zero frame
+    Q, R = prepare(query, metric), prepare(reference, metric)
+    args = (Q.frames, R.frames, Q.zero, R.zero, METRIC_CODES[metric], *weights)
+    D, _ = accumulate(local_costs(query, reference, metric), weights, True)
+    cost, bound = subsequence_cost(*args)
+    assert cost == bound == pytest.approx(D[-1].min(), rel=1e-12)
+    lo, hi = np.zeros(17, dtype=np.intp), np.full(17, 39, dtype=np.intp)
+    assert cost == banded_dtw(*args[:2], lo, hi, *args[2:], True)[1]
+    rows = D.min(axis=1)  # non-decreasing: the bound of each row
+    # Limits clear of the rounding: 0, between two row minima, below the cost.
+    k = 5 + int(np.argmax(np.diff(rows[5:]) > 1e-9 * rows[6:]))
+    for limit in (0.0, (rows[k] + rows[k + 1]) / 2, cost * (1 - 1e-9)):
+        abandoned, bound = subsequence_cost(*args, abandon=limit)
+        assert abandoned == np.inf and limit < bound <= cost
+        assert bound == pytest.approx(rows[np.argmax(rows > limit)], rel=1e-12)
+    assert subsequence_cost(*args, abandon=cost) == (cost, cost)
 
 
 @pytest.mark.parametrize("metric", METRICS)

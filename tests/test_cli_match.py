@@ -180,6 +180,7 @@ def test_audio_query_in_an_audio_archive(tmp_path, capsys):
     assert name == str(tmp_path / "second.wav")
     # the query's frames are centred on the file's frames 66..198
     assert abs(int(start) - 66) <= 3
+    assert abs(int(end) - 198) <= 3
     assert float(start_s) == pytest.approx(int(start) * hop / sr, abs=1e-3)
     # the chroma the command computed: librosa's, as read_features gives it
     chroma = [read_features(tmp_path / f"{n}.wav")[0] for n in ("query", "first")]

@@ -228,21 +228,16 @@ def candidate_windows(hits, gain, offsets, n_query, n_ref, excerpt, params):
         )
     # Best first; among equals, the ratio nearest 1, then the earliest.
     peaks.sort()
-    centers = np.empty(params.n_candidates)
-    halves = np.empty(params.n_candidates)
-    chosen = 0
+    chosen = []  # (center, half), in Python floats: a short loop per peak
     for _, _, center, r in peaks:
-        if chosen == params.n_candidates:
+        if len(chosen) == params.n_candidates:
             break
         half = r * n_query / 2
-        near = np.abs(centers[:chosen] - center) < np.minimum(halves[:chosen], half)
-        if not near.any():
-            centers[chosen], halves[chosen] = center, half
-            chosen += 1
+        if not any(abs(c - center) < min(h, half) for c, h in chosen):
+            chosen.append((center, half))
     middle = (excerpt_frames - 1) / 2
     return [
-        window_bounds(center + middle, half, width, n_ref)
-        for center, half in zip(centers[:chosen], halves[:chosen], strict=True)
+        window_bounds(center + middle, half, width, n_ref) for center, half in chosen
     ]
 
 

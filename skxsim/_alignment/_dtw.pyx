@@ -877,3 +877,76 @@ def block_extrema(
                 blocks[I, J] = bmin
     free(blk)
     return blocks_arr, rows_arr, cols_arr.astype(np.float64)
+
+
+def subsequence_cost(
+    const double[:, ::1] Q,
+    const double[:, ::1] R,
+    const unsigned char[::1] q_zero,
+    const unsigned char[::1] r_zero,
+    int metric,
+    double w_diag,
+    double w_ref,
+    double w_query,
+    double w_start=1.0,
+    double abandon=INFINITY,
+):
+    """The cost of the optimal subsequence path of ``Q`` through all of
+    ``R``, without the path: :func:`banded_dtw`'s over the full band, bit for
+    bit (the same recurrence in the same order), in two rows of memory.
+
+    Accumulated costs never decrease down the rows, so once every cell of a
+    row costs more than ``abandon`` so does the optimum: the search stops
+    there and returns ``(inf, that row's smallest cost)``, a lower bound of
+    the cost.  Otherwise ``(cost, cost)``.
+    """
+    check_problem(Q, R, q_zero, r_zero, w_diag, w_ref, w_query, w_start)
+    cdef Problem p = make_problem(
+        Q, R, q_zero, r_zero, metric, w_diag, w_ref, w_query, w_start, True
+    )
+    cdef Py_ssize_t n = p.n, m = p.m, i, j
+    cdef double best, low = INFINITY, cost = INFINITY
+    cdef unsigned char step
+    cdef bint stopped = False
+    cdef double* prev = <double*> malloc(2 * m * sizeof(double))
+    cdef double* cur
+    cdef double* swap
+    if prev == NULL:
+        raise MemoryError(f"subsequence DTW: cannot allocate {2 * m} costs")
+    cur = prev + m
+    try:
+        with nogil:
+            for i in range(n):
+                low = INFINITY
+                for j in range(m):
+                    best = relax(
+                        &p, i, j, &step,
+                        prev[j - 1] if i > 0 and j > 0 else INFINITY,
+                        cur[j - 1] if j > 0 else INFINITY,
+                        prev[j] if i > 0 else INFINITY,
+                    )
+                    cur[j] = best
+                    if best < low:
+                        low = best
+                swap = prev
+                prev = cur
+                cur = swap
+                if low > abandon:
+                    stopped = True
+                    break
+            if not stopped:
+                # prev holds the last row; the first smallest, as forward().
+                cost = prev[0]
+                for j in range(1, m):
+                    if prev[j] < cost:
+                        cost = prev[j]
+    finally:
+        free(prev if prev < cur else cur)
+    if stopped:
+        return INFINITY, float(low)
+    if not cost < INFINITY:
+        raise ValueError(
+            "DTW: every path's cost leaves float64's range; rescale the "
+            "features or the step weights."
+        )
+    return float(cost), float(cost)

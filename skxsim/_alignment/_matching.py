@@ -10,13 +10,16 @@ Per query:
    query: the best positions are the candidate windows.
 2. **Ranking.**  Each window gets a subsequence DTW of the query at the
    coarsest level of the pyramids (:mod:`._multiscale`): a cheap estimate
-   of its cost.
+   of its cost (stopped once the window is known to rank below the best
+   ``n_matches + 1``, finished only if the ranking reaches it).
 3. **Refinement.**  The windows cheapest there, until ``n_matches`` distinct
-   matches and one more are in, get the exact subsequence DTW of
-   :func:`._proof.proven_dtw` (the optimum within the window, proven); a
-   window whose optimal path starts or ends at its edge is widened and
-   solved again.  A match's cost is the true subsequence DTW cost of its
-   span, per query frame.
+   matches and one more are in (one match asked: not the next when the
+   best by score and by rank leads it by ``CLEAR_LEAD``), are searched
+   coarse to fine; each match kept gets the exact subsequence DTW of
+   :func:`._proof.proven_dtw` (the optimum within the window, proven),
+   started from that path; a window whose optimal path starts or ends at
+   its edge is widened and solved again.  A match's cost is the true
+   subsequence DTW cost of its span, per query frame.
 
 A query shorter than two excerpts, or whose DTW against the whole archive
 is small (``SCAN_CELLS``), is aligned against the whole archive instead
@@ -33,6 +36,8 @@ Orientation: scikit-learn, rows are frames.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,7 +53,9 @@ from ._candidates import (
     query_features,
     query_offsets,
 )
+from ._dtw import subsequence_cost
 from ._frames import (
+    Level,
     frame_scale,
     pool,
     prepare,
@@ -56,7 +63,7 @@ from ._frames import (
     scaled_weights,
     unscaled_cost,
 )
-from ._multiscale import DTWParams, Multiscale, full_band, run_kernel
+from ._multiscale import DTWParams, Multiscale
 from ._proof import proven_dtw
 
 # The metric of the neighbour index for each DTW metric (sqeuclidean has
@@ -77,6 +84,13 @@ SCAN_CHUNK_CELLS = 1 << 24
 WHOLE_REFERENCE = 8
 # Two matches overlapping by more than this fraction of the shorter are one.
 MAX_OVERLAP = 0.5
+# The best window by score and by rank is not checked against the next by
+# rank when that ranks this fraction worse (on held-out renders the next
+# never won when it ranked worse at all).
+CLEAR_LEAD = 0.1
+# A span is refined in a window widened by 1 / REFINE_MARGIN of the query
+# on each side.
+REFINE_MARGIN = 8
 # Widenings of a window whose optimal path runs to its edge.
 EDGE_ROUNDS = 4
 
@@ -151,11 +165,15 @@ class Archive:
             index_scale,
         )
 
-    def pooled_by(self, depth: int) -> np.ndarray:
-        """The frames pooled by ``2**depth`` from frame 0 (float64)."""
-        if depth not in self.pooled:
-            self.pooled[depth] = pool(self.frames, 1 << depth)
-        return self.pooled[depth]
+    def pooled_by(self, depth: int, scale: float) -> Level:
+        """The frames pooled by ``2**depth`` from frame 0, divided by
+        ``scale`` and prepared for the metric (row by row: a slice of it is
+        the slice prepared)."""
+        key = (depth, scale)
+        if key not in self.pooled:
+            pooled = divided(pool(self.frames, 1 << depth), scale)
+            self.pooled[key] = prepare(pooled, self.metric)
+        return self.pooled[key]
 
 
 class Solver:
@@ -175,46 +193,84 @@ class Solver:
             start_weight=1.0 / self.w_scale,
         )
         self.levels = pyramid(divided(query, self.scale), self.metric, coarse_frames)
+        self.paths = {}  # (start, end): the cheapest coarse-to-fine path found
 
     def window(self, lo, hi, n_levels):
         frames = divided(self.archive.frames[lo:hi], self.scale)
         return pyramid(frames, self.metric, 0, n_levels=n_levels)
 
-    def rank(self, lo, hi) -> float:
-        """A window's cost at the coarsest level of the query (full DTW of
-        the archive pooled as much, from frame 0): its rank."""
+    def rank(self, lo, hi, abandon=np.inf) -> tuple[float, float]:
+        """A window's cost at the coarsest level of the query (subsequence
+        DTW through the archive pooled as much, from frame 0): its rank; as
+        ``(inf, lower bound)`` once it is known to exceed ``abandon``."""
         depth = len(self.levels) - 1
-        coarse = self.archive.pooled_by(depth)[lo >> depth : ((hi - 1) >> depth) + 1]
-        R = prepare(divided(coarse, self.scale), self.metric)
+        coarse = self.archive.pooled_by(depth, self.scale)
+        rows = slice(lo >> depth, ((hi - 1) >> depth) + 1)
         Q = self.levels[-1]
-        return run_kernel(Q, R, *full_band(len(Q), len(R)), self.params, True)[1]
+        frames = (Q.frames, coarse.frames[rows], Q.zero, coarse.zero[rows])
+        weights = (*self.params.kernel_args(), self.params.start_weight)
+        return subsequence_cost(*frames, *weights, abandon)
+
+    def ranked(self, bounds, n_best):
+        """The windows ``(lo, hi, rank)`` by increasing rank (ties: by ``lo``,
+        ``hi``), lazily.  The search of a window stops once it is known to
+        rank below ``n_best`` windows already ranked; it is finished only
+        if the windows ranked above it run out."""
+        heap, costs = [], []
+        for lo, hi in bounds:
+            limit = costs[n_best - 1] if len(costs) >= n_best else np.inf
+            cost, bound = self.rank(lo, hi, limit)
+            # At one value, a bound (0) comes out before a cost (1).
+            heap.append((bound, int(np.isfinite(cost)), lo, hi))
+            if np.isfinite(cost):
+                bisect.insort(costs, cost)
+        heapq.heapify(heap)
+        while heap:
+            value, known, lo, hi = heapq.heappop(heap)
+            if known:
+                yield lo, hi, value
+            else:
+                heapq.heappush(heap, (self.rank(lo, hi)[0], 1, lo, hi))
 
     def multiscale(self, lo, hi):
         """``(start, end)`` of the coarse-to-fine subsequence path in
         ``[lo, hi)``, and its cost (an upper bound of the window's optimum)."""
         levels = self.window(lo, hi, len(self.levels))
         path, cost = Multiscale(self.levels, levels, self.params, True).finish()
-        return lo + int(path[0, 1]), lo + int(path[-1, 1]), cost
+        path = path + np.array([0, lo])
+        span = int(path[0, 1]), int(path[-1, 1])
+        # Kept for the refinement: an upper bound of any window holding it.
+        if span not in self.paths or cost < self.paths[span][1]:
+            self.paths[span] = (path, cost)
+        return *span, cost
 
-    def exact(self, lo, hi):
+    def exact(self, lo, hi, full=False, known=None):
         """``(start, end, cost per query frame)`` of the optimal subsequence
-        path in archive frames ``[lo, hi)``: full DTW up to
-        ``SCAN_CHUNK_CELLS`` cells, else the proven pruned search."""
-        if self.n * (hi - lo) <= SCAN_CHUNK_CELLS:
+        path in archive frames ``[lo, hi)``: with ``full`` (a scan's chunk,
+        at most ``SCAN_CHUNK_CELLS`` cells) full DTW, else the proven pruned
+        search (cheaper around a near-optimal path), from ``known`` (a path
+        in the window, archive frames, and its cost) if given."""
+        if full:
             query, levels = self.levels[:1], self.window(lo, hi, 1)
         else:
             query, levels = self.levels, self.window(lo, hi, len(self.levels))
-        path, cost, _ = proven_dtw(query, levels, self.params, True, DEFAULT_BUDGET)
+        if known is not None:
+            known = (known[0] - np.array([0, lo]), known[1])
+        path, cost, _ = proven_dtw(
+            query, levels, self.params, True, DEFAULT_BUDGET, known
+        )
         cost = unscaled_cost(cost, self.metric, self.scale, self.w_scale)
         return lo + int(path[0, 1]), lo + int(path[-1, 1]), cost / self.n
 
     def refine(self, start, end):
         """:meth:`exact` around a span, the window widened while the optimal
         path runs to its edge."""
-        margin = max(self.n // 8, 16)
+        margin = max(self.n // REFINE_MARGIN, 16)
         lo, hi = max(0, start - margin), min(self.n_ref, end + margin + 1)
+        known = self.paths.get((start, end))
         for _ in range(EDGE_ROUNDS):
-            start, end, cost = self.exact(lo, hi)
+            start, end, cost = self.exact(lo, hi, known=known)
+            known = None
             grow = max(self.n // 2, (hi - lo) // 2)
             new_lo = max(0, lo - grow) if start == lo else lo
             new_hi = min(self.n_ref, hi + grow) if end == hi - 1 else hi
@@ -232,7 +288,7 @@ class Solver:
         for a in range(lo, hi, max(length - span, 1)):
             b = min(a + length, hi)
             if b - a >= 2:
-                found = self.exact(a, b)
+                found = self.exact(a, b, full=True)
                 if best is None or found[2] < best[2]:
                     best = found
             if b == hi:
@@ -278,7 +334,6 @@ def match_query(
         # Too few excerpts to vote (a reference a few times the query):
         # search all of it.
         bounds = [(0, n_ref)]
-    ranked = sorted((solver.rank(lo, hi), lo, hi) for lo, hi in bounds)
     # Coarse to fine in the best windows by their candidates' score and in
     # the windows cheapest at the coarsest level, until n_matches distinct
     # matches and one more are in (pooling frames loses a match where the
@@ -286,14 +341,23 @@ def match_query(
     # optimum around each match kept.
     first = bounds[:n_matches]
     found = [solver.multiscale(lo, hi) for lo, hi in first]
-    for _, lo, hi in ranked:
-        if (
-            len(found) > n_matches
-            and len(best_matches(found, n_matches)[0]) == n_matches
-        ):
+    ranked = solver.ranked(bounds, n_matches + 1)
+    lead = None  # the rank of the best window, when it is also the first
+    while not (
+        len(found) > n_matches and len(best_matches(found, n_matches)[0]) == n_matches
+    ):
+        lo, hi, rank = next(ranked, (None, None, None))
+        if lo is None:
             break
-        if (lo, hi) not in first:
-            found.append(solver.multiscale(lo, hi))
+        if (lo, hi) in first:
+            if len(found) == 1:
+                lead = rank
+            continue
+        if lead is not None and rank > (1 + CLEAR_LEAD) * lead:
+            # One match asked, and the best window both by its candidates'
+            # score and by rank leads the next clearly: its match stands.
+            break
+        found.append(solver.multiscale(lo, hi))
     starts, ends, _ = best_matches(found, n_matches)
     exact = [solver.refine(s, e) for s, e in zip(starts, ends, strict=True)]
     return best_matches(exact, n_matches)

@@ -156,11 +156,17 @@ def search(Q: Level, R: Level, params: DTWParams, subsequence, bounds, upper, ce
     )
 
 
-def proven_dtw(query, reference, params: DTWParams, subsequence=False, budget=None):
+def proven_dtw(
+    query, reference, params: DTWParams, subsequence=False, budget=None, known=None
+):
     """The optimal path of ``query`` through ``reference`` (same-depth
     pyramids, finest first), its cost and what was proven (see
-    :func:`skxsim.align`'s ``return_info``)."""
-    path, upper = Multiscale(query, reference, params, subsequence).finish()
+    :func:`skxsim.align`'s ``return_info``).  ``known``: a path through the
+    finest levels and its cost (the upper bound to beat), else the
+    coarse-to-fine search's."""
+    if known is None:
+        known = Multiscale(query, reference, params, subsequence).finish()
+    path, upper = known
     Q, R = query[0], reference[0]
     cells = len(Q) * len(R)
     info = {"optimal": True, "gap": 0.0, "lower_bound": upper, "explored_cells": 0}
