@@ -107,16 +107,28 @@ def nearest_bounds(nearest_q, nearest_r, params: DTWParams, subsequence) -> dict
     }
 
 
-def lower_bounds(Q: Level, R: Level, params: DTWParams, subsequence: bool, budget):
-    """Every keyword argument of :func:`._dtw.pruned_dtw`'s bounds: the
-    nearest-neighbour bounds and the block cost-to-go (:mod:`._heuristic`)."""
+def bounds_pass(Q: Level, R: Level, params: DTWParams, subsequence: bool, budget):
+    """The bounds' pass over every cell (:func:`._heuristic.shrunk_minima`):
+    the nearest-neighbour bounds, and what the block tables are built from
+    (:func:`with_tables`)."""
     f = block_size(len(Q), len(R), budget)
     L, nearest_q, nearest_r = shrunk_minima(Q, R, params.metric, f)
     bounds = nearest_bounds(nearest_q, nearest_r, params, subsequence)
-    bounds.update(
-        block_tables(L, nearest_q, nearest_r, f, params.step_weights, subsequence)
-    )
+    return bounds, (L, nearest_q, nearest_r, f)
+
+
+def with_tables(bounds: dict, minima, params: DTWParams, subsequence: bool) -> dict:
+    """``bounds`` with the block cost-to-go tables (:mod:`._heuristic`) built
+    from the pass's ``minima``."""
+    bounds.update(block_tables(*minima, params.step_weights, subsequence))
     return bounds
+
+
+def lower_bounds(Q: Level, R: Level, params: DTWParams, subsequence: bool, budget):
+    """Every keyword argument of :func:`._dtw.pruned_dtw`'s bounds: the
+    nearest-neighbour bounds and the block cost-to-go."""
+    bounds, minima = bounds_pass(Q, R, params, subsequence, budget)
+    return with_tables(bounds, minima, params, subsequence)
 
 
 def start_bound(bounds: dict) -> float:
@@ -180,22 +192,17 @@ def proven_dtw(
         info.update(optimal=False, gap=np.inf, lower_bound=0.0)
         return path, upper, info
     limit = cells if budget is None else max(int(budget), 1)
-    f = block_size(len(Q), len(R), budget)
-    L, nearest_q, nearest_r = shrunk_minima(Q, R, params.metric, f)
-    bounds = nearest_bounds(nearest_q, nearest_r, params, subsequence)
+    bounds, minima = bounds_pass(Q, R, params, subsequence, budget)
     # Lazily, where it is close: the nearest-neighbour bound alone while it
     # costs less than the block tables would; the tables where it does not
     # finish.
     first, found = 0, None
     if start_bound(bounds) >= NN_FIRST * upper:
-        first = max(min(limit, TABLE_CELLS * L.size), 1)
+        first = max(min(limit, TABLE_CELLS * minima[0].size), 1)
         found = search(Q, R, params, subsequence, bounds, upper, first)
     if found is None or (found[0] == OUT_OF_BUDGET and first < limit):
-        tables = block_tables(
-            L, nearest_q, nearest_r, f, params.step_weights, subsequence
-        )
-        del L
-        bounds.update(tables)
+        with_tables(bounds, minima, params, subsequence)
+        del minima  # the block minima: not needed by the search
         found = search(Q, R, params, subsequence, bounds, upper, limit)
     status, exact_path, cost, explored, bound = found
     info["explored_cells"] = int(explored)
