@@ -48,6 +48,10 @@ import numpy as np
 from ._dtw import block_cost_to_go, block_extrema
 from ._frames import Level
 
+# Relative slack for the rounding of sums taken in another order: bounds are
+# shrunk, the proof's threshold raised, by this much (float64 sums of up to
+# ~1e6 terms round by less).
+ROUNDING = 1e-9
 # Absolute slack below the float32 products' bounds (underflow to
 # subnormals; the frames are scaled to about 1).
 TINY = 2.0**-100
@@ -157,8 +161,6 @@ def within_blocks(nearest: np.ndarray, f: int, weight: float) -> np.ndarray:
 
 def shrunk_minima(Q, R, metric, f):
     """:func:`block_minima` shrunk for the rounding of the sums over them."""
-    from ._proof import ROUNDING
-
     out = block_minima(Q, R, metric, f)
     for x in out:
         x *= 1 - ROUNDING
@@ -169,8 +171,6 @@ def block_tables(L, nearest_q, nearest_r, f, step_weights, subsequence) -> dict:
     """The keyword arguments of :func:`._dtw.pruned_dtw`'s block bound:
     ``G``, ``H`` (transposed: per block column, per block row) and the
     within-block terms of rows and columns, from :func:`shrunk_minima`."""
-    from ._proof import ROUNDING
-
     w_diag, w_ref, w_query = step_weights
     alpha, beta = min(w_diag, w_query), min(w_diag, w_ref)
     n, m = nearest_q.size, nearest_r.size

@@ -57,7 +57,7 @@ import numpy as np
 from ..exceptions import AlignmentWarning
 from ._dtw import pruned_dtw
 from ._frames import METRIC_CODES, Level
-from ._heuristic import block_size, block_tables, shrunk_minima
+from ._heuristic import ROUNDING, block_size, block_tables, shrunk_minima
 from ._multiscale import DTWParams, Multiscale
 
 # Measured on the chorale pairs (benchmarks/bench_alignment_proof.py, chroma,
@@ -74,11 +74,6 @@ from ._multiscale import DTWParams, Multiscale
 NN_RATIO = 12
 NN_FIRST = 0.5
 TABLE_CELLS = 1
-
-# Relative slack for the rounding of sums taken in another order: bounds are
-# shrunk, the threshold raised, by this much (float64 sums of up to ~1e6
-# terms round by less).
-ROUNDING = 1e-9
 
 # The pruned search's outcomes (``_dtw``).
 DONE, OUT_OF_BUDGET = 0, 1
