@@ -19,12 +19,12 @@ from __future__ import annotations
 import numpy as np
 
 from ._scaling import (
-    ROWS_CHUNK,
     checked_distances,
     divided,
     pow2_peak,
     pow2_scale,
     query_overflow,
+    row_chunks,
     row_norms,
     unit_factors,
     unit_rows,
@@ -92,9 +92,7 @@ class PairDistances:
         # Both sides are scaled before they are subtracted: the difference
         # of frames near +-1e308 would overflow.
         X64 = self.prepared(X)
-        step = max(1, _PAIR_CHUNK // max(d, 1))
-        for start in range(0, rows.size, step):
-            part = slice(start, start + step)
+        for part in row_chunks(rows.size, d, _PAIR_CHUNK):
             r, c = rows[part], cols[part]
             diff = self.prepared_reference(c)
             np.subtract(X64[r], diff, out=diff)
@@ -119,11 +117,10 @@ class PairDistances:
         b, (m, d) = X64.shape[0], R64.shape
         out = np.empty((b, m))
         # Chunks of one query row against a slice of reference columns.
-        step = max(1, _PAIR_CHUNK // max(d, 1))
-        diff = np.empty((min(step, m), d))
+        parts = row_chunks(m, d, _PAIR_CHUNK)
+        diff = np.empty((parts[0].stop if parts else 0, d))
         for i in range(b):
-            for start in range(0, m, step):
-                part = slice(start, min(start + step, m))
+            for part in parts:
                 chunk = diff[: part.stop - part.start]
                 np.subtract(X64[i], R64[part], out=chunk)
                 np.square(chunk, out=chunk)
@@ -237,8 +234,7 @@ class BlasScores:
         # 0.40 s became 0.1 s); every value is the one the whole-array
         # arithmetic gives (row-wise operations; the mean's sum carried
         # from chunk to chunk in row order).
-        step = max(1, ROWS_CHUNK // max(d, 1))
-        chunks = [slice(start, start + step) for start in range(0, n_ref, step)]
+        chunks = row_chunks(n_ref, d)
         # The product's unit is the keys' times unit_ (the square of a power
         # of two): its values stay near 1, far from float32's limits.
         self.center_, self.rescale_ = None, 1.0

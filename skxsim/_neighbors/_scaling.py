@@ -17,6 +17,13 @@ import numpy as np
 ROWS_CHUNK = 2**18
 
 
+def row_chunks(n: int, width: int, values: int = ROWS_CHUNK) -> list[slice]:
+    """Slices of ``n`` rows of ``width`` values each, at most ``values``
+    values a slice (at least one row)."""
+    step = max(1, values // max(width, 1))
+    return [slice(start, min(start + step, n)) for start in range(0, n, step)]
+
+
 def _peak(values) -> float:
     """max |value| without an |values| temporary (0 for no values)."""
     values = np.asarray(values)
@@ -110,9 +117,7 @@ def unit_factors(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scale, norm = np.empty(n), np.empty(n)
     # A chunk of rows at a time: its float64 copies stay in cache, and no
     # copy of the whole array is made (rows are independent).
-    step = max(1, ROWS_CHUNK // max(d, 1))
-    for start in range(0, n, step):
-        part = slice(start, start + step)
+    for part in row_chunks(n, d):
         rows = np.asarray(X[part], dtype=np.float64)
         peak = np.max(np.abs(rows), axis=1, initial=0.0)
         scale[part] = np.ldexp(1.0, np.minimum(np.frexp(peak)[1], 1023))

@@ -17,7 +17,7 @@ from sklearn import get_config
 
 from .._output_size import check_output_size, working_bytes
 from ._parallel import n_threads_for, run_blocks
-from ._scaling import as_output_dtype, scaled_apply
+from ._scaling import as_output_dtype, row_chunks, scaled_apply
 
 # Rows per block: tall blocks keep BLAS efficient and the per-block overhead
 # low (measured with benchmarks/bench_cross_similarity.py --profile: 256-512
@@ -165,9 +165,7 @@ def full_row_statistics(D: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     smallest and the mean of the k smallest, as the k-NN graph gives them."""
     n = D.shape[0]
     kth, mean = np.empty(n), np.empty(n)
-    step = max(1, 2**20 // max(D.shape[1], 1))
-    for start in range(0, n, step):
-        part = slice(start, start + step)
+    for part in row_chunks(n, D.shape[1], 2**20):
         smallest = np.sort(np.partition(D[part], k - 1, axis=1)[:, :k], axis=1)
         smallest = smallest.astype(np.float64)
         kth[part], mean[part] = smallest[:, -1], scaled_apply(_row_means, smallest)
