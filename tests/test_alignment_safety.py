@@ -197,3 +197,68 @@ def test_extreme_weights_match_the_oracle(rng, power):
     expected_path, expected = oracle_dtw(query, reference, "chord", w)
     np.testing.assert_array_equal(path, expected_path)
     assert cost == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_matcher_and_its_kernels_do_not_crash():
+    # The matcher's own compiled paths (the cost-only subsequence kernel of
+    # its ranking, the float32 block extrema of its proofs): lengths down to
+    # 2 frames, extreme scales and weights, every metric; a result or a
+    # clear ValueError, and the kernels refuse what they cannot read.
+    out = run_isolated(
+        """
+        import warnings
+        import numpy as np
+        from skxsim import Matcher
+        from skxsim._alignment._dtw import block_extrema, subsequence_cost
+        rng = np.random.default_rng(2)
+        scales = [1e-300, 1e-30, 1.0, 1e19, 1e200, 1e300]
+        weights = [(1, 3, 3), (1e36,) * 3, (1e-300,) * 3, (1, 1e-30, 1e30)]
+        done = errors = 0
+        for k, (n_ref, n) in enumerate([(2, 2), (40, 2), (3000, 9), (3000, 200),
+                                        (5000, 700), (700, 700)]):
+            d = int(rng.integers(1, 13))
+            archive = rng.standard_normal((n_ref, d)) * scales[k % len(scales)]
+            start = int(rng.integers(0, n_ref - n + 1))
+            query = archive[start:start + n] * (1 + 1e-3 * rng.standard_normal((n, d)))
+            for metric in ["chord", "cosine", "euclidean", "sqeuclidean"]:
+                w = weights[(k + len(metric)) % len(weights)]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        model = Matcher(metric=metric, step_weights=w).fit(archive)
+                        starts, ends, costs = model.match(query, n_matches=2)
+                    except ValueError as e:
+                        assert "range" in str(e) or "weights" in str(e), e
+                        errors += 1
+                        continue
+                assert np.all((0 <= starts) & (starts <= ends) & (ends < n_ref))
+                assert np.all(np.isfinite(costs) & (costs >= 0))
+                done += 1
+        Q, R = np.random.default_rng(0).random((2, 6, 3))
+        z = np.zeros(6, np.uint8)
+        for args in [(Q, R, z[:5], z), (Q, R[:, :2], z, z), (Q[:0], R, z[:0], z)]:
+            try:
+                subsequence_cost(*args, 0, 1.0, 1.0, 1.0)
+            except ValueError:
+                continue
+            raise AssertionError([a.shape for a in args])
+        for w in (0.0, -1.0, np.inf, np.nan):
+            try:
+                subsequence_cost(Q, R, z, z, 0, 1.0, w, 1.0)
+            except ValueError:
+                continue
+            raise AssertionError(w)
+        q32, rt32 = Q.astype(np.float32), np.ascontiguousarray(R.T, np.float32)
+        a6 = np.zeros(6, np.float32)
+        for args in [(q32, rt32, a6[:5], a6, 2), (q32, rt32, a6, a6, 0),
+                     (q32[:, :2], rt32, a6, a6, 2), (q32[:0], rt32, a6[:0], a6, 2)]:
+            try:
+                block_extrema(*args)
+            except ValueError:
+                continue
+            raise AssertionError([getattr(a, "shape", a) for a in args])
+        print(done, errors)
+        """
+    )
+    done, errors = map(int, out.split())
+    assert done > 3 * errors
