@@ -15,7 +15,7 @@ class BuildExt(build_ext):
         if self.compiler.compiler_type == "msvc":
             flags = ["/O2", "/fp:precise"]
         else:
-            flags = ["-O3", "-ffp-contract=off"]
+            flags = ["-O3", "-ffp-contract=off", "-fno-math-errno"]
         for extension in self.extensions:
             extension.extra_compile_args = flags
         super().build_extensions()
@@ -25,6 +25,7 @@ setup(
     ext_modules=cythonize(
         [
             Extension("skxsim._alignment._dtw", ["skxsim/_alignment/_dtw.pyx"]),
+            Extension("skxsim._alignment._votes", ["skxsim/_alignment/_votes.pyx"]),
             Extension(
                 "skxsim._neighbors._nominate",
                 ["skxsim/_neighbors/_nominate.pyx"],

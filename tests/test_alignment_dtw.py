@@ -79,14 +79,15 @@ def test_subsequence_cost_and_its_abandoning(rng, metric, weights):
     # The cost-only kernel (the matcher's ranking): the oracle's smallest
     # last-row cost, banded_dtw's over the full band bit for bit; asked to
     # abandon below the cost, a lower bound above the limit and no cost.
-    query, reference = rng.random((17, 5)), rng.random((40, 5))
+    # 43 reference frames: the kernel's tiles of eight columns and a rest.
+    query, reference = rng.random((17, 5)), rng.random((43, 5))
     query[3] = 0.0  # a zero frame
     Q, R = prepare(query, metric), prepare(reference, metric)
     args = (Q.frames, R.frames, Q.zero, R.zero, METRIC_CODES[metric], *weights)
     D, _ = accumulate(local_costs(query, reference, metric), weights, True)
     cost, bound = subsequence_cost(*args)
     assert cost == bound == pytest.approx(D[-1].min(), rel=1e-12)
-    lo, hi = np.zeros(17, dtype=np.intp), np.full(17, 39, dtype=np.intp)
+    lo, hi = np.zeros(17, dtype=np.intp), np.full(17, 42, dtype=np.intp)
     assert cost == banded_dtw(*args[:2], lo, hi, *args[2:], True)[1]
     rows = D.min(axis=1)  # non-decreasing: the bound of each row
     # Limits clear of the rounding: 0, between two row minima, below the cost.

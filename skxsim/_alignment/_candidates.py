@@ -37,6 +37,7 @@ from math import gcd
 import numpy as np
 
 from .._output_size import check_output_size
+from . import _votes
 from ._frames import pool, prepare
 
 # The archive's excerpts indexed: every ARCHIVE_STRIDE-th pooled frame.
@@ -141,17 +142,15 @@ def gains(distances: np.ndarray, k: int):
 def bin_scores(hits, gain, offsets, n_query, params: VoteParams, geometry):
     """The scores ``(n_ratios, n_bins)`` of the two bin grids (bin ``b``
     centred at ``(b + 0.5) * width`` and at ``b * width``), and the ratios.
-    ``geometry``: ``(period, excerpt_frames, n_bins)``."""
+    ``geometry``: ``(period, excerpt_frames, n_bins)``.  The compiled
+    kernel (``_votes.bin_scores``) places the hits and sums their gains."""
     period, excerpt, n_bins = geometry
     rho = ratios(params.tempo_range)
     n_f, k = hits.shape
-    mid = (n_query - excerpt) / 2
     phase = offsets % period
     n_phase = np.bincount(phase, minlength=period).astype(np.float64)
-    # Half of each phase class's mean (0 for a class without excerpts).
-    per_phase = (0.5 / np.maximum(n_phase, 1))[None, :, None]
     check_output_size(
-        4 * 8 * rho.size * hits.size + 16 * rho.size * period * n_bins,
+        16 * rho.size * n_bins + 24 * period * n_bins + 24 * hits.size,
         f"the scores of {n_f} query excerpts x {k} neighbours at "
         f"{rho.size} tempo ratios",
         "Use a narrower tempo_range, a smaller n_neighbors or a shorter query.",
@@ -160,44 +159,19 @@ def bin_scores(hits, gain, offsets, n_query, params: VoteParams, geometry):
     # then non-decreasing, and each run of equal ones is one (excerpt,
     # half-bin), whose nearest hit has the largest gain.
     order = np.argsort(hits, axis=1, kind="stable")
-    start = np.take_along_axis(hits, order, axis=1).astype(np.float64) * period
-    gain = np.take_along_axis(gain, order, axis=1)
-    offset = (mid - offsets.astype(np.float64))[None, :, None] * rho[:, None, None]
-    halves = (start[None] + offset) * (2.0 / params.bin_width)
-    halves = np.floor(halves, out=halves).astype(np.int64).ravel()
-    runs = run_starts(halves, k)
-    best = np.maximum.reduceat(np.broadcast_to(gain, (rho.size, n_f, k)).ravel(), runs)
-    halves, row = halves[runs], runs // k
-    # The (ratio, phase) row of the scores of each (ratio, excerpt) row.
-    score_row = (np.arange(rho.size)[:, None] * period + phase).ravel() * n_bins
-    scores = []
-    for shift in (0, 1):
-        # A bin is two half-bins: once more, the best of each run.
-        bins = (halves + shift) // 2
-        first = np.ones(bins.size, dtype=bool)
-        first[1:] = (bins[1:] != bins[:-1]) | (row[1:] != row[:-1])
-        again = np.flatnonzero(first)
-        gains_ = np.maximum.reduceat(best, again)
-        bins, rows = bins[again], row[again]
-        keep = (bins >= 0) & (bins < n_bins)
-        cells = score_row[rows[keep]] + bins[keep]
-        sums = np.bincount(
-            cells, weights=gains_[keep], minlength=rho.size * period * n_bins
-        ).reshape(rho.size, period, n_bins)
-        score = sums.sum(axis=1)
-        score /= 2 * n_f
-        sums *= per_phase
-        score += sums.max(axis=1)
-        scores.append(score)
-    return scores, rho
-
-
-def run_starts(values: np.ndarray, k: int) -> np.ndarray:
-    """Where a run of equal values starts in rows of ``k``."""
-    first = np.ones(values.size, dtype=bool)
-    first[1:] = values[1:] != values[:-1]
-    first[::k] = True
-    return np.flatnonzero(first)
+    scores = _votes.bin_scores(
+        np.ascontiguousarray(np.take_along_axis(hits, order, axis=1), dtype=np.int64),
+        np.ascontiguousarray(np.take_along_axis(gain, order, axis=1), dtype=np.float64),
+        offsets.astype(np.float64),
+        phase.astype(np.int64),
+        rho,
+        0.5 / np.maximum(n_phase, 1),
+        (n_query - excerpt) / 2,
+        period,
+        float(params.bin_width),
+        n_bins,
+    )
+    return list(scores), rho
 
 
 def candidate_windows(hits, gain, offsets, n_query, n_ref, excerpt, params):
@@ -210,34 +184,36 @@ def candidate_windows(hits, gain, offsets, n_query, n_ref, excerpt, params):
     )
     # Ties between ratios go to the one nearest 1.
     by_closeness = np.argsort(np.abs(np.log(rho)), kind="stable")
-    peaks = []
+    values, centers, ratio = [], [], []
     for shift, score in enumerate(scores):
         best = by_closeness[np.argmax(score[by_closeness], axis=0)]
-        values = score[best, np.arange(n_bins)]
-        top = np.argsort(-values, kind="stable")[: 2 * params.n_candidates]
-        top = top[values[top] > 0]
-        centers = (top + 0.5 - shift / 2) * width
-        ratio = rho[best[top]]
-        closeness = np.abs(np.log(ratio))
-        peaks += zip(
-            (-values[top]).tolist(),
-            closeness.tolist(),
-            centers.tolist(),
-            ratio.tolist(),
-            strict=True,
-        )
+        value = score[best, np.arange(n_bins)]
+        top = np.argsort(-value, kind="stable")[: 2 * params.n_candidates]
+        top = top[value[top] > 0]
+        values.append(value[top])
+        centers.append((top + 0.5 - shift / 2) * width)
+        ratio.append(rho[best[top]])
+    values, centers, ratio = map(np.concatenate, (values, centers, ratio))
+    halves = ratio * (n_query / 2)
     # Best first; among equals, the ratio nearest 1, then the earliest.
-    peaks.sort()
-    chosen = []  # (center, half), in Python floats: a short loop per peak
-    for _, _, center, r in peaks:
+    order = np.lexsort((ratio, centers, np.abs(np.log(ratio)), -values))
+    centers, halves = centers[order], halves[order]
+    # Greedily the best peaks at least half a match from every one chosen.
+    near = np.abs(centers[:, None] - centers[None, :]) < np.minimum.outer(
+        halves, halves
+    )
+    taken = np.zeros(centers.size, dtype=bool)
+    chosen = []
+    for i in range(centers.size):
         if len(chosen) == params.n_candidates:
             break
-        half = r * n_query / 2
-        if not any(abs(c - center) < min(h, half) for c, h in chosen):
-            chosen.append((center, half))
+        if not taken[i]:
+            chosen.append(i)
+            taken |= near[i]
     middle = (excerpt_frames - 1) / 2
     return [
-        window_bounds(center + middle, half, width, n_ref) for center, half in chosen
+        window_bounds(float(centers[i]) + middle, float(halves[i]), width, n_ref)
+        for i in chosen
     ]
 
 

@@ -123,6 +123,51 @@ cdef inline double cell_cost(const Problem* p, Py_ssize_t i, Py_ssize_t j) noexc
     )
 
 
+cdef void row_costs(
+    const Problem* p, Py_ssize_t i, const double* RT, double* out
+) noexcept nogil:
+    """The local costs of row ``i`` against every reference frame, each as
+    :func:`local_cost` computes it (the same sums in the same order), from
+    the reference transposed (``RT[t * m + j]``): the sums of the columns
+    run side by side, which the compiler vectorises."""
+    cdef Py_ssize_t t, j = 0, u, m = p.m, d = p.d
+    cdef const double* q = p.Q + i * d
+    cdef const double* col
+    cdef double qt, diff
+    cdef double acc[8]
+    while j < m:
+        # Eight columns at a time, their sums held in registers.
+        if j + 8 <= m:
+            for u in range(8):
+                acc[u] = 0.0
+            for t in range(d):
+                qt = q[t]
+                col = RT + t * m + j
+                for u in range(8):
+                    diff = qt - col[u]
+                    acc[u] = acc[u] + diff * diff
+            for u in range(8):
+                out[j + u] = acc[u]
+            j += 8
+        else:
+            acc[0] = 0.0
+            for t in range(d):
+                diff = q[t] - RT[t * m + j]
+                acc[0] = acc[0] + diff * diff
+            out[j] = acc[0]
+            j += 1
+    if p.metric == EUCLIDEAN or p.metric == CHORD:
+        for j in range(m):
+            out[j] = sqrt(out[j])
+    elif p.metric == COSINE:
+        for j in range(m):
+            out[j] = 0.5 * out[j]
+    # local_cost's zero frames (flagged for cosine and chord only).
+    for j in range(m):
+        if p.q_zero[i] or p.r_zero[j]:
+            out[j] = 1.0 if p.metric == COSINE else SQRT2
+
+
 cdef inline double relax(
     const Problem* p, Py_ssize_t i, Py_ssize_t j, unsigned char* step,
     double diag, double left, double up,
@@ -130,7 +175,15 @@ cdef inline double relax(
     """The recurrence at cell (i, j) from the accumulated costs of its
     predecessors (+inf where there is none): the cell's cost, and its step
     into ``step``, ties to the earlier step in librosa's order."""
-    cdef double c = cell_cost(p, i, j), best = INFINITY, cand
+    return relax_cost(p, cell_cost(p, i, j), i, j, step, diag, left, up)
+
+
+cdef inline double relax_cost(
+    const Problem* p, double c, Py_ssize_t i, Py_ssize_t j, unsigned char* step,
+    double diag, double left, double up,
+) noexcept nogil:
+    """:func:`relax` given the local cost ``c`` of the cell."""
+    cdef double best = INFINITY, cand
     step[0] = UNREACHED
     if i == 0 and (p.subsequence or j == 0):
         best = p.w_start * c
@@ -908,26 +961,56 @@ def subsequence_cost(
     cdef double best, low = INFINITY, cost = INFINITY
     cdef unsigned char step
     cdef bint stopped = False
-    cdef double* prev = <double*> malloc(2 * m * sizeof(double))
+    # Two rows of accumulated costs, one of local costs (a row's, computed
+    # first by row_costs) and the reference transposed.
+    cdef Py_ssize_t d = p.d, t
+    cdef double left, diag, up, cand, c
+    cdef double* prev = <double*> malloc((3 + d) * m * sizeof(double))
     cdef double* cur
+    cdef double* costs
+    cdef double* RT
     cdef double* swap
     if prev == NULL:
-        raise MemoryError(f"subsequence DTW: cannot allocate {2 * m} costs")
+        raise MemoryError(f"subsequence DTW: cannot allocate {(3 + d) * m} costs")
     cur = prev + m
+    costs = prev + 2 * m
+    RT = prev + 3 * m
+    cdef double* block = prev
     try:
         with nogil:
+            for j in range(m):
+                for t in range(d):
+                    RT[t * m + j] = p.R[j * d + t]
             for i in range(n):
-                low = INFINITY
-                for j in range(m):
-                    best = relax(
-                        &p, i, j, &step,
-                        prev[j - 1] if i > 0 and j > 0 else INFINITY,
-                        cur[j - 1] if j > 0 else INFINITY,
-                        prev[j] if i > 0 else INFINITY,
-                    )
-                    cur[j] = best
-                    if best < low:
-                        low = best
+                row_costs(&p, i, RT, costs)
+                # relax's values without its steps, the row's running
+                # cost kept in a register: at a tie every candidate is the
+                # same number, so the order of the minima does not matter.
+                if i == 0:
+                    left = INFINITY
+                    for j in range(m):
+                        best = w_start * costs[j]
+                        cand = left + w_ref * costs[j]
+                        best = cand if cand < best else best
+                        cur[j] = best
+                        left = best
+                else:
+                    left = INFINITY
+                    diag = INFINITY
+                    for j in range(m):
+                        c = costs[j]
+                        best = diag + w_diag * c
+                        up = prev[j]
+                        cand = up + w_query * c
+                        best = cand if cand < best else best
+                        cand = left + w_ref * c
+                        best = cand if cand < best else best
+                        cur[j] = best
+                        left = best
+                        diag = up
+                low = cur[0]
+                for j in range(1, m):
+                    low = cur[j] if cur[j] < low else low
                 swap = prev
                 prev = cur
                 cur = swap
@@ -941,7 +1024,7 @@ def subsequence_cost(
                     if prev[j] < cost:
                         cost = prev[j]
     finally:
-        free(prev if prev < cur else cur)
+        free(block)
     if stopped:
         return INFINITY, float(low)
     if not cost < INFINITY:
