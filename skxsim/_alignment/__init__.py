@@ -5,7 +5,8 @@
 - :class:`Matcher`: the best subsequences of a long reference (an archive)
   for short queries, found through the fitted neighbour index.
 
-The dynamic-programming kernel is compiled (``_dtw.pyx``).
+The dynamic-programming kernel (``_dtw.pyx``) and the scoring of a
+matcher's candidate windows (``_votes.pyx``) are compiled.
 Orientation: scikit-learn, rows are frames; a path holds ``(query frame,
 reference frame)`` pairs.
 """
