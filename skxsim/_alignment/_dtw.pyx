@@ -124,20 +124,21 @@ cdef inline double cell_cost(const Problem* p, Py_ssize_t i, Py_ssize_t j) noexc
 
 
 cdef void row_costs(
-    const Problem* p, Py_ssize_t i, const double* RT, double* out
+    const Problem* p, Py_ssize_t i, const double* RT, double* out,
+    Py_ssize_t l, Py_ssize_t h,
 ) noexcept nogil:
-    """The local costs of row ``i`` against every reference frame, each as
+    """The local costs of cells ``(i, l..h)`` into ``out[0..h - l]``, each as
     :func:`local_cost` computes it (the same sums in the same order), from
-    the reference transposed (``RT[t * m + j]``): the sums of the columns
+    the reference transposed (``RT[t * m + j]``): the sums of eight columns
     run side by side, which the compiler vectorises."""
-    cdef Py_ssize_t t, j = 0, u, m = p.m, d = p.d
+    cdef Py_ssize_t t, j = l, u, m = p.m, d = p.d
     cdef const double* q = p.Q + i * d
     cdef const double* col
     cdef double qt, diff
     cdef double acc[8]
-    while j < m:
+    while j <= h:
         # Eight columns at a time, their sums held in registers.
-        if j + 8 <= m:
+        if j + 8 <= h + 1:
             for u in range(8):
                 acc[u] = 0.0
             for t in range(d):
@@ -147,25 +148,25 @@ cdef void row_costs(
                     diff = qt - col[u]
                     acc[u] = acc[u] + diff * diff
             for u in range(8):
-                out[j + u] = acc[u]
+                out[j - l + u] = acc[u]
             j += 8
         else:
             acc[0] = 0.0
             for t in range(d):
                 diff = q[t] - RT[t * m + j]
                 acc[0] = acc[0] + diff * diff
-            out[j] = acc[0]
+            out[j - l] = acc[0]
             j += 1
     if p.metric == EUCLIDEAN or p.metric == CHORD:
-        for j in range(m):
+        for j in range(h - l + 1):
             out[j] = sqrt(out[j])
     elif p.metric == COSINE:
-        for j in range(m):
+        for j in range(h - l + 1):
             out[j] = 0.5 * out[j]
     # local_cost's zero frames (flagged for cosine and chord only).
-    for j in range(m):
+    for j in range(l, h + 1):
         if p.q_zero[i] or p.r_zero[j]:
-            out[j] = 1.0 if p.metric == COSINE else SQRT2
+            out[j - l] = 1.0 if p.metric == COSINE else SQRT2
 
 
 cdef inline double relax(
@@ -205,11 +206,14 @@ cdef inline double relax_cost(
 
 cdef double forward(
     const Problem* p, const Py_ssize_t* offsets, unsigned char* back,
-    double* F, double* prev, double* cur, Py_ssize_t* end_j,
+    double* F, double* prev, double* cur, double* costs, const double* RT,
+    Py_ssize_t* end_j,
 ) noexcept nogil:
     """Accumulated costs row by row; backpointers into ``back``, and every
     cell's accumulated cost into ``F`` unless it is NULL.  Returns the cost at
-    the end cell, which it writes to ``end_j``."""
+    the end cell, which it writes to ``end_j``.  A row's local costs are
+    computed first (:func:`row_costs`, into ``costs``, from the reference
+    transposed in ``RT``)."""
     cdef Py_ssize_t i, j, l, h, pl = 0, ph = -1
     cdef double c, best, cand
     cdef unsigned char step
@@ -217,9 +221,10 @@ cdef double forward(
     for i in range(p.n):
         l = p.lo[i]
         h = p.hi[i]
+        row_costs(p, i, RT, costs, l, h)
         for j in range(l, h + 1):
-            best = relax(
-                p, i, j, &step,
+            best = relax_cost(
+                p, costs[j - l], i, j, &step,
                 prev[j - 1 - pl] if i > 0 and pl <= j - 1 <= ph else INFINITY,
                 cur[j - 1 - l] if j > l else INFINITY,
                 prev[j - pl] if i > 0 and pl <= j <= ph else INFINITY,
@@ -435,6 +440,8 @@ def banded_dtw(
     cdef unsigned char* back = NULL
     cdef double* F = NULL
     cdef double* rows = NULL
+    cdef double* RT = NULL
+    cdef Py_ssize_t j, t
     cdef double* thresholds = NULL
     cdef Py_ssize_t[:, ::1] region_lo
     cdef Py_ssize_t[:, ::1] region_hi
@@ -460,12 +467,13 @@ def banded_dtw(
     try:
         offsets = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
         back = <unsigned char*> malloc(total * sizeof(unsigned char))
-        rows = <double*> malloc(4 * max_width * sizeof(double))
+        rows = <double*> malloc(5 * max_width * sizeof(double))
+        RT = <double*> malloc(p.m * p.d * sizeof(double))
         if slack is not None:
             F = <double*> malloc(total * sizeof(double))
             thresholds = <double*> malloc((n_slack + 1) * sizeof(double))
         if (
-            offsets == NULL or back == NULL or rows == NULL
+            offsets == NULL or back == NULL or rows == NULL or RT == NULL
             or (slack is not None and (F == NULL or thresholds == NULL))
         ):
             raise MemoryError(f"banded DTW: cannot allocate {total} band cells")
@@ -473,8 +481,12 @@ def banded_dtw(
             offsets[0] = 0
             for i in range(n):
                 offsets[i + 1] = offsets[i] + hi[i] - lo[i] + 1
+            for j in range(p.m):
+                for t in range(p.d):
+                    RT[t * p.m + j] = p.R[j * p.d + t]
             cost = forward(
-                &p, offsets, back, F, rows, rows + max_width, &end_j
+                &p, offsets, back, F, rows, rows + max_width, rows + 4 * max_width,
+                RT, &end_j,
             )
             n_steps = backtrack(&p, p.lo, offsets, back, False, end_j, path)
             if F != NULL and n_steps > 0:
@@ -491,6 +503,7 @@ def banded_dtw(
         free(offsets)
         free(back)
         free(rows)
+        free(RT)
         free(F)
         free(thresholds)
     if n_steps < 0:
@@ -982,7 +995,7 @@ def subsequence_cost(
                 for t in range(d):
                     RT[t * m + j] = p.R[j * d + t]
             for i in range(n):
-                row_costs(&p, i, RT, costs)
+                row_costs(&p, i, RT, costs, 0, m - 1)
                 # relax's values without its steps, the row's running
                 # cost kept in a register: at a tie every candidate is the
                 # same number, so the order of the minima does not matter.
