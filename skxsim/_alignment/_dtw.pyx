@@ -543,12 +543,18 @@ cdef inline Py_ssize_t packed_bytes(Py_ssize_t cells) noexcept nogil:
     return (cells + 3) >> 2
 
 
+# Local costs of a row of the pruned search computed at once (it does not
+# know beforehand how far the row's live cells reach).
+DEF PRUNED_CHUNK = 16
+
+
 cdef int pruned_forward(
     const Problem* p, const double* lb_rows, const double* lb_cols,
     const Blocks* blocks, double threshold, Py_ssize_t budget, Py_ssize_t* starts,
     Py_ssize_t* offsets,
     unsigned char** back_ptr, Py_ssize_t* capacity, double* prev, double* cur,
     double* row_bound, Py_ssize_t* last_row, Py_ssize_t* explored,
+    const double* RT, double* costs,
 ) noexcept nogil:
     """Rows of DTW over the cells that can still lie on a path of cost <=
     ``threshold``: a cell whose accumulated cost plus the lower bound of the
@@ -558,8 +564,12 @@ cdef int pruned_forward(
     live one (plus one), and on to the right while cells live (a cell
     further right is reached only from its dead left neighbour).
     ``prev`` and ``cur`` are indexed by column (``m`` each).  Writes the last
-    finished row and the smallest ``cost + bound`` over its live cells."""
+    finished row and the smallest ``cost + bound`` over its live cells.
+    Local costs are computed ``PRUNED_CHUNK`` cells of a row at a time
+    (:func:`row_costs`, from the reference transposed in ``RT``, into
+    ``costs``), as the row reaches them."""
     cdef Py_ssize_t i, j, s, ps = 0, pe = -1, first, total = 0, last_live = -1
+    cdef Py_ssize_t chunk_lo = 0, chunk_hi = -1
     cdef Py_ssize_t I = 0, J
     cdef const float* g_row = NULL
     cdef double c, best, cand, lb, low, row_within = 0.0
@@ -585,6 +595,7 @@ cdef int pruned_forward(
         low = INFINITY
         first = -1
         last_live = -1
+        chunk_hi = -1
         j = s
         while j < p.m:
             if j > s and cur[j - 1] == INFINITY and (i == 0 or j > pe + 1):
@@ -601,8 +612,12 @@ cdef int pruned_forward(
                     return OUT_OF_BUDGET
                 back_ptr[0] = grown
                 capacity[0] = min(2 * capacity[0], budget)
-            best = relax(
-                p, i, j, &step,
+            if j > chunk_hi:
+                chunk_lo = j
+                chunk_hi = min(j + PRUNED_CHUNK - 1, p.m - 1)
+                row_costs(p, i, RT, costs, chunk_lo, chunk_hi)
+            best = relax_cost(
+                p, costs[j - chunk_lo], i, j, &step,
                 prev[j - 1] if i > 0 and ps <= j - 1 <= pe else INFINITY,
                 cur[j - 1] if j > s else INFINITY,
                 prev[j] if i > 0 and ps <= j <= pe else INFINITY,
@@ -794,6 +809,9 @@ def pruned_dtw(
     cdef Py_ssize_t* offsets = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
     cdef unsigned char* back = <unsigned char*> malloc(packed_bytes(capacity))
     cdef double* rows = <double*> malloc(2 * m * sizeof(double))
+    cdef double* RT = <double*> malloc(m * Q.shape[1] * sizeof(double))
+    cdef double costs[PRUNED_CHUNK]
+    cdef Py_ssize_t t
     cdef double bound = -INFINITY, cost = INFINITY
     cdef Py_ssize_t last_row = -1, explored = 0
     cdef int status = NO_PATH
@@ -801,12 +819,19 @@ def pruned_dtw(
     path_arr = np.empty((n + m, 2), dtype=np.int64)
     cdef long long[:, ::1] path = path_arr
     try:
-        if starts == NULL or offsets == NULL or back == NULL or rows == NULL:
+        if (
+            starts == NULL or offsets == NULL or back == NULL or rows == NULL
+            or RT == NULL
+        ):
             raise MemoryError("pruned DTW: cannot allocate its rows")
         with nogil:
+            for j in range(m):
+                for t in range(p.d):
+                    RT[t * m + j] = p.R[j * p.d + t]
             status = pruned_forward(
                 &p, &lb_rows[0], &lb_cols[0], &blocks, threshold, budget, starts, offsets,
                 &back, &capacity, rows, rows + m, &bound, &last_row, &explored,
+                RT, costs,
             )
             if status == DONE:
                 # The last row is in prev: rows if n is even, rows + m if odd.
@@ -830,6 +855,7 @@ def pruned_dtw(
         free(offsets)
         free(back)
         free(rows)
+        free(RT)
     if status != DONE:
         return status, None, INFINITY, explored, (bound if status == OUT_OF_BUDGET else -INFINITY)
     return status, path_arr[:n_steps][::-1].copy(), float(cost), explored, float(cost)
