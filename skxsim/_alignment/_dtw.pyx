@@ -5,9 +5,10 @@
 One function, :func:`banded_dtw`, aligns a query (rows) to a reference
 (columns) inside a band given per query row as an inclusive column interval
 ``[lo[i], hi[i]]``; a band covering every column is full DTW.  Local costs
-are computed here, cell by cell, from the prepared float64 frames in a fixed
-order (no BLAS, no threads, no batching), and the build turns off FMA
-contraction, so a path's bits never depend on the machine's kernels.
+are computed here from the prepared float64 frames, a row's at a time, each
+cell's sum in feature order (no BLAS, no threads, no batching), and the
+build turns off FMA contraction, so a path's bits never depend on the
+machine's kernels.
 
 Memory: one byte of backpointer per band cell and two rows of accumulated
 cost; never an ``n x m`` matrix unless the band is the whole matrix.
@@ -48,30 +49,6 @@ cdef enum:
     FROM_QUERY = 2    # (i - 1, j): the query advanced
     START = 3
     UNREACHED = 255
-
-
-cdef inline double local_cost(
-    const double* q, const double* r, Py_ssize_t d, int metric,
-    bint q_zero, bint r_zero,
-) noexcept nogil:
-    """The metric between two prepared frames, summed in feature order."""
-    cdef Py_ssize_t t
-    cdef double acc = 0.0, diff
-    if q_zero or r_zero:
-        # scikit-learn's convention: a zero frame has cosine similarity 0
-        # with everything, so cosine distance 1 (flagged for cosine and
-        # chord only).
-        return 1.0 if metric == COSINE else SQRT2
-    for t in range(d):
-        diff = q[t] - r[t]
-        acc = acc + diff * diff
-    if metric == EUCLIDEAN or metric == CHORD:
-        return sqrt(acc)
-    if metric == COSINE:
-        # Unit vectors: 1 - cos = |u - v|^2 / 2, exact near 0 where the
-        # dot-product form cancels.
-        return 0.5 * acc
-    return acc
 
 
 cdef struct Problem:
@@ -117,20 +94,19 @@ cdef Problem make_problem(
     return p
 
 
-cdef inline double cell_cost(const Problem* p, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
-    return local_cost(
-        p.Q + i * p.d, p.R + j * p.d, p.d, p.metric, p.q_zero[i], p.r_zero[j]
-    )
-
-
 cdef void row_costs(
     const Problem* p, Py_ssize_t i, const double* RT, double* out,
     Py_ssize_t l, Py_ssize_t h,
 ) noexcept nogil:
-    """The local costs of cells ``(i, l..h)`` into ``out[0..h - l]``, each as
-    :func:`local_cost` computes it (the same sums in the same order), from
-    the reference transposed (``RT[t * m + j]``): the sums of eight columns
-    run side by side, which the compiler vectorises."""
+    """The local costs of cells ``(i, l..h)`` into ``out[0..h - l]``: the
+    metric between the prepared frames, its squared differences summed in
+    feature order (every kernel computes a cell's cost so, bit for bit),
+    from the reference transposed (``RT[t * m + j]``), eight columns side by
+    side (the compiler vectorises them).  Cosine on unit vectors is half the
+    squared distance (``1 - cos``, exact near 0 where the dot-product form
+    cancels), chord its square root; a zero frame (flagged for cosine and
+    chord only) is at cosine distance 1 from everything, scikit-learn's
+    convention (chord ``sqrt(2)``)."""
     cdef Py_ssize_t t, j = l, u, m = p.m, d = p.d
     cdef const double* q = p.Q + i * d
     cdef const double* col
@@ -163,27 +139,19 @@ cdef void row_costs(
     elif p.metric == COSINE:
         for j in range(h - l + 1):
             out[j] = 0.5 * out[j]
-    # local_cost's zero frames (flagged for cosine and chord only).
     for j in range(l, h + 1):
         if p.q_zero[i] or p.r_zero[j]:
             out[j - l] = 1.0 if p.metric == COSINE else SQRT2
-
-
-cdef inline double relax(
-    const Problem* p, Py_ssize_t i, Py_ssize_t j, unsigned char* step,
-    double diag, double left, double up,
-) noexcept nogil:
-    """The recurrence at cell (i, j) from the accumulated costs of its
-    predecessors (+inf where there is none): the cell's cost, and its step
-    into ``step``, ties to the earlier step in librosa's order."""
-    return relax_cost(p, cell_cost(p, i, j), i, j, step, diag, left, up)
 
 
 cdef inline double relax_cost(
     const Problem* p, double c, Py_ssize_t i, Py_ssize_t j, unsigned char* step,
     double diag, double left, double up,
 ) noexcept nogil:
-    """:func:`relax` given the local cost ``c`` of the cell."""
+    """The recurrence at cell (i, j), of local cost ``c``, from the
+    accumulated costs of its predecessors (+inf where there is none): the
+    cell's accumulated cost, and its step into ``step``, ties to the earlier
+    step in librosa's order."""
     cdef double best = INFINITY, cand
     step[0] = UNREACHED
     if i == 0 and (p.subsequence or j == 0):
@@ -288,7 +256,7 @@ cdef void near_optimal(
     const Problem* p, const Py_ssize_t* offsets, const double* F,
     const double* thresholds, Py_ssize_t n_thresholds,
     Py_ssize_t* region_lo, Py_ssize_t* region_hi,
-    double* b_next, double* b_cur, double* c_next, double* c_cur,
+    double* b_next, double* b_cur, double* c_next, double* c_cur, const double* RT,
 ) noexcept nogil:
     """Per row and threshold, the first and last columns of the cells that
     lie on a path no costlier than the threshold.
@@ -307,8 +275,8 @@ cdef void near_optimal(
     for i in range(p.n - 1, -1, -1):
         l = p.lo[i]
         h = p.hi[i]
+        row_costs(p, i, RT, c_cur, l, h)
         for j in range(h, l - 1, -1):
-            c_cur[j - l] = cell_cost(p, i, j)
             if i == p.n - 1 and (p.subsequence or j == p.m - 1):
                 best = 0.0
             else:
@@ -497,7 +465,7 @@ def banded_dtw(
                     &p, offsets, F, thresholds, n_slack,
                     &region_lo[0, 0], &region_hi[0, 0],
                     rows, rows + max_width, rows + 2 * max_width,
-                    rows + 3 * max_width,
+                    rows + 3 * max_width, RT,
                 )
     finally:
         free(offsets)
@@ -1022,7 +990,7 @@ def subsequence_cost(
                     RT[t * m + j] = p.R[j * d + t]
             for i in range(n):
                 row_costs(&p, i, RT, costs, 0, m - 1)
-                # relax's values without its steps, the row's running
+                # relax_cost's values without its steps, the row's running
                 # cost kept in a register: at a tie every candidate is the
                 # same number, so the order of the minima does not matter.
                 if i == 0:
