@@ -87,9 +87,9 @@ class Matcher(SkxsimEstimator):
         chord: with 16-frame excerpts, on 10 hours of other instruments
         and 20 dB noise, the true position of some queries was among none
         of their excerpts' 100 nearest.  A query of fewer than ``pool *
-        (n_steps + 2)`` frames is aligned against the whole reference
-        (exact, but slower on long references): for queries of a few
-        seconds, ``pool=4, n_steps=4``.
+        (n_steps + 2)`` frames (100) is aligned against the whole reference
+        (exact, but slower on long references): for such queries,
+        ``pool=4, n_steps=4``.
     n_neighbors : int >= 1, default=100
         Nearest archive excerpts per query excerpt: in hours of similar
         music the true position of a query is not always among its
