@@ -25,8 +25,7 @@ A query with at most as many excerpts as pooling phases (``pool *
 ARCHIVE_STRIDE``: a copy of an archive passage needs an excerpt at every
 phase to have one made of an indexed excerpt's frames), or whose DTW
 against the whole archive is small (``SCAN_CELLS``), is aligned against it
-instead
-(exact, in chunks).  Frames are divided by the power of two of the
+instead (exact, in chunks).  Frames are divided by the power of two of the
 engine's exact paths (:func:`._frames.frame_scale`) before any cost is
 computed, and costs are given back in the data's units.
 
