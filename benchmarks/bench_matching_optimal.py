@@ -11,7 +11,9 @@ several ``n_neighbors`` and ``tempo_range``: found at their span with cost
 0?
 
 ``--no-scan`` forces the index path for queries the matcher would align
-against the whole archive (``n * n_ref <= SCAN_CELLS``).
+against the whole archive (``n * n_ref <= SCAN_CELLS``), except those too
+short to have an excerpt at every pooling phase (fewer than ``pool *
+(n_steps + 2)`` frames, 100 at the defaults), which are always scanned.
 
 Run: ``python benchmarks/bench_matching_optimal.py [--queries 300]
 [--archive 50000] [--md benchmarks/results_matching_optimal.md]``
@@ -133,13 +135,16 @@ def main(argv=None):
         "",
     ]
     hits, times, misses = optimal_rate(args, matcher, archive, matcher.step_weights)
+    # Shorter queries have too few excerpts for the index: always scanned.
+    shortest = matcher.pool_ * (matcher.n_steps_ + 2)
+    forced = f" (index path forced from {shortest} frames)"
     lines += (
         []
         if not args.queries
         else [
             f"Random archive of {args.archive} frames, {args.queries} queries of "
             f"40-320 frames at tempo 0.8-1.25, noise {args.noise}"
-            f"{' (index path forced)' if args.no_scan else ''}: top match optimal in "
+            f"{forced if args.no_scan else ''}: top match optimal in "
             f"**{hits}/{args.queries} ({100 * hits / args.queries:.1f}%)**; "
             f"{1000 * np.mean(times):.1f} ms per query (process time).",
             "",

@@ -54,21 +54,34 @@ def archive():
 
 
 def copy_starts(rng, archive, n, count=2):
-    """Starts off the archive's pooling phase (not multiples of 8)."""
+    """Starts off the archive's pooling phases (not multiples of 4 or 10)."""
     starts = []
     while len(starts) < count:
         s = int(rng.integers(0, len(archive) - n))
-        if s % 8:
+        if s % 4 and s % 10:
             starts.append(s)
     return starts
 
 
 @pytest.mark.parametrize("n_neighbors", [1, 5, 100, 6000, 10**9])
 @pytest.mark.parametrize("tempo_range", [(0.7, 1.4), (0.9, 1.1), (1, 1), (0.5, 2)])
-def test_exact_copies_through_the_index(archive, index_path, n_neighbors, tempo_range):
-    matcher = Matcher(n_neighbors=n_neighbors, tempo_range=tempo_range).fit(archive)
+@pytest.mark.parametrize(
+    "excerpt, lengths",
+    [
+        # the defaults' 80-frame excerpts (pool 10: 20 phases), and short
+        # ones (pool 4: 8 phases), from the shortest query with an excerpt
+        # at every phase (excerpt + phases frames) up
+        ({}, (100, 101, 257, 800)),
+        ({"pool": 4, "n_steps": 4}, (24, 32, 41, 100)),
+    ],
+)
+def test_exact_copies_through_the_index(
+    archive, index_path, n_neighbors, tempo_range, excerpt, lengths
+):
+    matcher = Matcher(n_neighbors=n_neighbors, tempo_range=tempo_range, **excerpt)
+    matcher.fit(archive)
     rng = np.random.default_rng(n_neighbors % 97)
-    for n in (32, 41, 100, 257, 800):
+    for n in lengths:
         for s in copy_starts(rng, archive, n):
             starts, ends, costs = matcher.match(archive[s : s + n])
             assert (starts[0], ends[0], costs[0]) == (s, s + n - 1, 0.0), (n, s)

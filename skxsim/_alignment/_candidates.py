@@ -44,8 +44,9 @@ from ._frames import pool, prepare
 ARCHIVE_STRIDE = 2
 # Ratio grid step (factor between neighbouring ratios).
 RATIO_STEP = 1.06
-# At most about this many query excerpts are looked up.
-MAX_QUERY_EXCERPTS = 96
+# At most about this many query excerpts are looked up (the default
+# excerpts are 80 frames long: 64 of them cover any query many times).
+MAX_QUERY_EXCERPTS = 64
 # A window extends the span at the voted ratio by this fraction of it on
 # each side (and by a bin): the tempo may drift inside a query, and the
 # ratio grid is coarse.

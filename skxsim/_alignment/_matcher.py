@@ -49,8 +49,10 @@ class Matcher(SkxsimEstimator):
     solved exactly (subsequence DTW, proven optimal within a window around
     it).  The work per query is one k-NN search of its excerpts plus a few
     small DTWs, so it grows with the archive only through the search.  A
-    query shorter than two excerpts, or whose DTW against the whole archive
-    is small (a few million cells), is aligned against all of it exactly.
+    query too short to have an excerpt at every pooling phase (fewer than
+    ``pool * (n_steps + 2)`` frames), or whose DTW against the whole
+    archive is small (a few million cells), is aligned against all of it
+    exactly.
 
     Parameters
     ----------
@@ -75,11 +77,19 @@ class Matcher(SkxsimEstimator):
         that level, and only the best are refined to full resolution.
         Smaller than the aligner's 2000: up to ``n_candidates`` windows per
         query are aligned in full at that level.
-    pool : int >= 1, default=4
+    pool : int >= 1, default=10
         Frames averaged into one before indexing (smaller index, tempo
         jitter smoothed).
-    n_steps : int >= 1, default=4
-        Pooled frames stacked into one indexed excerpt.
+    n_steps : int >= 1, default=8
+        Pooled frames stacked into one indexed excerpt.  The default
+        excerpt (80 frames, 1.9 s of chroma at 43 frames per second) is
+        long enough to tell a passage from the many others that share its
+        chord: with 16-frame excerpts, on 10 hours of other instruments
+        and 20 dB noise, the true position of some queries was among none
+        of their excerpts' 100 nearest.  A query of fewer than ``pool *
+        (n_steps + 2)`` frames (100) is aligned against the whole reference
+        (exact, but slower on long references): for such queries,
+        ``pool=4, n_steps=4``.
     n_neighbors : int >= 1, default=100
         Nearest archive excerpts per query excerpt: in hours of similar
         music the true position of a query is not always among its
@@ -197,8 +207,8 @@ class Matcher(SkxsimEstimator):
         step_weights=(1.0, 3.0, 3.0),
         radius: int = 8,
         coarse_frames: int = 128,
-        pool: int = 4,
-        n_steps: int = 4,
+        pool: int = 10,
+        n_steps: int = 8,
         n_neighbors: int = 100,
         tempo_range=(0.7, 1.4),
         n_candidates: int = 48,
@@ -291,8 +301,8 @@ class Matcher(SkxsimEstimator):
         ----------
         X : array-like of shape (n, n_features)
             Query frames, rows are frames; at least 2 (any length: a query
-            shorter than two excerpts is aligned against the whole
-            reference), and at most ``n_samples_fit_``.
+            of fewer than ``pool_ * (n_steps_ + 2)`` frames is aligned
+            against the whole reference), and at most ``n_samples_fit_``.
         n_matches : int >= 1, default=1
             Matches to return.
 

@@ -21,9 +21,11 @@ Per query:
    its edge is widened and solved again.  A match's cost is the true
    subsequence DTW cost of its span, per query frame.
 
-A query shorter than two excerpts, or whose DTW against the whole archive
-is small (``SCAN_CELLS``), is aligned against the whole archive instead
-(exact, in chunks).  Frames are divided by the power of two of the
+A query with at most as many excerpts as pooling phases (``pool *
+ARCHIVE_STRIDE``: a copy of an archive passage needs an excerpt at every
+phase to have one made of an indexed excerpt's frames), or whose DTW
+against the whole archive is small (``SCAN_CELLS``), is aligned against it
+instead (exact, in chunks).  Frames are divided by the power of two of the
 engine's exact paths (:func:`._frames.frame_scale`) before any cost is
 computed, and costs are given back in the data's units.
 
@@ -326,7 +328,8 @@ def match_query(
     solver = Solver(query, archive, dtw, coarse_frames)
     n_query, n_ref = query.shape[0], archive.frames.shape[0]
     excerpt = archive.pool * archive.n_steps
-    if n_query < 2 * excerpt or n_query * n_ref <= SCAN_CELLS:
+    n_phases = archive.pool * ARCHIVE_STRIDE
+    if n_query < excerpt + n_phases or n_query * n_ref <= SCAN_CELLS:
         span = int(np.ceil(2 * votes.tempo_range[1] * n_query)) + 2
         return best_matches(solver.scan_all(n_matches, span), n_matches)
     bounds = windows(query, archive, votes)
