@@ -78,6 +78,7 @@ def test_query_list_and_matcher_options(archive, capsys, monkeypatch):
     tmp, first, second = archive
     monkeypatch.chdir(tmp)  # the list's paths are relative
     options = ["--n-neighbors", 20, "--tempo-range", "0.8,1.25", "--metric", "cosine"]
+    options += ["--pool", 4, "--n-steps", 4]
     rows, _ = run(
         capsys,
         "in_second.npy",
@@ -90,7 +91,9 @@ def test_query_list_and_matcher_options(archive, capsys, monkeypatch):
         "-q",
         *options,
     )
-    model = Matcher(n_neighbors=20, tempo_range=(0.8, 1.25), metric="cosine")
+    model = Matcher(
+        n_neighbors=20, tempo_range=(0.8, 1.25), metric="cosine", pool=4, n_steps=4
+    )
     model.fit(np.concatenate([first, second]))
     expected = []
     for name, q in (
@@ -138,6 +141,8 @@ def test_errors_before_the_work(archive, capsys, monkeypatch, args, fragments):
         (["--n-neighbors", "0"], "'n_neighbors' parameter of Matcher"),
         (["--n-matches", "0"], "'n_matches'"),
         (["--metric", "manhattan"], "'metric' parameter of Matcher"),
+        (["--pool", "0"], "'pool' parameter of Matcher"),
+        (["--n-steps", "1.5"], "--n-steps"),
     ],
 )
 def test_bad_options_are_usage_errors(archive, capsys, extra, fragment):

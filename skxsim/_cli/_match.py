@@ -37,6 +37,15 @@ _OPTIONS = (
     ("n_neighbors", "K", int, "nearest archive excerpts per query excerpt"),
     ("tempo_range", "LOW,HIGH", None, "archive frames per query frame considered"),
     ("n_candidates", "N", int, "windows aligned per query"),
+    ("pool", "N", int, "frames averaged into one before indexing"),
+    (
+        "n_steps",
+        "N",
+        int,
+        "pooled frames per indexed excerpt (queries shorter than "
+        "pool x (n_steps + 2) frames are aligned against the whole archive; "
+        "--pool 4 --n-steps 4 keeps queries of 24+ frames on the index)",
+    ),
     ("algorithm", None, str, "neighbour search: auto, brute, kd_tree, hnsw, ..."),
 )
 CSV_HEADER = "query,rank,archive,start_frame,end_frame,start_s,end_s,cost"
