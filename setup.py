@@ -1,5 +1,6 @@
 """Build of skxsim's compiled extensions: the alignment's DTW kernel and the
-neighbour engine's nomination of candidates (C++, for ``std::nth_element``).
+matcher's vote scoring, the neighbour engine's preparation of a reference and
+its nomination of candidates (C++, for ``std::nth_element``).
 
 Everything else is in pyproject.toml.  FMA contraction is turned off so that
 a DTW path's bits do not depend on the CPU the wheel runs on.
@@ -26,6 +27,7 @@ setup(
         [
             Extension("skxsim._alignment._dtw", ["skxsim/_alignment/_dtw.pyx"]),
             Extension("skxsim._alignment._votes", ["skxsim/_alignment/_votes.pyx"]),
+            Extension("skxsim._neighbors._prepare", ["skxsim/_neighbors/_prepare.pyx"]),
             Extension(
                 "skxsim._neighbors._nominate",
                 ["skxsim/_neighbors/_nominate.pyx"],

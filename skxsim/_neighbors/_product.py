@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _prepare
 from ._scaling import (
     checked_distances,
     divided,
@@ -238,20 +239,32 @@ class BlasScores:
         # The product's unit is the keys' times unit_ (the square of a power
         # of two): its values stay near 1, far from float32's limits.
         self.center_, self.rescale_ = None, 1.0
+        # Float frames of a euclidean metric: both passes compiled
+        # (_prepare: the same values, without the float64 temporaries).
+        raw = pairs.reference_
+        compiled = metric != "cosine" and raw.dtype in (np.float32, np.float64)
         if metric != "cosine" and n_ref:
-            low, high, total = 0.0, 0.0, None
+            low, high, total = 0.0, 0.0, np.zeros(d)
             for part in chunks:
+                if compiled:
+                    rows = np.ascontiguousarray(raw[part])
+                    low, high = _prepare.statistics(rows, pairs.scale_, total, low, high)
+                    continue
                 R = pairs.prepared_reference(part)
                 low, high = min(low, float(R.min())), max(high, float(R.max()))
-                if total is not None:
-                    R = np.concatenate([total[None], R])
-                total = np.add.reduce(R, axis=0)
+                total = np.add.reduce(np.concatenate([total[None], R]), axis=0)
             self.rescale_ = pow2_peak(np.array([low, high]))
             self.center_ = total / n_ref / self.rescale_
         self.unit_ = self.rescale_**2
         self.prepared_ = np.empty((n_ref, d + (metric != "cosine")), dtype=dtype)
         top = 0.0
         for part in chunks:
+            if compiled:
+                rows, out = np.ascontiguousarray(raw[part]), self.prepared_[part]
+                args = (pairs.scale_, self.rescale_, self.center_, out)
+                if (peak := _prepare.centred_rows(rows, *args)) >= 0:
+                    top = max(top, peak)
+                    continue
             prepared = self._prepare(pairs.prepared_reference(part))
             self.prepared_[part] = prepared
             if metric != "cosine":
