@@ -94,6 +94,15 @@ cdef Problem make_problem(
     return p
 
 
+cdef void transpose_reference(const Problem* p, double* RT) noexcept nogil:
+    """The reference frames transposed, ``RT[t * m + j] = R[j, t]``: what
+    :func:`row_costs` reads."""
+    cdef Py_ssize_t j, t
+    for j in range(p.m):
+        for t in range(p.d):
+            RT[t * p.m + j] = p.R[j * p.d + t]
+
+
 cdef void row_costs(
     const Problem* p, Py_ssize_t i, const double* RT, double* out,
     Py_ssize_t l, Py_ssize_t h,
@@ -409,7 +418,6 @@ def banded_dtw(
     cdef double* F = NULL
     cdef double* rows = NULL
     cdef double* RT = NULL
-    cdef Py_ssize_t j, t
     cdef double* thresholds = NULL
     cdef Py_ssize_t[:, ::1] region_lo
     cdef Py_ssize_t[:, ::1] region_hi
@@ -449,9 +457,7 @@ def banded_dtw(
             offsets[0] = 0
             for i in range(n):
                 offsets[i + 1] = offsets[i] + hi[i] - lo[i] + 1
-            for j in range(p.m):
-                for t in range(p.d):
-                    RT[t * p.m + j] = p.R[j * p.d + t]
+            transpose_reference(&p, RT)
             cost = forward(
                 &p, offsets, back, F, rows, rows + max_width, rows + 4 * max_width,
                 RT, &end_j,
@@ -779,7 +785,6 @@ def pruned_dtw(
     cdef double* rows = <double*> malloc(2 * m * sizeof(double))
     cdef double* RT = <double*> malloc(m * Q.shape[1] * sizeof(double))
     cdef double costs[PRUNED_CHUNK]
-    cdef Py_ssize_t t
     cdef double bound = -INFINITY, cost = INFINITY
     cdef Py_ssize_t last_row = -1, explored = 0
     cdef int status = NO_PATH
@@ -793,9 +798,7 @@ def pruned_dtw(
         ):
             raise MemoryError("pruned DTW: cannot allocate its rows")
         with nogil:
-            for j in range(m):
-                for t in range(p.d):
-                    RT[t * m + j] = p.R[j * p.d + t]
+            transpose_reference(&p, RT)
             status = pruned_forward(
                 &p, &lb_rows[0], &lb_cols[0], &blocks, threshold, budget, starts, offsets,
                 &back, &capacity, rows, rows + m, &bound, &last_row, &explored,
@@ -970,8 +973,7 @@ def subsequence_cost(
     cdef bint stopped = False
     # Two rows of accumulated costs, one of local costs (a row's, computed
     # first by row_costs) and the reference transposed.
-    cdef Py_ssize_t d = p.d, t
-    cdef double left, diag, up, cand, c
+    cdef Py_ssize_t d = p.d
     cdef double* prev = <double*> malloc((3 + d) * m * sizeof(double))
     cdef double* cur
     cdef double* costs
@@ -985,39 +987,20 @@ def subsequence_cost(
     cdef double* block = prev
     try:
         with nogil:
-            for j in range(m):
-                for t in range(d):
-                    RT[t * m + j] = p.R[j * d + t]
+            transpose_reference(&p, RT)
             for i in range(n):
                 row_costs(&p, i, RT, costs, 0, m - 1)
-                # relax_cost's values without its steps, the row's running
-                # cost kept in a register: at a tie every candidate is the
-                # same number, so the order of the minima does not matter.
-                if i == 0:
-                    left = INFINITY
-                    for j in range(m):
-                        best = w_start * costs[j]
-                        cand = left + w_ref * costs[j]
-                        best = cand if cand < best else best
-                        cur[j] = best
-                        left = best
-                else:
-                    left = INFINITY
-                    diag = INFINITY
-                    for j in range(m):
-                        c = costs[j]
-                        best = diag + w_diag * c
-                        up = prev[j]
-                        cand = up + w_query * c
-                        best = cand if cand < best else best
-                        cand = left + w_ref * c
-                        best = cand if cand < best else best
-                        cur[j] = best
-                        left = best
-                        diag = up
-                low = cur[0]
-                for j in range(1, m):
-                    low = cur[j] if cur[j] < low else low
+                low = INFINITY
+                for j in range(m):
+                    best = relax_cost(
+                        &p, costs[j], i, j, &step,
+                        prev[j - 1] if i > 0 and j > 0 else INFINITY,
+                        cur[j - 1] if j > 0 else INFINITY,
+                        prev[j] if i > 0 else INFINITY,
+                    )
+                    cur[j] = best
+                    if best < low:
+                        low = best
                 swap = prev
                 prev = cur
                 cur = swap
