@@ -199,10 +199,8 @@ def candidate_windows(hits, gain, offsets, n_query, n_ref, excerpt, params):
     # Best first; among equals, the ratio nearest 1, then the earliest.
     order = np.lexsort((ratio, centers, np.abs(np.log(ratio)), -values))
     centers, halves = centers[order], halves[order]
-    # Greedily the best peaks at least half a match from every one chosen.
-    near = np.abs(centers[:, None] - centers[None, :]) < np.minimum.outer(
-        halves, halves
-    )
+    # Greedily the best peaks at least half a match from every one chosen:
+    # each choice rules out the peaks nearer than the shorter half-span.
     taken = np.zeros(centers.size, dtype=bool)
     chosen = []
     for i in range(centers.size):
@@ -210,7 +208,7 @@ def candidate_windows(hits, gain, offsets, n_query, n_ref, excerpt, params):
             break
         if not taken[i]:
             chosen.append(i)
-            taken |= near[i]
+            taken |= np.abs(centers - centers[i]) < np.minimum(halves, halves[i])
     middle = (excerpt_frames - 1) / 2
     return [
         window_bounds(float(centers[i]) + middle, float(halves[i]), width, n_ref)
