@@ -15,7 +15,7 @@ from skxsim._neighbors._nominate import row_candidates
 
 
 def brute_candidates(S, k, margin):
-    counts, cols, kth = [], [], []
+    counts, cols, kth, doubt, seen = [], [], [], [], 0
     for row, slack in zip(S, margin, strict=True):
         finite = np.isfinite(row)
         t = np.partition(row, k - 1)[k - 1] if finite.sum() >= k else np.inf
@@ -23,7 +23,16 @@ def brute_candidates(S, k, margin):
         counts.append(within.sum())
         cols.append(np.flatnonzero(within))
         kth.append(t)
-    return np.array(counts), np.concatenate(cols), np.array(kth, dtype=S.dtype)
+        if counts[-1] > k:  # not certainly among the k: not below t - slack
+            values = row[within].astype(np.float64)
+            doubt.append(seen + np.flatnonzero(values >= np.float64(t) - slack))
+        seen += counts[-1]
+    return (
+        np.array(counts),
+        np.concatenate(cols),
+        np.array(kth, dtype=S.dtype),
+        np.concatenate(doubt + [np.empty(0, np.intp)]),
+    )
 
 
 def rows_to_break(rng, dtype):
@@ -70,17 +79,34 @@ def rows_to_break(rng, dtype):
     edge[:, 7] = 1.0
     yield edge, 1, np.full(4, 1.0)
     yield edge, 2, np.full(4, 2.0**-23)
+    # Long rows read once in chunks of 32 (lengths off the chunk and at the
+    # edges of the group bound's use), neighbours clustered in a few chunks
+    # or late in the row.
+    for m, k in [(5003, 180), (1440, 180), (1439, 180), (64, 7), (65, 8), (997, 1)]:
+        long = rng.standard_normal((8, m))
+        long[:, ::7] += 3
+        yield long, k, np.full(8, 1e-3)
+        yield np.linspace(10, 0, m)[None, :] + 0.01 * long, k, np.full(8, 1e-3)
+        clustered = 5 + long
+        clustered[:, m // 3 : m // 3 + k] -= 5
+        yield clustered, k, np.full(8, 1e-2)
+    # Ranges the float32 histogram cannot bucket in float32 (wider than
+    # 1e38, narrower than 1e-30): bucketed in float64.
+    yield S * 3e37, 7, np.zeros(30)
+    yield 1 + S * 1e-36, 7, np.zeros(30)
+    yield S * 1e-34, 7, np.zeros(30)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_row_candidates_match_brute_force(rng, dtype):
     for S, k, margin in rows_to_break(rng, dtype):
         S = np.ascontiguousarray(S, dtype=dtype)
-        counts, cols, scores, kth = row_candidates(S, k, margin)
-        want_counts, want_cols, want_kth = brute_candidates(S, k, margin)
+        counts, cols, scores, kth, doubt = row_candidates(S, k, margin)
+        want_counts, want_cols, want_kth, want_doubt = brute_candidates(S, k, margin)
         np.testing.assert_array_equal(counts, want_counts)
         np.testing.assert_array_equal(cols, want_cols)
         np.testing.assert_array_equal(kth, want_kth)
+        np.testing.assert_array_equal(doubt, want_doubt)
         rows = np.repeat(np.arange(S.shape[0]), counts)
         np.testing.assert_array_equal(scores, S[rows, cols])
         assert scores.dtype == kth.dtype == dtype
@@ -96,8 +122,8 @@ def test_row_candidates_refuse_bad_arguments():
         row_candidates(S, 0, np.zeros(3))
     with pytest.raises(ValueError, match="one margin per row"):
         row_candidates(S, 1, np.zeros(2))
-    counts, cols, _, kth = row_candidates(np.zeros((0, 5)), 2, np.zeros(0))
-    assert counts.size == cols.size == kth.size == 0
+    counts, cols, _, kth, doubt = row_candidates(np.zeros((0, 5)), 2, np.zeros(0))
+    assert counts.size == cols.size == kth.size == doubt.size == 0
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -31,7 +31,7 @@ from ._metrics import (
 )
 from ._product import BlasScores, PairDistances
 from ._scaling import checked_distances, divided, row_norms
-from ._select import choose_k, select_exact, settle_k, within_margin
+from ._select import choose_k, select_exact, settle, within_margin
 
 # From this many features on, the product dominates a block's time and its
 # candidates are nominated by the compiled pass (``_select.within_margin``);
@@ -173,20 +173,19 @@ class BlasIndex(_TreeTolerance):
             if found is not None:
                 break
             dtype = np.dtype(np.float64)
-        counts, rows, cols, scores, kth = found
-        if np.all(counts <= k):  # every candidate is a neighbour
-            dist = pairs.distances(pairs.keys(X, rows, cols)) if values else None
-            return counts, cols, dist
+        if np.all(found.counts <= k):  # every candidate is a neighbour
+            cols = found.cols
+            dist = pairs.distances(pairs.keys(X, found.rows, cols)) if values else None
+            return found.counts, cols, dist
         if values:
-            keys = pairs.keys(X, rows, cols)
-            counts, cols, keys = choose_k(rows, cols, keys, k, b)
+            rows = found.rows
+            keys = pairs.keys(X, rows, found.cols)
+            counts, cols, keys = choose_k(rows, found.cols, keys, k, b)
             return counts, cols, pairs.distances(keys)
         # Only the pairs within the margin of the k-th need their exact
-        # distance to be decided (typically none).
-        keep = settle_k(
-            rows, cols, scores, kth, margin, k, b, lambda r, c: pairs.keys(X, r, c)
-        )
-        return np.bincount(rows[keep], minlength=b), cols[keep], None
+        # distance to be decided (typically a few).
+        counts, cols = settle(found, k, lambda r, c: pairs.keys(X, r, c))
+        return counts, cols, None
 
     def distances_block(self, X):
         return self.pairs_.distances(self.pairs_.all_keys(X))

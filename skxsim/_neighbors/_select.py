@@ -7,12 +7,14 @@ k-th smallest from column-group minima); :func:`keep_k` decides among
 candidates; :func:`within_margin` gives a block's candidates and k-th
 scores, in one compiled pass per row (``_nominate.pyx``) where the product
 dominates.  Scores that only approximate the exact values (see
-``_product``) are settled by :func:`settle_k` and :func:`k_smallest_mask`:
+``_product``) are settled by :func:`settle` and :func:`k_smallest_mask`:
 what lies more than the slack from the k-th value is decided by the scores,
 the rest by the exact values.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -80,12 +82,34 @@ def nominate(S: np.ndarray, k: int, margin: np.ndarray):
     return flat, rows, cols
 
 
-def within_margin(S: np.ndarray, k: int, margin: np.ndarray, compiled, limit=None):
-    """Per row of scores ``S``: the k-th smallest score and every column
-    within ``margin`` of it.
+@dataclass
+class Candidates:
+    """A block's candidates (:func:`within_margin`), row-major, columns
+    ascending within a row.
 
-    Returns ``(counts, rows, cols, scores, kth)``, candidates row-major
-    (columns ascending), ``kth`` +inf where a row has at most k candidates.
+    ``kth`` is +inf where a row has at most k candidates (every one is a
+    neighbour); ``doubt`` holds the positions of the candidates of the other
+    rows whose score is not below ``kth - margin``: those not certainly among
+    the row's k nearest (:func:`settle`).
+    """
+
+    counts: np.ndarray
+    cols: np.ndarray
+    scores: np.ndarray
+    kth: np.ndarray
+    doubt: np.ndarray
+
+    @property
+    def rows(self) -> np.ndarray:
+        return np.repeat(np.arange(self.counts.size), self.counts)
+
+
+def within_margin(
+    S: np.ndarray, k: int, margin: np.ndarray, compiled, limit=None
+) -> Candidates | None:
+    """Per row of scores ``S``: the k-th smallest score and every column
+    within ``margin`` of it (:class:`Candidates`).
+
     With ``limit``, None when :func:`nominate` (or the compiled pass, with
     ``compiled``) finds more than ``limit`` candidates: the scores cannot
     resolve the block.  Both ways give the same candidates.
@@ -95,9 +119,9 @@ def within_margin(S: np.ndarray, k: int, margin: np.ndarray, compiled, limit=Non
         found = row_candidates(S, k, margin, -1 if limit is None else limit)
         if found is None:
             return None
-        counts, cols, scores, kth = found
+        counts, cols, scores, kth, doubt = found
         kth[counts <= k] = np.inf
-        return counts, np.repeat(np.arange(b), counts), cols, scores, kth
+        return Candidates(counts, cols, scores, kth, doubt)
     flat, rows, cols = nominate(S, k, margin)
     if limit is not None and rows.size > limit:
         return None
@@ -105,11 +129,14 @@ def within_margin(S: np.ndarray, k: int, margin: np.ndarray, compiled, limit=Non
     scores = S.reshape(-1)[flat]
     short = counts <= k  # rows whose every candidate is a neighbour
     if np.all(short):
-        return counts, rows, cols, scores, np.full(b, np.inf, S.dtype)
+        kth = np.full(b, np.inf, S.dtype)
+        return Candidates(counts, cols, scores, kth, np.empty(0, np.intp))
     kth = np.where(short, np.inf, kth_smallest(rows, scores, counts, k, b))
     kept = scores <= (kth + margin)[rows]  # above t + 2M: never among the k
     rows, cols, scores = rows[kept], cols[kept], scores[kept]
-    return np.bincount(rows, minlength=b), rows, cols, scores, kth
+    # As the compiled pass: below kth - margin, certainly among the k.
+    doubt = np.flatnonzero(~(scores < (kth - margin)[rows]))
+    return Candidates(np.bincount(rows, minlength=b), cols, scores, kth, doubt)
 
 
 def _kth_bound(values: np.ndarray, k: int, margin: np.ndarray) -> np.ndarray:
@@ -177,22 +204,26 @@ def choose_k(rows: np.ndarray, cols: np.ndarray, keys: np.ndarray, k, b: int):
     return np.bincount(rows[keep], minlength=b), cols[keep], keys[keep]
 
 
-def settle_k(rows, cols, scores, kth, slack, k, b, exact) -> np.ndarray:
-    """Mask of the candidates kept when each row keeps its ``k`` nearest.
+def settle(found: Candidates, k: int, exact):
+    """Each row's ``k`` nearest among its candidates ``found``: the certain
+    ones (below ``kth - margin``), and among the doubtful ones
+    (``found.doubt``) those decided on ``exact(rows, cols)`` (their exact
+    keys), ties to the lowest column.
 
-    ``rows``/``cols``/``scores`` are a row-major candidate list holding every
-    pair whose score is at most ``kth + slack`` (per row); ``slack`` (per
-    row) is twice the bound on a score's distance from its exact key, so a
-    score below ``kth - slack`` is certainly among the k.  The others are
-    decided on ``exact(rows, cols)``, ties to the lowest column.
+    Returns ``(counts, cols)``, row-major.
     """
-    certain = scores < (kth - slack)[rows]
-    doubt = ~certain
-    need = k - np.bincount(rows[certain], minlength=b)
-    d_rows = rows[doubt]
-    keep = certain
-    keep[doubt] = keep_k(d_rows, exact(d_rows, cols[doubt]), need, b)
-    return keep
+    doubt, counts = found.doubt, found.counts
+    if doubt.size == 0:
+        return counts, found.cols
+    b = counts.size
+    d_rows = np.searchsorted(np.cumsum(counts), doubt, side="right")
+    d_counts = np.bincount(d_rows, minlength=b)
+    need = k - (counts - d_counts)  # room left by the certain ones
+    kept = keep_k(d_rows, exact(d_rows, found.cols[doubt]), need, b)
+    dropped = doubt[~kept]
+    return counts - np.bincount(d_rows[~kept], minlength=b), np.delete(
+        found.cols, dropped
+    )
 
 
 def select_exact(D: np.ndarray, k: int, excluded=None):
