@@ -33,11 +33,6 @@ from ._product import BlasScores, PairDistances
 from ._scaling import checked_distances, divided, row_norms
 from ._select import choose_k, select_exact, settle, within_margin
 
-# From this many features on, the product dominates a block's time and its
-# candidates are nominated by the compiled pass (``_select.within_margin``);
-# below, numpy's passes over strided column groups are as fast.
-COMPILED_MIN_FEATURES = 64
-
 # A band ``(frames, width)``: query row i is frame ``frames[i]`` of the
 # reference itself, and reference frames j with |frames[i] - j| < width are
 # excluded (self-similarity).
@@ -157,7 +152,6 @@ class BlasIndex(_TreeTolerance):
         left, q_norms = scorer.left(X)
         dtype = scorer.score_dtype(q_norms)
         excluded = None if band is None else band_entries(band, m)
-        compiled = self.n_features_in_ >= COMPILED_MIN_FEATURES
         while True:
             S = scorer.scores(left, dtype)
             if excluded is not None:
@@ -167,9 +161,7 @@ class BlasIndex(_TreeTolerance):
             # block's neighbours at its norms.  The answer would be the same,
             # but float64 scores nominate far fewer pairs.
             final = dtype == np.float64 or k >= m
-            found = within_margin(
-                S, k, margin, compiled, None if final else b * (2 * k + 32)
-            )
+            found = within_margin(S, k, margin, None if final else b * (2 * k + 32))
             if found is not None:
                 break
             dtype = np.dtype(np.float64)

@@ -5,8 +5,7 @@ at the k-th place the lowest columns win.  :func:`nominate` finds the
 candidates of a row of scores cheaply and exactly (an upper bound on the
 k-th smallest from column-group minima); :func:`keep_k` decides among
 candidates; :func:`within_margin` gives a block's candidates and k-th
-scores, in one compiled pass per row (``_nominate.pyx``) where the product
-dominates.  Scores that only approximate the exact values (see
+scores, in one compiled pass per row (``_nominate.pyx``).  Scores that only approximate the exact values (see
 ``_product``) are settled by :func:`settle` and :func:`k_smallest_mask`:
 what lies more than the slack from the k-th value is decided by the scores,
 the rest by the exact values.
@@ -105,38 +104,21 @@ class Candidates:
 
 
 def within_margin(
-    S: np.ndarray, k: int, margin: np.ndarray, compiled, limit=None
+    S: np.ndarray, k: int, margin: np.ndarray, limit: int | None = None
 ) -> Candidates | None:
     """Per row of scores ``S``: the k-th smallest score and every column
-    within ``margin`` of it (:class:`Candidates`).
+    within ``margin`` of it (:class:`Candidates`), by the compiled pass
+    (``_nominate.pyx``).
 
-    With ``limit``, None when :func:`nominate` (or the compiled pass, with
-    ``compiled``) finds more than ``limit`` candidates: the scores cannot
-    resolve the block.  Both ways give the same candidates.
+    With ``limit``, None when there are more than ``limit`` candidates: the
+    scores cannot resolve the block.
     """
-    b = S.shape[0]
-    if compiled:
-        found = row_candidates(S, k, margin, -1 if limit is None else limit)
-        if found is None:
-            return None
-        counts, cols, scores, kth, doubt = found
-        kth[counts <= k] = np.inf
-        return Candidates(counts, cols, scores, kth, doubt)
-    flat, rows, cols = nominate(S, k, margin)
-    if limit is not None and rows.size > limit:
+    found = row_candidates(S, k, margin, -1 if limit is None else limit)
+    if found is None:
         return None
-    counts = np.bincount(rows, minlength=b)
-    scores = S.reshape(-1)[flat]
-    short = counts <= k  # rows whose every candidate is a neighbour
-    if np.all(short):
-        kth = np.full(b, np.inf, S.dtype)
-        return Candidates(counts, cols, scores, kth, np.empty(0, np.intp))
-    kth = np.where(short, np.inf, kth_smallest(rows, scores, counts, k, b))
-    kept = scores <= (kth + margin)[rows]  # above t + 2M: never among the k
-    rows, cols, scores = rows[kept], cols[kept], scores[kept]
-    # As the compiled pass: below kth - margin, certainly among the k.
-    doubt = np.flatnonzero(~(scores < (kth - margin)[rows]))
-    return Candidates(np.bincount(rows, minlength=b), cols, scores, kth, doubt)
+    counts, cols, scores, kth, doubt = found
+    kth[counts <= k] = np.inf
+    return Candidates(counts, cols, scores, kth, doubt)
 
 
 def _kth_bound(values: np.ndarray, k: int, margin: np.ndarray) -> np.ndarray:
