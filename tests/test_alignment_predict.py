@@ -1,17 +1,19 @@
 """A proof predicted not to fit its budget is not attempted (issue 22's
 15-minute pair paid the whole budget for nothing); one that fits still
-runs and proves the optimum.  Oracle: full DTW written out cell by cell."""
+runs and proves the optimum.  Oracle: full DTW (``_dtw_oracle``; by
+anti-diagonals for the pairs of 1000 frames and more the prediction needs,
+checked here against the cell-by-cell loop)."""
 
 import warnings
 
 import numpy as np
 import pytest
 from _dtw_oracle import dtw as oracle_dtw
-from _dtw_oracle import path_cost
+from _dtw_oracle import dtw_cost, path_cost
 from test_alignment_optimal import symbols
 
 from skxsim import Aligner, align
-from skxsim._alignment._proof import PREDICT_MARGIN
+from skxsim._alignment._proof import PREDICT_FRAMES, PREDICT_MARGIN
 from skxsim.exceptions import AlignmentWarning
 
 WEIGHTS = (1.0, 1.5, 1.5)
@@ -30,22 +32,32 @@ def check_path(query, reference, path, cost, subseq=False):
 
 
 @pytest.mark.parametrize("subseq", [False, True])
+@pytest.mark.parametrize("weights", [WEIGHTS, (2.0, 1.0, 1.0), (1.0, 0.5, 0.7)])
+def test_the_vectorised_oracle_is_the_loop(subseq, weights):
+    rng = np.random.default_rng(2)
+    query, reference = rng.random((37, 5)), rng.random((41, 5))
+    _, cost = oracle_dtw(query, reference, "chord", weights, subsequence=subseq)
+    assert dtw_cost(query, reference, "chord", weights, subseq) == cost
+
+
+@pytest.mark.parametrize("subseq", [False, True])
 def test_a_proof_predicted_not_to_fit_is_not_attempted(subseq):
-    # Uniform random frames: the bound is loose, the proof needs about 60%
-    # of the 24000 cells, five times the budget.
+    # Uniform random frames: the bound is loose, the proof needs 67% (94%
+    # subsequence) of the 1.27 million cells, over three times the budget.
     rng = np.random.default_rng(4)
-    query, reference = rng.random((150, 6)), rng.random((160, 6))
+    query, reference = rng.random((1100, 6)), rng.random((1150, 6))
     kwargs = {"coarse_frames": 16, "radius": 1, "subseq": subseq}
+    budget = 250_000
     with pytest.warns(
         AlignmentWarning, match=r"predicted to need .* cells, over 1.5 x budget"
     ):
         path, cost, info = align(
-            query, reference, budget=3000, return_info=True, **kwargs
+            query, reference, budget=budget, return_info=True, **kwargs
         )
     assert not info["optimal"] and info["explored_cells"] == 0
     assert info["gap"] == np.inf and info["lower_bound"] == 0.0
-    assert info["predicted_cells"] > PREDICT_MARGIN * 3000
-    _, optimum = oracle_dtw(query, reference, "chord", WEIGHTS, subsequence=subseq)
+    assert info["predicted_cells"] > PREDICT_MARGIN * budget
+    optimum = dtw_cost(query, reference, "chord", WEIGHTS, subsequence=subseq)
     check_path(query, reference, path, cost, subseq)
     assert optimum * (1 - 1e-9) <= cost <= (1 + info["gap"]) * optimum
     # budget=None: no prediction, the whole proof, and it needed more than
@@ -56,19 +68,19 @@ def test_a_proof_predicted_not_to_fit_is_not_attempted(subseq):
             query, reference, budget=None, return_info=True, **kwargs
         )
     assert info["optimal"] and info["predicted_cells"] is None
-    assert info["explored_cells"] > 3000
+    assert info["explored_cells"] > budget
     assert cost == pytest.approx(optimum, rel=1e-9)
     check_path(query, reference, path, cost, subseq)
 
 
 def test_a_proof_that_fits_is_not_stopped_by_the_prediction():
-    # Few-symbol sequences: the proof needs about 37 400 of 152 000 cells,
-    # within a budget of 40 000, and the coarse level predicts more than the
-    # budget (its prediction runs above the need): only a prediction over
-    # PREDICT_MARGIN x budget stops a proof, and this one must finish.
+    # Few-symbol sequences: the proof needs about 245 000 of 1.16 million
+    # cells, within a budget of 250 000, and the coarse level predicts more
+    # than the budget: only a prediction over PREDICT_MARGIN x budget stops
+    # a proof, and this one must finish.
     rng = np.random.default_rng(0)
-    query, reference = symbols(rng, 400), symbols(rng, 380)
-    budget = 40_000
+    query, reference = symbols(rng, 1100), symbols(rng, 1050)
+    budget = 250_000
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         path, cost, info = (
@@ -78,19 +90,32 @@ def test_a_proof_that_fits_is_not_stopped_by_the_prediction():
         )
     assert budget < info["predicted_cells"] <= PREDICT_MARGIN * budget
     assert info["optimal"] and 0 < info["explored_cells"] <= budget
-    _, optimum = oracle_dtw(query, reference, "chord", WEIGHTS)
-    assert cost == pytest.approx(optimum, rel=1e-9)
+    assert cost == pytest.approx(dtw_cost(query, reference, "chord", WEIGHTS), rel=1e-9)
     check_path(query, reference, path, cost)
 
 
-def test_no_prediction_where_the_budget_cannot_run_out():
-    # At most PREDICT_MARGIN x budget cells: never predicted, proven.
+@pytest.mark.parametrize("n", [60, 2 * PREDICT_FRAMES - 1])
+def test_no_prediction_where_it_cannot_be_made_or_needed(n):
+    # 60 x 50 cells at most 1.5 x budget: the budget cannot run out.
+    # Shorter than 2 x PREDICT_FRAMES: no pooled level long enough to
+    # predict from; the proof runs (and here runs out of budget, with a
+    # finite bound).
     rng = np.random.default_rng(1)
-    query, reference = rng.random((60, 4)), rng.random((50, 4))
-    path, cost, info = align(
-        query, reference, coarse_frames=8, radius=1, budget=2000, return_info=True
-    )
-    assert info["optimal"] and info["predicted_cells"] is None
-    _, optimum = oracle_dtw(query, reference, "chord", WEIGHTS)
-    assert cost == pytest.approx(optimum, rel=1e-9)
+    query, reference = rng.random((n, 4)), rng.random((n - 10, 4))
+    budget = 2000 if n == 60 else n * n // 8
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path, cost, info = align(
+            query, reference, coarse_frames=8, radius=1, budget=budget, return_info=True
+        )
+    assert info["predicted_cells"] is None and info["explored_cells"] > 0
+    optimum = dtw_cost(query, reference, "chord", WEIGHTS)
     check_path(query, reference, path, cost)
+    if n == 60:
+        assert info["optimal"] and not caught
+        assert cost == pytest.approx(optimum, rel=1e-9)
+    else:
+        assert not info["optimal"] and np.isfinite(info["gap"])
+        assert "cells explored" in str(caught[0].message)
+        assert optimum * (1 - 1e-9) <= cost <= (1 + info["gap"]) * optimum * (1 + 1e-9)
+        assert info["lower_bound"] <= optimum * (1 + 1e-9)

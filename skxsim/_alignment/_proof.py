@@ -75,16 +75,23 @@ NN_RATIO = 12
 NN_FIRST = 0.5
 TABLE_CELLS = 1
 # A proof that may run out of budget (over PREDICT_MARGIN * budget cells) is
-# first tried on the pyramids' level PREDICT_LEVEL (pooled 8 x 8: 1/64 of
-# the cells; the budget scaled alike, so the blocks cover as many frames):
-# cells explored there times 64 predict the proof's.  Where the prediction
-# is over PREDICT_MARGIN * budget the proof is not attempted.  On the
-# chorale pairs it over-predicts by 1.21-1.30 (5, 10, 15 minutes: 0.199,
-# 0.196, 0.231 of the matrix predicted, 0.154, 0.162, 0.189 explored),
-# costs 1-2% of a proof that goes ahead, and saves the bounds' pass and the
-# whole budget's search of one that would not finish.
+# first run on the pyramids' level PREDICT_LEVEL (pooled 8 x 8: 1/64 of the
+# cells, its budget scaled alike) or the coarsest one below it whose
+# sequences both keep PREDICT_FRAMES frames: the cells explored there times
+# the ratio of the cells predict the proof's, and where the prediction is
+# over PREDICT_MARGIN * budget the proof is not attempted.  Measured
+# (prediction / cells explored by the proof): chorale pairs 1.09-1.30 at
+# budgets of 1/2 to 1/10 of their cells (15 minutes, default budget: 404
+# million predicted, 330 million needed); synthetic pairs of 1500-3000
+# frames (smooth warps excluded: they explore 1-2%, never near the budget)
+# 0.83-1.45 (random frames 0.83-0.94; few-symbol sequences, repeats skipped
+# or inserted, tempo 1:3: up to 1.45).  Below PREDICT_FRAMES the coarse
+# level is a poor guide (few-symbol pairs of 600 frames: up to 2.1, at every
+# level).  It costs 1-2% of a proof that goes ahead (10 minutes: 0.09 s).
 PREDICT_LEVEL = 3
 PREDICT_MARGIN = 1.5
+PREDICT_FRAMES = 512
+SHARE_STEP = 64
 # The coarse search stops at PREDICT_CAP * budget cells' worth (at most
 # PREDICT_CAP / 64 of the budget's search: the prediction is then a floor).
 PREDICT_CAP = 4
@@ -194,26 +201,52 @@ def attempt(Q: Level, R: Level, params: DTWParams, subsequence, budget, upper, l
     return found, bounds
 
 
-def predicted_cells(query, reference, params, subsequence, budget, costs) -> int:
-    """The cells the proof is predicted to explore: what the same proof
-    explores on the pyramids' level ``PREDICT_LEVEL`` (pooled ``2**k`` each
-    way, under that level's coarse-to-fine cost: ``costs[k]`` if known),
-    times the ratio of the cells; explored there up to ``PREDICT_CAP *
-    budget`` cells' worth at most (the prediction is then at least that).
-    0 where the pyramids have one level."""
+def nearest_share(Q: Level, R: Level, params: DTWParams, subsequence, upper):
+    """About what share of ``upper`` the nearest-neighbour bound at the start
+    is (``max(lb_rows[0], lb_cols[0]) / upper``), from the nearest
+    neighbours of every ``SHARE_STEP``-th frame of each sequence."""
+    w_diag, w_ref, w_query = params.step_weights
+
+    def sampled(level):
+        return Level(level.frames[::SHARE_STEP].copy(), level.zero[::SHARE_STEP].copy())
+
+    f = SHARE_STEP  # the block minima are not used: any block size
+    near = shrunk_minima(sampled(Q), R, params.metric, f)[1]
+    share = min(w_diag, w_query) * near.sum() * len(Q) / near.size
+    if not subsequence:
+        near = shrunk_minima(Q, sampled(R), params.metric, f)[2]
+        share = max(share, min(w_diag, w_ref) * near.sum() * len(R) / near.size)
+    return share / upper if upper > 0 else 0.0
+
+
+def predicted_cells(query, reference, params, subsequence, budget, upper, costs):
+    """The cells the proof under ``upper`` is predicted to explore: what the
+    same proof explores on the pyramids' level ``k`` (pooled ``2**k`` each
+    way; its upper bound that level's coarse-to-fine cost, ``costs[k]`` if
+    known), times the ratio of the cells; explored there up to
+    ``PREDICT_CAP * budget`` cells' worth at most.  Lowered where the
+    nearest-neighbour bound leaves less slack at full resolution than there
+    (``1 - nearest_share``; where pooling blurs the frames): never raised.
+    ``k``: ``PREDICT_LEVEL`` or the coarsest level below it where both
+    sequences have ``PREDICT_FRAMES`` frames; None where there is none."""
     k = min(PREDICT_LEVEL, len(query) - 1, len(reference) - 1)
+    while k > 0 and min(len(query[k]), len(reference[k])) < PREDICT_FRAMES:
+        k -= 1
     if k < 1:
-        return 0
+        return None
     Q, R = query[k], reference[k]
     ratio = len(query[0]) * len(reference[0]) / (len(Q) * len(R))
-    upper = costs.get(k)
-    if upper is None:
-        upper = Multiscale(query[k:], reference[k:], params, subsequence).finish()[1]
+    upper_k = costs.get(k)
+    if upper_k is None:
+        upper_k = Multiscale(query[k:], reference[k:], params, subsequence).finish()[1]
     limit = int(np.ceil(PREDICT_CAP * budget / ratio)) + 1
-    found, _ = attempt(
-        Q, R, params, subsequence, max(int(budget / ratio), 1), upper, limit
+    found, bounds = attempt(
+        Q, R, params, subsequence, max(int(budget / ratio), 1), upper_k, limit
     )
-    return int(np.ceil(found[3] * ratio))
+    slack_k = 1 - max(bounds["lb_rows"][0], bounds["lb_cols"][0]) / upper_k
+    slack = 1 - nearest_share(query[0], reference[0], params, subsequence, upper)
+    scale = min(max(slack, 0.0) / slack_k, 1.0) if slack_k > 0 else 1.0
+    return int(np.ceil(found[3] * ratio * scale))
 
 
 def proven_dtw(
@@ -252,9 +285,9 @@ def proven_dtw(
         # A proof that could run out of budget: not attempted (neither the
         # bounds' pass nor the search) where a coarser level predicts it.
         info["predicted_cells"] = predicted_cells(
-            query, reference, params, subsequence, budget, costs
+            query, reference, params, subsequence, budget, upper, costs
         )
-        if info["predicted_cells"] > PREDICT_MARGIN * budget:
+        if (info["predicted_cells"] or 0) > PREDICT_MARGIN * budget:
             info.update(unproven)
             return path, upper, info
     limit = cells if budget is None else max(int(budget), 1)
