@@ -36,7 +36,12 @@ proven bound ``cost <= (1 + gap) * optimum``, from the smallest ``cost +
 bound`` of the last finished row (every path crosses it), and a
 :class:`AlignmentWarning` saying so.  Pairs of more than ``NN_RATIO *
 budget`` cells are not attempted (the bounds' pass alone would take longer
-than exploring the whole budget): ``gap`` is then inf.
+than exploring the whole budget): ``gap`` is then inf.  Nor are pairs whose
+proof, run first on the pooled sequences (:func:`predicted_cells`, about
+1/64 of the cells), is predicted to explore more than ``PREDICT_MARGIN *
+budget`` cells (``gap`` inf, the prediction in ``predicted_cells`` and the
+warning): they would pay the bounds' pass and the whole budget for a proof
+that does not finish.
 
 How tight the bound is decides how much is explored.  On rendered chorales
 (chroma, chord) the nearest neighbours sum to about 40% of the optimum (a
@@ -78,16 +83,18 @@ TABLE_CELLS = 1
 # first run on the pyramids' level PREDICT_LEVEL (pooled 8 x 8: 1/64 of the
 # cells, its budget scaled alike) or the coarsest one below it whose
 # sequences both keep PREDICT_FRAMES frames: the cells explored there times
-# the ratio of the cells predict the proof's, and where the prediction is
-# over PREDICT_MARGIN * budget the proof is not attempted.  Measured
-# (prediction / cells explored by the proof): chorale pairs 1.09-1.30 at
-# budgets of 1/2 to 1/10 of their cells (15 minutes, default budget: 404
-# million predicted, 330 million needed); synthetic pairs of 1500-3000
-# frames (smooth warps excluded: they explore 1-2%, never near the budget)
-# 0.83-1.45 (random frames 0.83-0.94; few-symbol sequences, repeats skipped
-# or inserted, tempo 1:3: up to 1.45).  Below PREDICT_FRAMES the coarse
-# level is a poor guide (few-symbol pairs of 600 frames: up to 2.1, at every
-# level).  It costs 1-2% of a proof that goes ahead (10 minutes: 0.09 s).
+# the ratio of the cells predict the proof's, lowered where the sampled
+# nearest-neighbour bound (every SHARE_STEP-th frame) leaves less slack at
+# full resolution than there; where the prediction is over PREDICT_MARGIN *
+# budget the proof is not attempted.  Measured (prediction / cells explored
+# by the proof): chorale pairs 1.09-1.30 at budgets of 1/2 to 1/10 of their
+# cells (15 minutes, default budget: 404 million predicted, 330 million
+# needed); synthetic pairs of 2000-6000 frames (random frames, few-symbol
+# sequences, repeats skipped, tempo 1:3) 0.57-1.15 (few-symbol pairs were
+# up to 1.68 before the slack correction); smooth warps explore 1-2%, never
+# near the budget.  Below PREDICT_FRAMES the pooled levels are a poor guide
+# (few-symbol pairs of 600 frames: up to 2.1 at every level).  It costs
+# 1-2% of a proof that goes ahead (10 minutes: 0.1 s).
 PREDICT_LEVEL = 3
 PREDICT_MARGIN = 1.5
 PREDICT_FRAMES = 512
