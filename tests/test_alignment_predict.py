@@ -119,3 +119,16 @@ def test_no_prediction_where_it_cannot_be_made_or_needed(n):
         assert "cells explored" in str(caught[0].message)
         assert optimum * (1 - 1e-9) <= cost <= (1 + info["gap"]) * optimum * (1 + 1e-9)
         assert info["lower_bound"] <= optimum * (1 + 1e-9)
+
+
+def test_a_pair_of_cost_zero_is_predicted_and_proven():
+    # Upper bounds of 0 at every level (no share of them to divide by).
+    x = np.repeat(np.random.default_rng(3).random((275, 5)), 4, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path, cost, info = align(
+            x, x, coarse_frames=16, radius=1, budget=200_000, return_info=True
+        )
+    assert info["optimal"] and info["predicted_cells"] is not None
+    assert cost == dtw_cost(x, x, "chord", WEIGHTS) == 0.0
+    check_path(x, x, path, cost)

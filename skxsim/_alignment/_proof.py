@@ -250,7 +250,8 @@ def predicted_cells(query, reference, params, subsequence, budget, upper, costs)
     found, bounds = attempt(
         Q, R, params, subsequence, max(int(budget / ratio), 1), upper_k, limit
     )
-    slack_k = 1 - max(bounds["lb_rows"][0], bounds["lb_cols"][0]) / upper_k
+    start_k = max(bounds["lb_rows"][0], bounds["lb_cols"][0])
+    slack_k = 1 - start_k / upper_k if upper_k > 0 else 1.0
     slack = 1 - nearest_share(query[0], reference[0], params, subsequence, upper)
     scale = min(max(slack, 0.0) / slack_k, 1.0) if slack_k > 0 else 1.0
     return int(np.ceil(found[3] * ratio * scale))
