@@ -91,8 +91,8 @@ TABLE_CELLS = 1
 # cells (15 minutes, default budget: 404 million predicted, 330 million
 # needed); synthetic pairs of 2000-6000 frames (random frames, few-symbol
 # sequences, repeats skipped, tempo 1:3) 0.57-1.15 (few-symbol pairs were
-# up to 1.68 before the slack correction); smooth warps explore 1-2%, never
-# near the budget.  Below PREDICT_FRAMES the pooled levels are a poor guide
+# up to 1.68 before the slack correction); smooth warps explore 1-2%
+# (over-predicted up to 1.9), never near the budget.  Below PREDICT_FRAMES the pooled levels are a poor guide
 # (few-symbol pairs of 600 frames: up to 2.1 at every level).  It costs
 # 1-2% of a proof that goes ahead (10 minutes: 0.1 s).
 PREDICT_LEVEL = 3
