@@ -83,3 +83,25 @@ def path_cost(query, reference, path, metric="euclidean", weights=(1.0, 1.0, 1.0
     for a, b in zip(path[:-1], path[1:], strict=True):
         total += w[tuple(b - a)] * C[tuple(b)]
     return float(total)
+
+
+def dtw_cost(
+    query, reference, metric="euclidean", weights=(1.0, 1.0, 1.0), subsequence=False
+):
+    """The cost of :func:`dtw`, anti-diagonal by anti-diagonal (vectorised,
+    for pairs too large for the cell-by-cell loop): the same recurrence and
+    sums, and the same ``n x m`` matrix in memory."""
+    C = local_costs(query, reference, metric)
+    w_diag, w_ref, w_query = weights
+    n, m = C.shape
+    D = np.full((n + 1, m + 1), np.inf)  # cell (i, j) at D[i + 1, j + 1]
+    for s in range(n + m - 1):
+        i = np.arange(max(0, s - m + 1), min(n, s + 1))
+        j = s - i
+        c = C[i, j]
+        best = np.minimum(D[i, j] + w_diag * c, D[i + 1, j] + w_ref * c)
+        best = np.minimum(best, D[i, j + 1] + w_query * c)
+        start = (i == 0) & ((j == 0) | subsequence)
+        best[start] = np.minimum(best[start], c[start])
+        D[i + 1, j + 1] = best
+    return float(D[n, 1:].min() if subsequence else D[n, m])

@@ -97,3 +97,30 @@ def test_feature_mismatch_in_a_subprocess(pair, tmp_path):
     np.save(tmp_path / "wide.npy", np.ones((5, 13)))
     proc = run_cli("align", tmp_path / "wide.npy", tmp / "ref.npy")
     assert_clean_error(proc, 1, "feature count mismatch")
+
+
+def test_a_proof_predicted_not_to_fit_is_reported(tmp_path, capsys):
+    # Uniform random frames, 4.6 million cells: the proof needs about half of
+    # them, the budget is a million; the summary line says why it stopped.
+    rng = np.random.default_rng(6)
+    np.save(tmp_path / "query.npy", rng.random((2100, 6)))
+    np.save(tmp_path / "ref.npy", rng.random((2200, 6)))
+    out = tmp_path / "path.csv"
+    status = main(
+        [
+            "align",
+            str(tmp_path / "query.npy"),
+            str(tmp_path / "ref.npy"),
+            "--budget",
+            "1000000",
+            "-q",
+            "-o",
+            str(out),
+        ]
+    )
+    assert status == 0
+    err = capsys.readouterr().err
+    assert "not proven within the budget: at most (1 + inf)" in err
+    assert "predicted to need ~" in err and "was not attempted" in err
+    _, table = read_path(out)
+    assert table[0, :2].tolist() == [0, 0] and table[-1, :2].tolist() == [2099, 2199]

@@ -51,7 +51,9 @@ def align(
         Most cells the exact search that proves the optimum may explore
         (two bits each, :class:`Aligner`); beyond it, the best path found with an
         :class:`~skxsim.exceptions.AlignmentWarning` stating the proven
-        bound.  ``None``: no limit.
+        bound, or, where the proof was predicted (from the sequences pooled)
+        to need more than 1.5 times ``budget`` and not attempted, the
+        prediction.  ``None``: no limit, no prediction.
     return_info : bool, default=False
         Also return what was proven (:meth:`Aligner.align`).
 
@@ -66,7 +68,8 @@ def align(
         smallest ``D[-1, :]``).
     info : dict
         Only with ``return_info``: ``optimal``, ``gap``, ``lower_bound``,
-        ``explored_cells``, ``cells`` (:meth:`Aligner.align`).
+        ``explored_cells``, ``predicted_cells``, ``cells``
+        (:meth:`Aligner.align`).
 
     See Also
     --------

@@ -190,7 +190,8 @@ class Multiscale:
 
     The sequences may have different numbers of levels: the shorter pyramid
     repeats its coarsest level (pooling factor 1 there).  ``cost`` is the
-    cost at the level reached; :meth:`finish` refines to full resolution.
+    cost at the level reached, ``costs`` per level reached; :meth:`finish`
+    refines to full resolution.
     """
 
     def __init__(
@@ -200,6 +201,8 @@ class Multiscale:
         self.params, self.subsequence = params, subsequence
         self.slack = params.slack * SLACK_STEPS if params.slack > 0 else None
         self.level = max(len(query), len(reference)) - 1
+        # The path's cost at each level reached (an upper bound there).
+        self.costs: dict[int, float] = {}
         # rank_only: the coarsest cost is wanted first (to rank many
         # searches), the near-optimal regions only if the search goes on.
         Q, R = self._at(self.level)
@@ -216,6 +219,7 @@ class Multiscale:
         slack = self.slack if self.level and regions else None
         out = level(Q, R, lo, hi, self.params, self.subsequence, slack)
         self.path, self.cost = out[0], out[1]
+        self.costs[self.level] = self.cost
         self.regions = [path_extents(out[0])]
         if len(out) == 4:
             self.regions += list(zip(out[2], out[3], strict=True))

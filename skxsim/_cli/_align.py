@@ -133,6 +133,11 @@ def cmd_align(args) -> int:
         else f"not proven within the budget: at most (1 + {info['gap']:.3g}) x "
         "the optimum"
     )
+    if not info["optimal"] and info["predicted_cells"] and not info["explored_cells"]:
+        proof += (
+            f" (the proof, predicted to need ~{info['predicted_cells']:.3g} cells, "
+            "was not attempted)"
+        )
     log(
         f"aligned {len(query)} x {len(reference)} frames in "
         f"{time.perf_counter() - start:.2f} s: {len(path)} steps, cost "
