@@ -4,11 +4,11 @@ Each row keeps its k smallest by (exact value, column): among equal values
 at the k-th place the lowest columns win.  :func:`nominate` finds the
 candidates of a row of scores cheaply and exactly (an upper bound on the
 k-th smallest from column-group minima); :func:`keep_k` decides among
-candidates; :func:`within_margin` gives a block's candidates and k-th
-scores, in one compiled pass per row (``_nominate.pyx``).  Scores that only approximate the exact values (see
-``_product``) are settled by :func:`settle` and :func:`k_smallest_mask`:
-what lies more than the slack from the k-th value is decided by the scores,
-the rest by the exact values.
+candidates; :func:`within_margin` gives a block's candidates, in one
+compiled pass per row (``_nominate.pyx``).  Scores that only approximate
+the exact values (see ``_product``) are settled by :func:`settle` and
+:func:`k_smallest_mask`: what lies more than the slack from the k-th value
+is decided by the scores, the rest by the exact values.
 """
 
 from __future__ import annotations
@@ -86,16 +86,14 @@ class Candidates:
     """A block's candidates (:func:`within_margin`), row-major, columns
     ascending within a row.
 
-    ``kth`` is +inf where a row has at most k candidates (every one is a
-    neighbour); ``doubt`` holds the positions of the candidates of the other
-    rows whose score is not below ``kth - margin``: those not certainly among
-    the row's k nearest (:func:`settle`).
+    A row with at most k candidates keeps them all; ``doubt`` holds the
+    positions of the candidates of the other rows whose score is not below
+    the row's k-th score minus the margin: those not certainly among the
+    row's k nearest (:func:`settle`).
     """
 
     counts: np.ndarray
     cols: np.ndarray
-    scores: np.ndarray
-    kth: np.ndarray
     doubt: np.ndarray
 
     @property
@@ -106,8 +104,8 @@ class Candidates:
 def within_margin(
     S: np.ndarray, k: int, margin: np.ndarray, limit: int | None = None
 ) -> Candidates | None:
-    """Per row of scores ``S``: the k-th smallest score and every column
-    within ``margin`` of it (:class:`Candidates`), by the compiled pass
+    """Per row of scores ``S``: every column within ``margin`` of the row's
+    k-th smallest score (:class:`Candidates`), by the compiled pass
     (``_nominate.pyx``).
 
     With ``limit``, None when there are more than ``limit`` candidates: the
@@ -116,9 +114,8 @@ def within_margin(
     found = row_candidates(S, k, margin, -1 if limit is None else limit)
     if found is None:
         return None
-    counts, cols, scores, kth, doubt = found
-    kth[counts <= k] = np.inf
-    return Candidates(counts, cols, scores, kth, doubt)
+    counts, cols, _, _, doubt = found
+    return Candidates(counts, cols, doubt)
 
 
 def _kth_bound(values: np.ndarray, k: int, margin: np.ndarray) -> np.ndarray:
@@ -188,7 +185,7 @@ def choose_k(rows: np.ndarray, cols: np.ndarray, keys: np.ndarray, k, b: int):
 
 def settle(found: Candidates, k: int, exact):
     """Each row's ``k`` nearest among its candidates ``found``: the certain
-    ones (below ``kth - margin``), and among the doubtful ones
+    ones (below the k-th score minus the margin), and among the doubtful ones
     (``found.doubt``) those decided on ``exact(rows, cols)`` (their exact
     keys), ties to the lowest column.
 
